@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "pci.h"
+#include "policy.h"
+
+/* The domain XML libvirt hands the hook, parsed with libxml2 (no network,
+ * no entity expansion, bounded size and depth). Pure: no host access. */
+
+#define DOMXML_MAX_SIZE (16U * 1024U * 1024U)
+#define DOMAIN_NAME_MAX 200U
+
+typedef struct HostDev {
+        PciAddr addr;
+        bool managed;
+} HostDev;
+
+typedef struct Domain {
+        char *name;
+        HostDev *hostdevs;     /* <hostdev mode='subsystem' type='pci'>, in order */
+        size_t n_hostdevs;
+        Policy *policy;        /* NULL: the domain has no policy ("no policy") */
+} Domain;
+
+Domain *domain_free(Domain *d);
+static inline void domain_freep(Domain **d) {
+        domain_free(*d);
+}
+#define _cleanup_domain_ _cleanup_(domain_freep)
+
+/* Returns 0 and the domain, or -EINVAL (bad input) / -ENOMEM with one line
+ * in *ret_error naming the element and value that are wrong. */
+int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error);
+
+/* Domain names used in file names (the journal): see filename_is_safe(). */
+bool domain_name_valid(const char *name);

@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "engine.h"
+#include "facts.h"
+#include "journal.h"
+#include "json.h"
+#include "log.h"
+#include "plan.h"
+#include "util.h"
+
+#define RELEASE_TIMEOUT_DEFAULT POLICY_TIMEOUT_DEFAULT
+
+/* One run of prepare: the journal being written and what it holds. */
+typedef struct Run {
+        Engine *e;
+        const Domain *d;
+        usec_t timeout;
+        JournalWriter w;
+        Journal j;           /* the steps begun so far, as release would read them */
+        unsigned n_changes;  /* step records written */
+} Run;
+
+int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret_error) {
+        if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
+                int r = -errno;
+                if (asprintf(ret_error, "cannot create the state directory %s: %s", path, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                int r = -errno;
+                if (r != -ENOENT && asprintf(ret_error, "cannot open the state directory %s: %s", path, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* The journal decides what root undoes: nobody else may write it. */
+        if (st.st_uid != geteuid() || (st.st_mode & 0022)) {
+                if (asprintf(ret_error,
+                             "refusing the state directory %s: it must be owned by uid %u and not writable by "
+                             "group or others (owner %u, mode %04o)",
+                             path, (unsigned) geteuid(), (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777)) < 0)
+                        *ret_error = NULL;
+                return -EPERM;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* The host-wide lock: flock on the state directory, polled until the deadline. */
+static int lock_state(Engine *e, usec_t timeout) {
+        usec_t deadline = now_usec() + timeout, wait = 10 * USEC_PER_MSEC;
+        for (;;) {
+                if (flock(e->state_fd, LOCK_EX | LOCK_NB) >= 0)
+                        return 0;
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return -errno;
+                if (now_usec() >= deadline)
+                        return -ETIME;
+                sleep_usec(wait);
+                if (wait < 200 * USEC_PER_MSEC)
+                        wait *= 2;
+        }
+}
+
+static double ms_since(usec_t t0) {
+        return (double) (now_usec() - t0) / 1000.0;
+}
+
+/* ------------------------------------------------------------------ undo */
+
+static int vtcon_rebind(Engine *e, const char *id) {
+        _cleanup_free_ char *bind = NULL, *name = NULL;
+        int r = sysroot_read_linef(e->sr, &bind, "sys/class/vtconsole/%s/bind", id);
+        if (r == -ENOENT)
+                return 0; /* gone with its driver; fbcon takes the console back on load */
+        if (r < 0)
+                return r;
+        if (streq(bind, "1"))
+                return 0;
+        r = sysroot_read_linef(e->sr, &name, "sys/class/vtconsole/%s/name", id);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        VtConsole c = { .name = name };
+        if (!vtconsole_is_fbcon(&c))
+                return 0; /* the number now belongs to another console */
+        return sysroot_writef(e->sr, "1", "sys/class/vtconsole/%s/bind", id);
+}
+
+static int fb_rebind(Engine *e, const char *dev, const char *driver) {
+        _cleanup_free_ char *bound = NULL;
+        int r = sysroot_existsf(e->sr, "sys/bus/platform/devices/%s", dev);
+        if (r <= 0)
+                return r; /* removed by the DRM driver that took over: nothing to do */
+        r = sysroot_link_basenamef(e->sr, &bound, "sys/bus/platform/devices/%s/driver", dev);
+        if (r >= 0)
+                return 0;
+        if (r != -ENOENT)
+                return r;
+        if (!driver)
+                return -EINVAL;
+        return sysroot_writef(e->sr, dev, "sys/bus/platform/drivers/%s/bind", driver);
+}
+
+static int undo_step(Engine *e, const JournalStep *s, usec_t timeout, char **ret_error) {
+        int r;
+
+        switch (s->action) {
+        case STEP_STOP_UNIT: {
+                UnitState st;
+                r = e->ops->unit_state(e->ops, s->target, &st);
+                if (r < 0)
+                        return r;
+                if (st == UNIT_ACTIVE)
+                        return 0;
+                return e->ops->unit_start(e->ops, s->target, timeout, ret_error);
+        }
+        case STEP_UNBIND_VTCONSOLE:
+                return vtcon_rebind(e, s->target);
+        case STEP_UNBIND_FRAMEBUFFER:
+                return fb_rebind(e, s->target, s->orig);
+        case STEP_UNLOAD_MODULE: {
+                _cleanup_(module_info_done) ModuleInfo m = {};
+                r = module_info_read(e->sr, s->target, &m);
+                if (r < 0)
+                        return r;
+                if (m.state != MODULE_ABSENT)
+                        return 0;
+                return e->ops->module_load(e->ops, s->target, timeout, ret_error);
+        }
+        case STEP_DETACH_DEVICE: {
+                _cleanup_pci_device_ PciDevice *dev = NULL;
+                PciAddr a;
+                r = pci_addr_parse(s->target, &a);
+                if (r < 0)
+                        return r;
+                r = pci_device_read(e->sr, &a, &dev);
+                if (r < 0)
+                        return r;
+                if (!streq_ptr(dev->driver, "vfio-pci"))
+                        return 0; /* libvirt gave a managed device back already */
+                return e->ops->device_reattach(e->ops, &a, timeout, ret_error);
+        }
+        default:
+                return -EINVAL;
+        }
+}
+
+static const char *undo_verb(StepAction a) {
+        switch (a) {
+        case STEP_STOP_UNIT:
+                return "start";
+        case STEP_UNBIND_VTCONSOLE:
+        case STEP_UNBIND_FRAMEBUFFER:
+                return "rebind";
+        case STEP_UNLOAD_MODULE:
+                return "reload";
+        case STEP_DETACH_DEVICE:
+                return "reattach";
+        default:
+                return "undo";
+        }
+}
+
+/* Undo every step begun, in reverse. A step begun but not marked done may
+ * have happened in part: each undo looks at the current state first, so
+ * it is safe to run on anything. Returns the number of failures. */
+static unsigned undo_all(Engine *e, const Journal *j, usec_t timeout) {
+        unsigned failed = 0;
+
+        for (size_t i = j->n_steps; i > 0; i--) {
+                const JournalStep *s = &j->steps[i - 1];
+                _cleanup_free_ char *err = NULL;
+                usec_t t0 = now_usec();
+                int r = undo_step(e, s, timeout, &err);
+                if (r < 0) {
+                        failed++;
+                        log_error("%s %s failed: %s", undo_verb(s->action), s->target,
+                                  err ? err : strerror(-r));
+                } else
+                        log_info("%s %s (%.1f ms)", undo_verb(s->action), s->target, ms_since(t0));
+        }
+        return failed;
+}
+
+/* After release every device should be back on the driver it had. */
+static unsigned verify_released(Engine *e, const Journal *j) {
+        unsigned bad = 0;
+        for (size_t i = 0; i < j->n_steps; i++) {
+                const JournalStep *s = &j->steps[i];
+                _cleanup_pci_device_ PciDevice *dev = NULL;
+                PciAddr a;
+                if (s->action != STEP_DETACH_DEVICE || !s->orig || pci_addr_parse(s->target, &a) < 0)
+                        continue;
+                if (pci_device_read(e->sr, &a, &dev) < 0 || !streq_ptr(dev->driver, s->orig)) {
+                        log_error("%s is on %s, not back on %s", s->target, dev && dev->driver ? dev->driver : "no driver",
+                                  s->orig);
+                        bad++;
+                }
+        }
+        return bad;
+}
+
+/* ------------------------------------------------------------------ prepare */
+
+static int record_step(Run *run, StepAction a, const char *target, const char *orig) {
+        unsigned n = ++run->n_changes;
+        int r = orig ? journal_append(&run->w, "step %u %s %s %s", n, step_action_to_string(a), target, orig)
+                     : journal_append(&run->w, "step %u %s %s", n, step_action_to_string(a), target);
+        if (r < 0)
+                return r;
+        JournalStep *ns = realloc(run->j.steps, (run->j.n_steps + 1) * sizeof *ns);
+        if (!ns)
+                return -ENOMEM;
+        run->j.steps = ns;
+        JournalStep s = { .n = n, .action = a, .target = strdup(target), .orig = orig ? strdup(orig) : NULL };
+        if (!s.target || (orig && !s.orig)) {
+                free(s.target);
+                free(s.orig);
+                return -ENOMEM;
+        }
+        run->j.steps[run->j.n_steps++] = s;
+        return 0;
+}
+
+static int record_done(Run *run) {
+        run->j.steps[run->j.n_steps - 1].done = true;
+        int r = journal_append(&run->w, "done %u", run->n_changes);
+        if (r < 0)
+                return r;
+        if (run->e->abort_after > 0 && run->n_changes == run->e->abort_after) {
+                log_warning("test knob: stopping dead after step %u", run->n_changes);
+                raise(SIGKILL);
+        }
+        return 0;
+}
+
+static int step_stop_unit(Run *run, const char *unit, char **err) {
+        UnitState st;
+        int r = run->e->ops->unit_state(run->e->ops, unit, &st);
+        if (r < 0)
+                return r;
+        if (st != UNIT_ACTIVE)
+                return 0;
+        r = record_step(run, STEP_STOP_UNIT, unit, NULL);
+        if (r < 0)
+                return r;
+        r = run->e->ops->unit_stop(run->e->ops, unit, run->timeout, err);
+        return r < 0 ? r : record_done(run);
+}
+
+static int step_unbind_vtconsole(Run *run, const char *id, char **err) {
+        _cleanup_free_ char *bind = NULL;
+        int r = sysroot_read_linef(run->e->sr, &bind, "sys/class/vtconsole/%s/bind", id);
+        if (r == -ENOENT || (r >= 0 && !streq(bind, "1")))
+                return 0;
+        if (r < 0)
+                return r;
+        r = record_step(run, STEP_UNBIND_VTCONSOLE, id, NULL);
+        if (r < 0)
+                return r;
+        r = sysroot_writef(run->e->sr, "0", "sys/class/vtconsole/%s/bind", id);
+        return r < 0 ? r : record_done(run);
+}
+
+static int step_unbind_framebuffer(Run *run, const char *dev, char **err) {
+        _cleanup_free_ char *driver = NULL;
+        int r = sysroot_link_basenamef(run->e->sr, &driver, "sys/bus/platform/devices/%s/driver", dev);
+        if (r == -ENOENT)
+                return 0; /* gone or unbound already */
+        if (r < 0)
+                return r;
+        if (!filename_is_safe(driver, 64))
+                return -EINVAL;
+        r = record_step(run, STEP_UNBIND_FRAMEBUFFER, dev, driver);
+        if (r < 0)
+                return r;
+        r = sysroot_writef(run->e->sr, dev, "sys/bus/platform/drivers/%s/unbind", driver);
+        return r < 0 ? r : record_done(run);
+}
+
+static int step_unload_module(Run *run, const char *module, char **err) {
+        _cleanup_(module_info_done) ModuleInfo m = {};
+        int r = module_info_read(run->e->sr, module, &m);
+        if (r < 0)
+                return r;
+        if (m.state == MODULE_BUILTIN) {
+                log_info("module %s is built in: nothing to unload", module);
+                return 0;
+        }
+        if (m.state != MODULE_LOADED)
+                return 0;
+        r = record_step(run, STEP_UNLOAD_MODULE, module, NULL);
+        if (r < 0)
+                return r;
+        r = run->e->ops->module_remove(run->e->ops, module, run->timeout, err);
+        return r < 0 && r != -ENOENT ? r : record_done(run);
+}
+
+static int step_detach_device(Run *run, const char *addr, char **err) {
+        _cleanup_pci_device_ PciDevice *dev = NULL;
+        PciAddr a;
+        int r = pci_addr_parse(addr, &a);
+        if (r < 0)
+                return r;
+        r = pci_device_read(run->e->sr, &a, &dev);
+        if (r < 0)
+                return r;
+        if (streq_ptr(dev->driver, "vfio-pci"))
+                return 0;
+        r = record_step(run, STEP_DETACH_DEVICE, addr, dev->driver);
+        if (r < 0)
+                return r;
+        r = run->e->ops->device_detach(run->e->ops, &a, run->timeout, err);
+        return r < 0 ? r : record_done(run);
+}
+
+static void sanitize_word(char *s) {
+        for (; *s; s++)
+                if (*s <= ' ' || *s >= 0x7f)
+                        *s = '_';
+}
+
+static bool process_gone(Engine *e, pid_t pid) {
+        return sysroot_existsf(e->sr, "proc/%d", (int) pid) == 0;
+}
+
+static bool wait_processes_gone(Engine *e, const Holder *h, size_t n, usec_t timeout) {
+        usec_t deadline = now_usec() + timeout, wait = 5 * USEC_PER_MSEC;
+        for (;;) {
+                bool all = true;
+                for (size_t i = 0; i < n; i++)
+                        all = all && process_gone(e, h[i].pid);
+                if (all)
+                        return true;
+                if (now_usec() >= deadline)
+                        return false;
+                sleep_usec(wait);
+                if (wait < 100 * USEC_PER_MSEC)
+                        wait *= 2;
+        }
+}
+
+/* Step 3 of DESIGN.md: after the display manager is gone, whoever still
+ * holds the GPU's nodes is refused or terminated, as the policy says. */
+static int handle_holders(Run *run, const HostFacts *f) {
+        Engine *e = run->e;
+        _cleanup_strv_free_ char **paths = NULL;
+        Holder *h = NULL;
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < f->n_hostdevs; i++) {
+                _cleanup_strv_free_ char **nodes = NULL;
+                if (!f->hostdevs[i] || pci_device_drm_nodes(e->sr, &f->hostdevs[i]->addr, &nodes) < 0)
+                        continue;
+                for (char **nd = nodes; nd && *nd; nd++) {
+                        _cleanup_free_ char *p = NULL;
+                        if (asprintf(&p, "/dev/dri/%s", *nd) < 0)
+                                return -ENOMEM;
+                        r = strv_extend(&paths, p);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = holders_find(e->sr, paths, f->stack == STACK_NVIDIA, &h, &n);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return 0;
+
+        if (run->d->policy->holders == HOLDERS_REFUSE) {
+                for (size_t i = 0; i < n; i++)
+                        log_error("%s is held by pid %d (%s): close it, or set <holders>terminate</holders>",
+                                  h[i].path, (int) h[i].pid, h[i].command);
+                holders_free(h, n);
+                return -EBUSY;
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                char comm[65];
+                snprintf(comm, sizeof comm, "%s", h[i].command);
+                sanitize_word(comm);
+                r = journal_append(&run->w, "killed %d %s", (int) h[i].pid, comm);
+                if (r >= 0)
+                        r = e->ops->process_kill(e->ops, h[i].pid, SIGTERM);
+                if (r < 0 && r != -ESRCH) {
+                        holders_free(h, n);
+                        return r;
+                }
+        }
+        if (!wait_processes_gone(e, h, n, run->timeout)) {
+                for (size_t i = 0; i < n; i++)
+                        if (!process_gone(e, h[i].pid)) {
+                                log_warning("pid %d (%s) ignored SIGTERM: killing it", (int) h[i].pid, h[i].command);
+                                (void) e->ops->process_kill(e->ops, h[i].pid, SIGKILL);
+                        }
+                if (!wait_processes_gone(e, h, n, run->timeout)) {
+                        for (size_t i = 0; i < n; i++)
+                                if (!process_gone(e, h[i].pid))
+                                        log_error("pid %d (%s) still holds %s after SIGKILL", (int) h[i].pid,
+                                                  h[i].command, h[i].path);
+                        holders_free(h, n);
+                        return -EBUSY;
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                log_notice("terminated pid %d (%s), which held %s", (int) h[i].pid, h[i].command, h[i].path);
+        holders_free(h, n);
+        return 0;
+}
+
+/* Step 8: each device on vfio-pci, every endpoint of its group on vfio-pci or on no driver. */
+static int verify_detached(Run *run) {
+        Engine *e = run->e;
+        int bad = 0;
+
+        for (size_t i = 0; i < run->d->n_hostdevs; i++) {
+                _cleanup_pci_device_ PciDevice *dev = NULL;
+                char addr[PCI_ADDR_STRLEN];
+                pci_addr_format(&run->d->hostdevs[i].addr, addr);
+                if (pci_device_read(e->sr, &run->d->hostdevs[i].addr, &dev) < 0 || !streq_ptr(dev->driver, "vfio-pci")) {
+                        log_error("%s is not on vfio-pci after detach (driver: %s)", addr,
+                                  dev && dev->driver ? dev->driver : "none");
+                        bad++;
+                        continue;
+                }
+                if (dev->iommu_group < 0)
+                        continue;
+                _cleanup_free_ PciAddr *members = NULL;
+                size_t n = 0;
+                if (pci_iommu_group_members(e->sr, dev->iommu_group, &members, &n) < 0)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        _cleanup_pci_device_ PciDevice *m = NULL;
+                        if (pci_device_read(e->sr, &members[k], &m) < 0 || m->is_bridge || !m->driver ||
+                            streq(m->driver, "vfio-pci"))
+                                continue;
+                        log_error("IOMMU group %d is not viable: %s is on %s", dev->iommu_group, m->name, m->driver);
+                        bad++;
+                }
+        }
+        return bad ? -EBUSY : 0;
+}
+
+static int unit_state_adapter(const char *unit, UnitState *ret, void *userdata) {
+        HostOps *ops = userdata;
+        return ops->unit_state(ops, unit, ret);
+}
+
+static int check_conflicts(Engine *e, const Domain *d) {
+        _cleanup_strv_free_ char **domains = NULL;
+        int r = journal_list(e->state_fd, &domains), conflicts = 0;
+        if (r < 0)
+                return r;
+        for (char **o = domains; *o; o++) {
+                _cleanup_(journal_done) Journal j = {};
+                _cleanup_free_ char *err = NULL;
+                if (streq(*o, d->name)) {
+                        log_error("a journal of an earlier prepare of %s is still there: run 'vfio-hook restore %s' first",
+                                  d->name, d->name);
+                        conflicts++;
+                        continue;
+                }
+                if (journal_load(e->state_fd, *o, &j, &err) < 0) {
+                        log_warning("cannot read the journal of %s: %s", *o, err ? err : "unreadable");
+                        continue;
+                }
+                for (size_t i = 0; i < d->n_hostdevs; i++)
+                        for (size_t k = 0; k < j.n_devices; k++)
+                                if (pci_addr_equal(&d->hostdevs[i].addr, &j.devices[k])) {
+                                        char a[PCI_ADDR_STRLEN];
+                                        log_error("%s is held by domain %s: stop that domain first", pci_addr_format(&j.devices[k], a),
+                                                  *o);
+                                        conflicts++;
+                                }
+        }
+        return conflicts ? -EBUSY : 0;
+}
+
+static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
+        bool holders_done = false;
+        int r = 0;
+
+        for (size_t i = 0; i < plan->n_steps; i++) {
+                const Step *s = &plan->steps[i];
+                _cleanup_free_ char *err = NULL;
+
+                if (s->action != STEP_STOP_UNIT && !holders_done) {
+                        r = handle_holders(run, f);
+                        if (r < 0)
+                                return r;
+                        holders_done = true;
+                }
+
+                usec_t t0 = now_usec();
+                switch (s->action) {
+                case STEP_STOP_UNIT:
+                        r = step_stop_unit(run, s->target, &err);
+                        break;
+                case STEP_UNBIND_VTCONSOLE:
+                        r = step_unbind_vtconsole(run, s->target, &err);
+                        break;
+                case STEP_UNBIND_FRAMEBUFFER:
+                        r = step_unbind_framebuffer(run, s->target, &err);
+                        break;
+                case STEP_UNLOAD_MODULE:
+                        r = step_unload_module(run, s->target, &err);
+                        break;
+                case STEP_DETACH_DEVICE:
+                        r = step_detach_device(run, s->target, &err);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                if (r < 0) {
+                        log_error("%s %s failed: %s", step_action_to_string(s->action), s->target,
+                                  err ? err : strerror(-r));
+                        return r;
+                }
+                log_info("%s %s (%.1f ms)", step_action_to_string(s->action), s->target, ms_since(t0));
+        }
+        if (!holders_done) {
+                r = handle_holders(run, f);
+                if (r < 0)
+                        return r;
+        }
+        return verify_detached(run);
+}
+
+int engine_prepare(Engine *e, const Domain *d) {
+        _cleanup_(host_facts_done) HostFacts f = {};
+        _cleanup_(plan_done) Plan plan = {};
+        usec_t t0 = now_usec(), timeout = (usec_t) d->policy->timeout_sec * USEC_PER_SEC;
+        int r;
+
+        r = lock_state(e, timeout);
+        if (r < 0) {
+                log_error("cannot take the host-wide lock: %s", r == -ETIME ? "another vfio-hook holds it" : strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (check_conflicts(e, d) < 0)
+                return EXIT_FAILED;
+
+        r = host_facts_gather(e->sr, d, unit_state_adapter, e->ops, &f);
+        if (r >= 0)
+                r = plan_build(d, &f, &plan);
+        if (r < 0) {
+                log_error("reading the host's state: %s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (plan.n_problems > 0) {
+                for (size_t i = 0; i < plan.n_problems; i++)
+                        log_error("%s", plan.problems[i].message);
+                return EXIT_FAILED;
+        }
+
+        Run run = { .e = e, .d = d, .timeout = timeout, .w = { .fd = -1 } };
+        PciAddr *devs = calloc(d->n_hostdevs + 1, sizeof *devs);
+        if (!devs)
+                return EXIT_FAILED;
+        for (size_t i = 0; i < d->n_hostdevs; i++)
+                devs[i] = d->hostdevs[i].addr;
+        r = journal_create(e->state_fd, d->name, devs, d->n_hostdevs, &run.w);
+        free(devs);
+        if (r < 0) {
+                log_error("cannot write the journal: %s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        log_info("prepare: %zu step%s", plan.n_steps, plan.n_steps == 1 ? "" : "s");
+
+        r = run_steps(&run, &plan, &f);
+        if (r >= 0)
+                r = journal_append(&run.w, "prepared");
+        journal_writer_close(&run.w);
+
+        int ret = EXIT_OK;
+        if (r < 0) {
+                log_error("prepare failed: undoing %zu step%s", run.j.n_steps, run.j.n_steps == 1 ? "" : "s");
+                if (undo_all(e, &run.j, timeout) > 0) {
+                        log_error("the host is not fully restored: the journal stays in place; fix the above and run "
+                                  "'vfio-hook restore %s'", d->name);
+                        ret = EXIT_INCOMPLETE;
+                } else {
+                        (void) journal_remove(e->state_fd, d->name);
+                        ret = EXIT_FAILED;
+                }
+        } else
+                log_info("prepare done in %.1f ms", ms_since(t0));
+        journal_done(&run.j);
+        return ret;
+}
+
+/* ------------------------------------------------------------------ release */
+
+int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *err = NULL;
+        usec_t t0 = now_usec(), timeout = (usec_t) (timeout_sec ? timeout_sec : RELEASE_TIMEOUT_DEFAULT) * USEC_PER_SEC;
+        int r;
+
+        r = lock_state(e, timeout);
+        if (r < 0) {
+                log_error("cannot take the host-wide lock: %s", r == -ETIME ? "another vfio-hook holds it" : strerror(-r));
+                return EXIT_INCOMPLETE;
+        }
+        r = journal_load(e->state_fd, domain, &j, &err);
+        if (r == -ENOENT) {
+                log_debug("no journal for %s: nothing to undo", domain);
+                return EXIT_OK;
+        }
+        if (r < 0) {
+                log_error("cannot read the journal of %s: %s", domain, err ? err : strerror(-r));
+                return EXIT_INCOMPLETE;
+        }
+        if (j.truncated)
+                log_warning("the journal's last record was cut short (a crash during prepare): it is ignored");
+
+        log_info("release: undoing %zu step%s", j.n_steps, j.n_steps == 1 ? "" : "s");
+        unsigned failed = undo_all(e, &j, timeout);
+        failed += verify_released(e, &j);
+        if (failed > 0) {
+                log_error("restore incomplete: %u problem%s above; the journal stays in place, run 'vfio-hook restore %s' "
+                          "again once fixed",
+                          failed, failed == 1 ? "" : "s", domain);
+                return EXIT_INCOMPLETE;
+        }
+        r = journal_remove(e->state_fd, domain);
+        if (r < 0) {
+                log_error("cannot remove the journal of %s: %s", domain, strerror(-r));
+                return EXIT_INCOMPLETE;
+        }
+        log_info("release done in %.1f ms", ms_since(t0));
+        return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ status */
+
+int engine_status(Engine *e, bool json, FILE *out) {
+        _cleanup_strv_free_ char **domains = NULL;
+        int r = journal_list(e->state_fd, &domains);
+        if (r < 0) {
+                log_error("cannot list the journals: %s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (json)
+                fputs("{\"domains\": [", out);
+        else if (!domains[0])
+                fputs("No domain holds devices.\n", out);
+
+        for (char **dom = domains; *dom; dom++) {
+                _cleanup_(journal_done) Journal j = {};
+                _cleanup_free_ char *err = NULL;
+                char since[64] = "?";
+                r = journal_load(e->state_fd, *dom, &j, &err);
+                if (r < 0) {
+                        log_warning("cannot read the journal of %s: %s", *dom, err ? err : strerror(-r));
+                        continue;
+                }
+                struct tm tm;
+                if (localtime_r(&j.started, &tm))
+                        strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S", &tm);
+
+                if (json) {
+                        fprintf(out, "%s{\"domain\": ", dom == domains ? "" : ", ");
+                        json_write_string(out, j.domain);
+                        fprintf(out, ", \"since\": %lld, \"pid\": %d, \"prepared\": %s, \"devices\": [",
+                                (long long) j.started, (int) j.pid, j.prepared ? "true" : "false");
+                        for (size_t i = 0; i < j.n_devices; i++) {
+                                char a[PCI_ADDR_STRLEN];
+                                fputs(i ? ", " : "", out);
+                                json_write_string(out, pci_addr_format(&j.devices[i], a));
+                        }
+                        fputs("], \"changes\": [", out);
+                        for (size_t i = 0; i < j.n_steps; i++) {
+                                fputs(i ? ", {\"action\": " : "{\"action\": ", out);
+                                json_write_string(out, step_action_to_string(j.steps[i].action));
+                                fputs(", \"target\": ", out);
+                                json_write_string(out, j.steps[i].target);
+                                fprintf(out, ", \"done\": %s}", j.steps[i].done ? "true" : "false");
+                        }
+                        fputs("]}", out);
+                        continue;
+                }
+                fprintf(out, "%s: since %s (pid %d), %s\n", j.domain, since, (int) j.pid,
+                        j.prepared ? "handed over" : "prepare did not finish: run 'vfio-hook restore' to undo");
+                for (size_t i = 0; i < j.n_devices; i++) {
+                        char a[PCI_ADDR_STRLEN];
+                        fprintf(out, "  device %s\n", pci_addr_format(&j.devices[i], a));
+                }
+                for (size_t i = 0; i < j.n_steps; i++)
+                        fprintf(out, "  %-19s %s%s\n", step_action_to_string(j.steps[i].action), j.steps[i].target,
+                                j.steps[i].done ? "" : " (begun, not finished)");
+                for (char **k = j.killed; k && *k; k++)
+                        fprintf(out, "  terminated pid %s\n", *k);
+        }
+        if (json)
+                fputs("]}\n", out);
+        return EXIT_OK;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdio.h>
+
+#include "domxml.h"
+#include "hostops.h"
+#include "policy.h"
+#include "sysroot.h"
+
+/* prepare, release/restore and status: the steps of a plan made for real,
+ * journaled before each change, undone in reverse on failure
+ * (the shape of libvirt's virhostdev.c detach with its rollback). */
+
+/* Exit codes (DESIGN.md, "The command line"). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,      /* the operation failed, the host is restored */
+        EXIT_BAD_INPUT = 2,   /* bad usage or input, nothing changed */
+        EXIT_INCOMPLETE = 3,  /* restore incomplete: the host needs attention */
+};
+
+#define STATE_DIR_DEFAULT "/run/vfio-hook"
+
+typedef struct Engine {
+        Sysroot *sr;
+        HostOps *ops;
+        int state_fd;            /* the state directory */
+        unsigned abort_after;    /* test knob: SIGKILL ourselves after step N (0: off) */
+} Engine;
+
+/* Opens (creating with mode 0700 when asked) the state directory and checks
+ * that nobody else can write to it: owned by us, not group/other-writable. */
+int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret_error);
+
+/* Each returns one of the exit codes above, having logged why. */
+int engine_prepare(Engine *e, const Domain *d);
+int engine_release(Engine *e, const char *domain, unsigned timeout_sec);
+int engine_status(Engine *e, bool json, FILE *out);

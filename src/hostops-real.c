@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
+
+#include "hostops.h"
+#include "kmodops.h"
+#include "nodedev.h"
+#include "units.h"
+
+/* The real host: systemctl (units.c), libkmod (kmodops.c), libvirt through
+ * dlopen() in a child (nodedev.c), kill(2). libkmod's context is created on
+ * the first module operation, so that a hook run that touches no module
+ * does not parse modprobe.d. */
+
+typedef struct RealOps {
+        HostOps ops;
+        KmodOps *kmod;
+} RealOps;
+
+static RealOps *real(HostOps *ops) {
+        return ops->userdata;
+}
+
+static int real_unit_state(HostOps *ops, const char *unit, UnitState *ret) {
+        return units_state(unit, UNITS_QUERY_TIMEOUT, ret, NULL);
+}
+
+static int real_unit_stop(HostOps *ops, const char *unit, usec_t timeout, char **ret_error) {
+        return units_stop(unit, timeout, ret_error);
+}
+
+static int real_unit_start(HostOps *ops, const char *unit, usec_t timeout, char **ret_error) {
+        return units_start(unit, timeout, ret_error);
+}
+
+static int get_kmod(RealOps *ro, KmodOps **ret, char **ret_error) {
+        if (!ro->kmod) {
+                int r = kmodops_new(&ro->kmod, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        *ret = ro->kmod;
+        return 0;
+}
+
+static int real_module_remove(HostOps *ops, const char *module, usec_t timeout, char **ret_error) {
+        KmodOps *k;
+        int r = get_kmod(real(ops), &k, ret_error);
+        if (r < 0)
+                return r;
+        return kmodops_remove(k, module, timeout, ret_error);
+}
+
+static int real_module_load(HostOps *ops, const char *module, usec_t timeout, char **ret_error) {
+        KmodOps *k;
+        int r = get_kmod(real(ops), &k, ret_error);
+        if (r < 0)
+                return r;
+        return kmodops_load(k, module, timeout, ret_error);
+}
+
+static int real_device_detach(HostOps *ops, const PciAddr *a, usec_t timeout, char **ret_error) {
+        return nodedev_detach(NODEDEV_URI, a, timeout, ret_error);
+}
+
+static int real_device_reattach(HostOps *ops, const PciAddr *a, usec_t timeout, char **ret_error) {
+        return nodedev_reattach(NODEDEV_URI, a, timeout, ret_error);
+}
+
+static int real_process_kill(HostOps *ops, pid_t pid, int sig) {
+        if (pid <= 0)
+                return -EINVAL;   /* never a process group, never everything */
+        return kill(pid, sig) < 0 ? -errno : 0;
+}
+
+HostOps *host_ops_real_new(void) {
+        RealOps *ro = calloc(1, sizeof *ro);
+        if (!ro)
+                return NULL;
+
+        ro->ops = (HostOps) {
+                .unit_state = real_unit_state,
+                .unit_stop = real_unit_stop,
+                .unit_start = real_unit_start,
+                .module_remove = real_module_remove,
+                .module_load = real_module_load,
+                .device_detach = real_device_detach,
+                .device_reattach = real_device_reattach,
+                .process_kill = real_process_kill,
+                .userdata = ro,
+        };
+        return &ro->ops;
+}
+
+HostOps *host_ops_real_free(HostOps *ops) {
+        if (!ops)
+                return NULL;
+        RealOps *ro = real(ops);
+        kmodops_free(ro->kmod);
+        free(ro);
+        return NULL;
+}
+
+int host_ops_unit_state(const char *unit, UnitState *ret, void *userdata) {
+        HostOps *ops = userdata;
+        return ops->unit_state(ops, unit, ret);
+}
+
+int host_fetch_domain_xml(const char *domain, usec_t timeout, char **ret, char **ret_error) {
+        return nodedev_fetch_domain_xml(NODEDEV_URI, domain, timeout, ret, ret_error);
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "console.h"
+#include "domxml.h"
+#include "journal.h"
+#include "modules.h"
+#include "policy.h"
+#include "util.h"
+
+#define JOURNAL_MAX_SIZE (1024U * 1024U)
+
+void journal_done(Journal *j) {
+        free(j->domain);
+        free(j->devices);
+        for (size_t i = 0; i < j->n_steps; i++) {
+                free(j->steps[i].target);
+                free(j->steps[i].orig);
+        }
+        free(j->steps);
+        strv_free(j->killed);
+        *j = (Journal) {};
+}
+
+static bool vtcon_name_valid(const char *s) {
+        unsigned n;
+        return startswith(s, "vtcon") && parse_uint(s + 5, &n) >= 0 && n < 64;
+}
+
+/* Targets end up in sysfs paths and argv: check them as untrusted input. */
+static bool target_valid(StepAction a, const char *t) {
+        PciAddr addr;
+
+        switch (a) {
+        case STEP_STOP_UNIT:
+                return unit_name_valid(t);
+        case STEP_UNBIND_VTCONSOLE:
+                return vtcon_name_valid(t);
+        case STEP_UNBIND_FRAMEBUFFER:
+                return framebuffer_name_valid(t);
+        case STEP_UNLOAD_MODULE:
+                return module_name_valid(t);
+        case STEP_DETACH_DEVICE:
+                return pci_addr_parse(t, &addr) >= 0;
+        default:
+                return false;
+        }
+}
+
+static int fail(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
+        if (ret_error) {
+                char msg[256];
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(msg, sizeof msg, fmt, ap);
+                va_end(ap);
+                if (asprintf(ret_error, "journal line %u: %s", line, msg) < 0)
+                        *ret_error = NULL;
+        }
+        return -EINVAL;
+}
+
+/* Split a line into at most max words on single spaces. */
+static size_t split_words(char *line, char **words, size_t max) {
+        size_t n = 0;
+        for (char *save = NULL, *w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+                if (n == max)
+                        return max + 1;
+                words[n++] = w;
+        }
+        return n;
+}
+
+static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_error) {
+        unsigned num;
+        StepAction a;
+
+        if (n < 4 || n > 5 || parse_uint(w[1], &num) < 0 || num == 0)
+                return fail(ret_error, line, "malformed step record");
+        if (step_action_from_string(w[2], &a) < 0)
+                return fail(ret_error, line, "unknown action '%.32s'", w[2]);
+        if (!target_valid(a, w[3]))
+                return fail(ret_error, line, "invalid target for %s", w[2]);
+        if (n == 5 && !filename_is_safe(w[4], 64))
+                return fail(ret_error, line, "invalid original driver");
+        if (j->n_steps > 0 && num <= j->steps[j->n_steps - 1].n)
+                return fail(ret_error, line, "step %u out of order", num);
+        if (j->n_steps >= 4096)
+                return fail(ret_error, line, "too many steps");
+
+        JournalStep *ns = realloc(j->steps, (j->n_steps + 1) * sizeof *ns);
+        if (!ns)
+                return -ENOMEM;
+        j->steps = ns;
+        JournalStep s = { .n = num, .action = a, .target = strdup(w[3]), .orig = n == 5 ? strdup(w[4]) : NULL };
+        if (!s.target || (n == 5 && !s.orig)) {
+                free(s.target);
+                free(s.orig);
+                return -ENOMEM;
+        }
+        j->steps[j->n_steps++] = s;
+        return 0;
+}
+
+static int parse_line(Journal *j, char *l, unsigned line, const char *expected_domain, char **ret_error) {
+        char *w[6];
+        size_t n = split_words(l, w, 5);
+        unsigned u;
+        int r;
+
+        if (n == 0 || n > 5)
+                return fail(ret_error, line, "malformed record");
+        if (line == 1) {
+                if (n != 2 || !streq(w[0], "vfio-hook-journal"))
+                        return fail(ret_error, line, "not a vfio-hook journal");
+                if (parse_uint(w[1], &u) < 0 || u != JOURNAL_VERSION)
+                        return fail(ret_error, line, "unsupported journal version '%.16s'", w[1]);
+                return 0;
+        }
+        if (streq(w[0], "domain")) {
+                if (n != 2 || !domain_name_valid(w[1]) || j->domain)
+                        return fail(ret_error, line, "malformed domain record");
+                if (expected_domain && !streq(w[1], expected_domain))
+                        return fail(ret_error, line, "journal is for domain '%.64s', not '%.64s'", w[1],
+                                    expected_domain);
+                j->domain = strdup(w[1]);
+                return j->domain ? 0 : -ENOMEM;
+        }
+        if (!j->domain)
+                return fail(ret_error, line, "record before the domain record");
+        if (streq(w[0], "started")) {
+                unsigned pid;
+                if (n != 4 || !streq(w[2], "pid") || parse_uint(w[1], &u) < 0 || parse_uint(w[3], &pid) < 0)
+                        return fail(ret_error, line, "malformed started record");
+                j->started = (time_t) u;
+                j->pid = (pid_t) pid;
+                return 0;
+        }
+        if (streq(w[0], "device")) {
+                PciAddr a;
+                if (n != 2 || pci_addr_parse(w[1], &a) < 0)
+                        return fail(ret_error, line, "malformed device record");
+                if (j->n_devices >= 256)
+                        return fail(ret_error, line, "too many devices");
+                PciAddr *nd = realloc(j->devices, (j->n_devices + 1) * sizeof *nd);
+                if (!nd)
+                        return -ENOMEM;
+                j->devices = nd;
+                j->devices[j->n_devices++] = a;
+                return 0;
+        }
+        if (streq(w[0], "step"))
+                return parse_step(j, w, n, line, ret_error);
+        if (streq(w[0], "done")) {
+                if (n != 2 || parse_uint(w[1], &u) < 0)
+                        return fail(ret_error, line, "malformed done record");
+                for (size_t i = j->n_steps; i > 0; i--)
+                        if (j->steps[i - 1].n == u) {
+                                j->steps[i - 1].done = true;
+                                return 0;
+                        }
+                return fail(ret_error, line, "done for unknown step %u", u);
+        }
+        if (streq(w[0], "killed")) {
+                unsigned pid;
+                _cleanup_free_ char *s = NULL;
+                if (n != 3 || parse_uint(w[1], &pid) < 0 || strlen(w[2]) > 64)
+                        return fail(ret_error, line, "malformed killed record");
+                if (asprintf(&s, "%u %s", pid, w[2]) < 0)
+                        return -ENOMEM;
+                r = strv_extend(&j->killed, s);
+                return r;
+        }
+        if (streq(w[0], "prepared")) {
+                if (n != 1)
+                        return fail(ret_error, line, "malformed prepared record");
+                j->prepared = true;
+                return 0;
+        }
+        return fail(ret_error, line, "unknown record '%.32s'", w[0]);
+}
+
+int journal_parse(const char *text, size_t len, const char *expected_domain, Journal *ret, char **ret_error) {
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *copy = NULL;
+        unsigned line = 0;
+        int r;
+
+        if (len > JOURNAL_MAX_SIZE)
+                return fail(ret_error, 0, "journal larger than %u bytes", JOURNAL_MAX_SIZE);
+        if (memchr(text, 0, len))
+                return fail(ret_error, 0, "journal contains a NUL byte");
+        copy = strndup(text, len);
+        if (!copy)
+                return -ENOMEM;
+
+        for (char *p = copy; *p;) {
+                char *nl = strchr(p, '\n');
+                line++;
+                if (!nl) {
+                        /* Cut short by a crash: that record was never complete,
+                         * and nothing is changed before its record is. */
+                        j.truncated = true;
+                        break;
+                }
+                *nl = 0;
+                r = parse_line(&j, p, line, expected_domain, ret_error);
+                if (r < 0)
+                        return r;
+                p = nl + 1;
+        }
+        if (line == 0 || (line == 1 && j.truncated))
+                return fail(ret_error, 1, "empty journal");
+        if (!j.domain)
+                return fail(ret_error, line, "no domain record");
+
+        *ret = j;
+        j = (Journal) {};
+        return 0;
+}
+
+static int journal_filename(const char *domain, char buf[static 256]) {
+        if (!domain_name_valid(domain))
+                return -EINVAL;
+        snprintf(buf, 256, "%s" JOURNAL_SUFFIX, domain);
+        return 0;
+}
+
+int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
+        char name[256];
+        int r = journal_filename(domain, name);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || (size_t) st.st_size > JOURNAL_MAX_SIZE)
+                return fail(ret_error, 0, "%s is not a journal file", name);
+        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        size_t len = 0;
+        while (len < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        return journal_parse(buf, len, domain, ret, ret_error);
+}
+
+static int write_all(int fd, const char *s, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, s, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                s += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int journal_create(int dirfd, const char *domain, const PciAddr *devices, size_t n_devices, JournalWriter *ret) {
+        char name[256];
+        int r = journal_filename(domain, name);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+
+        JournalWriter w = { .fd = fd, .dirfd = dirfd };
+        r = journal_append(&w, "vfio-hook-journal %d\ndomain %s\nstarted %lld pid %d", JOURNAL_VERSION, domain,
+                           (long long) time(NULL), (int) getpid());
+        for (size_t i = 0; r >= 0 && i < n_devices; i++) {
+                char a[PCI_ADDR_STRLEN];
+                r = journal_append(&w, "device %s", pci_addr_format(&devices[i], a));
+        }
+        /* The new name must survive a crash too. */
+        if (r >= 0 && fsync(dirfd) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dirfd, name, 0);
+                return r;
+        }
+        ret->fd = TAKE_FD(fd);
+        ret->dirfd = dirfd;
+        return 0;
+}
+
+int journal_open_append(int dirfd, const char *domain, JournalWriter *ret) {
+        char name[256];
+        int r = journal_filename(domain, name);
+        if (r < 0)
+                return r;
+        int fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        ret->fd = fd;
+        ret->dirfd = dirfd;
+        return 0;
+}
+
+int journal_append(JournalWriter *w, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                s = NULL;
+                return -ENOMEM;
+        }
+        /* One write() of the whole record with its newline. */
+        char *line = realloc(s, (size_t) n + 2);
+        if (!line)
+                return -ENOMEM;
+        s = line;
+        s[n] = '\n';
+        s[n + 1] = 0;
+        int r = write_all(w->fd, s, (size_t) n + 1);
+        if (r < 0)
+                return r;
+        return fsync(w->fd) < 0 ? -errno : 0;
+}
+
+void journal_writer_close(JournalWriter *w) {
+        if (w->fd >= 0)
+                close(w->fd);
+        w->fd = -1;
+}
+
+int journal_remove(int dirfd, const char *domain) {
+        char name[256];
+        int r = journal_filename(domain, name);
+        if (r < 0)
+                return r;
+        if (unlinkat(dirfd, name, 0) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+int journal_list(int dirfd, char ***ret) {
+        _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+        _cleanup_closedir_ DIR *dir = d;
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+                size_t n = strlen(de->d_name), sl = strlen(JOURNAL_SUFFIX);
+                if (n <= sl || !streq(de->d_name + n - sl, JOURNAL_SUFFIX))
+                        continue;
+                _cleanup_free_ char *dom = strndup(de->d_name, n - sl);
+                if (!dom)
+                        return -ENOMEM;
+                if (!domain_name_valid(dom))
+                        continue;
+                int r = strv_extend(&l, dom);
+                if (r < 0)
+                        return r;
+        }
+        strv_sort(l);
+        *ret = TAKE_PTR(l);
+        return 0;
+}

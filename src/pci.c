@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+
+#include "modules.h"
+#include "pci.h"
+#include "util.h"
+
+/* PCI devices over a sysroot. sys/bus/pci/devices/<addr> are relative links
+ * into sys/devices on a real host; sysroot resolves them inside the root.
+ * Every name read back from sysfs (driver, module) is checked before it is
+ * used in another path. */
+
+#define PCI_DRIVER_NAME_MAX 64U
+/* Header type lives at offset 0x0e of config space; bit 7 is "multi-function". */
+#define PCI_CONFIG_HEADER_TYPE 0x0e
+#define PCI_HEADER_TYPE_BRIDGE 1
+#define PCI_HEADER_TYPE_CARDBUS 2
+
+PciDevice *pci_device_free(PciDevice *d) {
+        if (!d)
+                return NULL;
+        free(d->driver);
+        free(d->driver_module);
+        free(d);
+        return NULL;
+}
+
+static bool driver_name_valid(const char *s) {
+        return filename_is_safe(s, PCI_DRIVER_NAME_MAX);
+}
+
+int pci_driver_module(Sysroot *sr, const char *driver, char **ret) {
+        _cleanup_free_ char *module = NULL;
+        int r;
+
+        if (!driver_name_valid(driver))
+                return -EINVAL;
+
+        r = sysroot_link_basenamef(sr, &module, "sys/bus/pci/drivers/%s/module", driver);
+        if (r == -ENOENT) {
+                /* Built in: the driver has no module link. */
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (!module_name_valid(module))
+                return -EINVAL;
+        *ret = TAKE_PTR(module);
+        return 0;
+}
+
+/* Some bridges do not report class 0x0604 (CardBus, vendor quirks): the
+ * header type in config space says what they are. Unreadable config space
+ * (no permission, a tree without it) means "not known to be a bridge". */
+static bool header_says_bridge(Sysroot *sr, const char *name) {
+        _cleanup_free_ char *path = NULL, *config = NULL;
+
+        if (asprintf(&path, "sys/bus/pci/devices/%s/config", name) < 0)
+                return false;
+        int r = sysroot_read_file(sr, path, 4096, &config);
+        if (r <= PCI_CONFIG_HEADER_TYPE)
+                return false;
+        unsigned ht = (unsigned char) config[PCI_CONFIG_HEADER_TYPE] & 0x7fU;
+        return ht == PCI_HEADER_TYPE_BRIDGE || ht == PCI_HEADER_TYPE_CARDBUS;
+}
+
+int pci_device_read(Sysroot *sr, const PciAddr *a, PciDevice **ret) {
+        _cleanup_pci_device_ PciDevice *d = NULL;
+        _cleanup_free_ char *group = NULL;
+        char name[PCI_ADDR_STRLEN];
+        int r;
+
+        pci_addr_format(a, name);
+
+        r = sysroot_existsf(sr, "sys/bus/pci/devices/%s", name);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+
+        d = calloc(1, sizeof *d);
+        if (!d)
+                return -ENOMEM;
+        d->addr = *a;
+        memcpy(d->name, name, sizeof d->name);
+        d->iommu_group = -1;
+
+        r = sysroot_read_hexf(sr, &d->vendor, "sys/bus/pci/devices/%s/vendor", name);
+        if (r < 0)
+                return r;
+        r = sysroot_read_hexf(sr, &d->device, "sys/bus/pci/devices/%s/device", name);
+        if (r < 0)
+                return r;
+        r = sysroot_read_hexf(sr, &d->class, "sys/bus/pci/devices/%s/class", name);
+        if (r < 0)
+                return r;
+        if (d->vendor > 0xffff || d->device > 0xffff || d->class > 0xffffff)
+                return -EINVAL;
+
+        r = sysroot_link_basenamef(sr, &d->driver, "sys/bus/pci/devices/%s/driver", name);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (d->driver) {
+                if (!driver_name_valid(d->driver))
+                        return -EINVAL;
+                r = pci_driver_module(sr, d->driver, &d->driver_module);
+                /* The driver can go away between the two reads: then it has no module. */
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+
+        r = sysroot_link_basenamef(sr, &group, "sys/bus/pci/devices/%s/iommu_group", name);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (group) {
+                unsigned g;
+                if (parse_uint(group, &g) < 0 || g > INT_MAX)
+                        return -EINVAL;
+                d->iommu_group = (int) g;
+        }
+
+        d->is_bridge = (d->class >> 8) == PCI_CLASS_BRIDGE_PCI || header_says_bridge(sr, name);
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+static int cmp_addr(const void *x, const void *y) {
+        const PciAddr *a = x, *b = y;
+        if (a->domain != b->domain)
+                return a->domain < b->domain ? -1 : 1;
+        if (a->bus != b->bus)
+                return a->bus < b->bus ? -1 : 1;
+        if (a->slot != b->slot)
+                return a->slot < b->slot ? -1 : 1;
+        if (a->function != b->function)
+                return a->function < b->function ? -1 : 1;
+        return 0;
+}
+
+int pci_iommu_group_members(Sysroot *sr, int group, PciAddr **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ PciAddr *l = NULL;
+        size_t n = 0;
+        int r;
+
+        if (group < 0)
+                return -EINVAL;
+
+        r = sysroot_list_dirf(sr, &names, "sys/kernel/iommu_groups/%d/devices", group);
+        if (r < 0)
+                return r;
+
+        l = calloc(strv_length(names) + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        /* Groups may hold non-PCI devices on some platforms: those are not ours. */
+        for (char **i = names; *i; i++)
+                if (pci_addr_parse(*i, &l[n]) >= 0)
+                        n++;
+        qsort(l, n, sizeof *l, cmp_addr);
+
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+int pci_iommu_group_count(Sysroot *sr) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r, n = 0;
+
+        r = sysroot_list_dirf(sr, &names, "sys/kernel/iommu_groups");
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        for (char **i = names; *i; i++) {
+                unsigned g;
+                if (parse_uint(*i, &g) >= 0)
+                        n++;
+        }
+        return n;
+}
+
+/* "card0", "renderD128": a fixed prefix and a decimal minor. */
+static bool drm_node_name_valid(const char *s) {
+        const char *p;
+        unsigned v;
+
+        if (startswith(s, "card"))
+                p = s + strlen("card");
+        else if (startswith(s, "renderD"))
+                p = s + strlen("renderD");
+        else
+                return false;
+        return strlen(p) <= 6 && parse_uint(p, &v) >= 0;
+}
+
+int pci_device_drm_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL, **l = NULL;
+        char name[PCI_ADDR_STRLEN];
+        int r;
+
+        pci_addr_format(a, name);
+
+        r = sysroot_existsf(sr, "sys/bus/pci/devices/%s", name);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+
+        r = sysroot_list_dirf(sr, &names, "sys/bus/pci/devices/%s/drm", name);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (names)
+                for (char **i = names; *i; i++) {
+                        if (!drm_node_name_valid(*i))
+                                continue;
+                        r = strv_extend(&l, *i);
+                        if (r < 0)
+                                return r;
+                }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}

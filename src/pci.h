@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "sysroot.h"
+
+/* PCI addresses, devices, drivers and IOMMU groups, read over a sysroot. */
+
+typedef struct PciAddr {
+        unsigned domain;   /* 0..0xffff */
+        unsigned bus;      /* 0..0xff */
+        unsigned slot;     /* 0..0x1f */
+        unsigned function; /* 0..7 */
+} PciAddr;
+
+#define PCI_ADDR_STRLEN sizeof("0000:00:00.0")
+
+/* Strictly "DDDD:BB:SS.F", lower- or upper-case hex, nothing else. */
+int pci_addr_parse(const char *s, PciAddr *ret);
+/* Writes the canonical lower-case form; returns buf. */
+char *pci_addr_format(const PciAddr *a, char buf[static PCI_ADDR_STRLEN]);
+bool pci_addr_equal(const PciAddr *a, const PciAddr *b);
+/* libvirt's node device name: "pci_0000_01_00_0". */
+char *pci_addr_nodedev_name(const PciAddr *a, char buf[static sizeof("pci_0000_00_00_0")]);
+
+#define PCI_CLASS_DISPLAY 0x03         /* base class of VGA/3D/display controllers */
+#define PCI_CLASS_BRIDGE_PCI 0x0604    /* class << 8 | subclass */
+
+typedef struct PciDevice {
+        PciAddr addr;
+        char name[PCI_ADDR_STRLEN];
+        unsigned vendor, device;
+        unsigned class;        /* 24 bits: base, subclass, prog-if */
+        char *driver;          /* bound driver, NULL when none */
+        char *driver_module;   /* that driver's module, NULL when built in or none */
+        int iommu_group;       /* -1 when the device has no group (IOMMU off) */
+        bool is_bridge;
+} PciDevice;
+
+PciDevice *pci_device_free(PciDevice *d);
+static inline void pci_device_freep(PciDevice **d) {
+        pci_device_free(*d);
+}
+#define _cleanup_pci_device_ _cleanup_(pci_device_freep)
+
+static inline bool pci_device_is_display(const PciDevice *d) {
+        return (d->class >> 16) == PCI_CLASS_DISPLAY;
+}
+
+/* -ENOENT when there is no such device. */
+int pci_device_read(Sysroot *sr, const PciAddr *a, PciDevice **ret);
+
+/* Members of an IOMMU group, sorted by address. */
+int pci_iommu_group_members(Sysroot *sr, int group, PciAddr **ret, size_t *ret_n);
+
+/* Number of IOMMU groups on the host (0 when the IOMMU is off). */
+int pci_iommu_group_count(Sysroot *sr);
+
+/* The module of a PCI driver (sys/bus/pci/drivers/<driver>/module), NULL
+ * in *ret when the driver is built in. */
+int pci_driver_module(Sysroot *sr, const char *driver, char **ret);
+
+/* DRM minor nodes of a device: "card0", "renderD128", ... */
+int pci_device_drm_nodes(Sysroot *sr, const PciAddr *a, char ***ret);

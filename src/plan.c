@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "json.h"
+#include "plan.h"
+#include "util.h"
+
+static const char *const step_action_names[_STEP_ACTION_MAX] = {
+        [STEP_STOP_UNIT] = "stop-unit",
+        [STEP_UNBIND_VTCONSOLE] = "unbind-vtconsole",
+        [STEP_UNBIND_FRAMEBUFFER] = "unbind-framebuffer",
+        [STEP_UNLOAD_MODULE] = "unload-module",
+        [STEP_DETACH_DEVICE] = "detach-device",
+};
+
+const char *step_action_to_string(StepAction a) {
+        return a < _STEP_ACTION_MAX ? step_action_names[a] : NULL;
+}
+
+int step_action_from_string(const char *s, StepAction *ret) {
+        for (StepAction a = 0; a < _STEP_ACTION_MAX; a++)
+                if (streq(s, step_action_names[a])) {
+                        *ret = a;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+void plan_done(Plan *p) {
+        free(p->domain);
+        for (size_t i = 0; i < p->n_steps; i++)
+                free(p->steps[i].target);
+        free(p->steps);
+        for (size_t i = 0; i < p->n_problems; i++) {
+                free(p->problems[i].code);
+                free(p->problems[i].message);
+        }
+        free(p->problems);
+        strv_free(p->notes);
+        *p = (Plan) {};
+}
+
+static int add_step(Plan *p, StepAction a, const char *target) {
+        Step *n = realloc(p->steps, (p->n_steps + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        p->steps = n;
+        char *t = strdup(target);
+        if (!t)
+                return -ENOMEM;
+        p->steps[p->n_steps++] = (Step) { .action = a, .target = t };
+        return 0;
+}
+
+static int add_problem(Plan *p, const char *code, const char *fmt, ...) _printf_(3, 4);
+static int add_problem(Plan *p, const char *code, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *c = strdup(code);
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                msg = NULL;
+                return -ENOMEM;
+        }
+        if (!c)
+                return -ENOMEM;
+        Problem *n = realloc(p->problems, (p->n_problems + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        p->problems = n;
+        p->problems[p->n_problems++] = (Problem) { .code = TAKE_PTR(c), .message = TAKE_PTR(msg) };
+        return 0;
+}
+
+static int add_note(Plan *p, const char *fmt, ...) _printf_(2, 3);
+static int add_note(Plan *p, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                msg = NULL;
+                return -ENOMEM;
+        }
+        return strv_extend(&p->notes, msg);
+}
+
+static bool driver_is_vfio(const char *driver) {
+        return streq_ptr(driver, "vfio-pci");
+}
+
+/* A group member outside the domain blocks VFIO when it is an endpoint on
+ * a host driver (bridges and unbound or VFIO-owned devices are fine). */
+static bool member_blocks_group(const PciDevice *m) {
+        return !m->is_bridge && m->driver && !driver_is_vfio(m->driver) && !streq(m->driver, "pci-stub");
+}
+
+static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
+        int r;
+
+        if (f->n_iommu_groups == 0) {
+                r = add_problem(p, "iommu-off",
+                                "the IOMMU is off: there are no IOMMU groups (enable VT-d/AMD-Vi in the firmware and add "
+                                "intel_iommu=on or amd_iommu=on to the kernel command line)");
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < d->n_hostdevs; i++) {
+                const PciDevice *dev = i < f->n_hostdevs ? f->hostdevs[i] : NULL;
+                char addr[PCI_ADDR_STRLEN];
+
+                pci_addr_format(&d->hostdevs[i].addr, addr);
+                if (!dev) {
+                        r = add_problem(p, "device-not-found", "hostdev %s does not exist on this host", addr);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (dev->is_bridge) {
+                        r = add_problem(p, "not-endpoint",
+                                        "hostdev %s is a PCI bridge, not an endpoint: it cannot be given to a guest", addr);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (f->n_iommu_groups > 0 && dev->iommu_group < 0) {
+                        r = add_problem(p, "no-iommu-group", "hostdev %s is in no IOMMU group", addr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        for (size_t i = 0; i < f->n_others; i++) {
+                const PciDevice *m = f->others[i];
+                if (!member_blocks_group(m))
+                        continue;
+                /* Name the hostdev that shares the group, for the message. */
+                const char *with = "a hostdev";
+                for (size_t j = 0; j < f->n_hostdevs; j++)
+                        if (f->hostdevs[j] && f->hostdevs[j]->iommu_group == m->iommu_group) {
+                                with = f->hostdevs[j]->name;
+                                break;
+                        }
+                r = add_problem(p, "group-not-viable",
+                                "IOMMU group %d of %s also holds %s (driver %s), which is not in the domain: "
+                                "add it as a hostdev too, or move the card to a slot with its own group",
+                                m->iommu_group, with, m->name, m->driver);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
+        _cleanup_(plan_done) Plan p = {};
+        int r;
+
+        p.domain = strdup(d->name ? d->name : "");
+        if (!p.domain)
+                return -ENOMEM;
+
+        if (!d->policy) {
+                *ret = p;
+                p = (Plan) {};
+                return 0;
+        }
+        const Policy *pol = d->policy;
+
+        r = check_devices(d, f, &p);
+        if (r < 0)
+                return r;
+        if (d->n_hostdevs == 0) {
+                r = add_note(&p, "the domain has no PCI hostdev: there is nothing to hand over");
+                if (r < 0)
+                        return r;
+        }
+
+        /* DESIGN.md, the order of prepare. Console, framebuffer and display
+         * manager only matter when the domain takes a display controller. */
+        for (size_t i = 0; i < f->n_units; i++) {
+                if (f->units[i].state == UNIT_ACTIVE)
+                        r = add_step(&p, STEP_STOP_UNIT, f->units[i].name);
+                else
+                        r = add_note(&p, "%s is %s: nothing to stop", f->units[i].name,
+                                     f->units[i].state == UNIT_ABSENT ? "not installed" : "not running");
+                if (r < 0)
+                        return r;
+        }
+
+        if (f->has_display && pol->unbind_console)
+                for (size_t i = 0; i < f->n_vtconsoles; i++) {
+                        const VtConsole *c = &f->vtconsoles[i];
+                        if (vtconsole_is_fbcon(c) && c->bind == 1) {
+                                r = add_step(&p, STEP_UNBIND_VTCONSOLE, c->id);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+
+        if (f->has_display && pol->unbind_framebuffer)
+                for (size_t i = 0; i < f->n_framebuffers; i++)
+                        if (f->framebuffers[i].driver) {
+                                r = add_step(&p, STEP_UNBIND_FRAMEBUFFER, f->framebuffers[i].device);
+                                if (r < 0)
+                                        return r;
+                        }
+
+        for (char **m = f->unload_order; m && *m; m++) {
+                r = add_step(&p, STEP_UNLOAD_MODULE, *m);
+                if (r < 0)
+                        return r;
+        }
+        for (char **m = f->builtin_modules; m && *m; m++) {
+                r = add_note(&p, "module %s is built into the kernel: it stays, and its devices are unbound on detach",
+                             *m);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < d->n_hostdevs; i++) {
+                const PciDevice *dev = i < f->n_hostdevs ? f->hostdevs[i] : NULL;
+                char addr[PCI_ADDR_STRLEN];
+
+                pci_addr_format(&d->hostdevs[i].addr, addr);
+                if (dev && driver_is_vfio(dev->driver))
+                        r = add_note(&p, "%s is on vfio-pci already", addr);
+                else
+                        r = add_step(&p, STEP_DETACH_DEVICE, addr);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = p;
+        p = (Plan) {};
+        return 0;
+}
+
+void plan_print_text(const Plan *p, const HostFacts *f, FILE *out) {
+        fprintf(out, "Plan for domain %s: %zu step%s\n", p->domain, p->n_steps, p->n_steps == 1 ? "" : "s");
+        for (size_t i = 0; i < p->n_steps; i++)
+                fprintf(out, "  %2zu. %-19s %s\n", i + 1, step_action_to_string(p->steps[i].action),
+                        p->steps[i].target);
+        if (f && f->n_holders > 0) {
+                fprintf(out, "Processes holding the GPU now (most belong to the display manager; prepare looks again after stopping it):\n");
+                for (size_t i = 0; i < f->n_holders; i++)
+                        fprintf(out, "  pid %d (%s) holds %s\n", (int) f->holders[i].pid, f->holders[i].command,
+                                f->holders[i].path);
+        }
+        if (p->notes) {
+                fprintf(out, "Notes:\n");
+                for (char **n = p->notes; *n; n++)
+                        fprintf(out, "  - %s\n", *n);
+        }
+        if (p->n_problems > 0) {
+                fprintf(out, "Problems that stop the hand-off:\n");
+                for (size_t i = 0; i < p->n_problems; i++)
+                        fprintf(out, "  %s: %s\n", p->problems[i].code, p->problems[i].message);
+        }
+}
+
+void plan_print_json(const Plan *p, const HostFacts *f, FILE *out) {
+        fputs("{\"domain\": ", out);
+        json_write_string(out, p->domain);
+        fputs(", \"steps\": [", out);
+        for (size_t i = 0; i < p->n_steps; i++) {
+                fputs(i ? ", {\"action\": " : "{\"action\": ", out);
+                json_write_string(out, step_action_to_string(p->steps[i].action));
+                fputs(", \"target\": ", out);
+                json_write_string(out, p->steps[i].target);
+                fputc('}', out);
+        }
+        fputs("], \"problems\": [", out);
+        for (size_t i = 0; i < p->n_problems; i++) {
+                fputs(i ? ", {\"code\": " : "{\"code\": ", out);
+                json_write_string(out, p->problems[i].code);
+                fputs(", \"message\": ", out);
+                json_write_string(out, p->problems[i].message);
+                fputc('}', out);
+        }
+        fputs("], \"holders\": [", out);
+        for (size_t i = 0; f && i < f->n_holders; i++) {
+                fprintf(out, "%s{\"pid\": %d, \"command\": ", i ? ", " : "", (int) f->holders[i].pid);
+                json_write_string(out, f->holders[i].command);
+                fputs(", \"path\": ", out);
+                json_write_string(out, f->holders[i].path);
+                fputc('}', out);
+        }
+        fputs("], \"notes\": [", out);
+        for (char **n = p->notes; n && *n; n++) {
+                if (n != p->notes)
+                        fputs(", ", out);
+                json_write_string(out, *n);
+        }
+        fputs("]}\n", out);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "macro.h"
+
+/* The per-domain policy (DESIGN.md, "The per-domain policy"), the built-in
+ * GPU stacks, and the administrator's allowlist (/etc/vfio-hook.conf).
+ * Pure: no I/O but config_load(). */
+
+#define POLICY_NAMESPACE "urn:vfio-hook:policy:1"
+#define POLICY_TIMEOUT_DEFAULT 30U
+#define POLICY_TIMEOUT_MAX 600U
+#define CONFIG_PATH_DEFAULT SYSCONFDIR "/vfio-hook.conf"
+#define DISPLAY_MANAGER_UNIT "display-manager.service"
+
+typedef enum Stack {
+        STACK_AUTO,
+        STACK_NVIDIA,
+        STACK_AMDGPU,
+        STACK_I915,
+        STACK_XE,
+        STACK_NOUVEAU,
+        STACK_RADEON,
+        STACK_NONE,
+        _STACK_MAX,
+} Stack;
+
+typedef enum HolderPolicy {
+        HOLDERS_REFUSE,
+        HOLDERS_TERMINATE,
+} HolderPolicy;
+
+typedef struct Policy {
+        Stack stack;
+        bool unbind_console;        /* <console>unbind|keep */
+        bool unbind_framebuffer;    /* <framebuffer>unbind|keep */
+        bool stop_display_manager;  /* <display-manager>stop|keep */
+        HolderPolicy holders;       /* <holders>refuse|terminate */
+        char **services;            /* <service>, in document order */
+        char **modules;             /* <module>, normalized ('-' -> '_') */
+        unsigned timeout_sec;       /* <timeout>, 1..POLICY_TIMEOUT_MAX */
+} Policy;
+
+/* The defaults of an empty <vh:policy/>. */
+void policy_init(Policy *p);
+void policy_done(Policy *p);
+
+const char *stack_to_string(Stack s);
+int stack_from_string(const char *s, Stack *ret);
+/* The modules of a built-in stack, NULL-terminated; empty for auto/none. */
+const char *const *stack_modules(Stack s);
+/* Services that come with a stack (nvidia-persistenced.service for nvidia). */
+const char *const *stack_services(Stack s);
+
+/* systemd unit names we accept: [A-Za-z0-9:_.@-], ending in ".service",
+ * at most 255 characters, no "/" and no "..". Also refused: a leading '-'
+ * or '.', more than one '@', and templates without instance ("foo@.service"). */
+bool unit_name_valid(const char *name);
+
+/* Kernel module names we accept: 1..MODULE_NAME_MAX of [a-z0-9_-]. Returns
+ * a copy with '-' turned into '_' (as kmod compares them), or -EINVAL. */
+#define MODULE_NAME_MAX 55U
+int policy_module_name_parse(const char *name, char **ret);
+
+/* Untrusted text for a one-line message: bytes outside printable ASCII and
+ * the backslash are escaped (\n, \t, \xNN, \\), and only the first
+ * VALUE_QUOTE_CHARS bytes are kept ("..." marks the cut). Returns buf. */
+#define VALUE_QUOTE_CHARS 64U
+#define VALUE_QUOTE_BUFSZ (VALUE_QUOTE_CHARS * 4U + sizeof("..."))
+char *value_quote(const char *s, char buf[static VALUE_QUOTE_BUFSZ]);
+
+typedef struct Config {
+        char **allowed_modules;   /* besides the built-in stacks, normalized */
+        char **allowed_services;
+        char *path;               /* the file read, for messages; NULL: none */
+} Config;
+
+void config_done(Config *c);
+/* Reads "allow-module NAME" / "allow-service NAME" lines ('#' comments).
+ * A missing file is an empty config when missing_ok. On a bad line,
+ * returns -EINVAL and a message naming the file, line and word. The file
+ * widens what root-run code does, so one that is not a regular file, or that
+ * someone other than root or the caller could write, is refused (-EPERM). */
+int config_load(const char *path, bool missing_ok, Config *ret, char **ret_error);
+
+bool config_module_allowed(const Config *c, const char *module);
+bool config_service_allowed(const Config *c, const char *unit);
+
+/* Every <module> and <service> of the policy must be allowed. On failure,
+ * -EPERM and one line naming the element and its value. c may be NULL (only
+ * the built-in allowlist). Messages name config_path, else c->path, else
+ * CONFIG_PATH_DEFAULT. */
+int policy_check_allowed(const Policy *p, const Config *c, const char *config_path, char **ret_error);

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <limits.h>
+#include <time.h>
+
+#include "util.h"
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        if (l)
+                for (; *l; l++)
+                        if (streq(*l, s))
+                                return true;
+        return false;
+}
+
+int strv_extend(char ***l, const char *s) {
+        size_t n = strv_length(*l);
+        char *copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        char **nl = realloc(*l, (n + 2) * sizeof(char *));
+        if (!nl) {
+                free(copy);
+                return -ENOMEM;
+        }
+        nl[n] = copy;
+        nl[n + 1] = NULL;
+        *l = nl;
+        return 0;
+}
+
+int strv_extend_unique(char ***l, const char *s) {
+        if (strv_contains(*l, s))
+                return 0;
+        int r = strv_extend(l, s);
+        return r < 0 ? r : 1;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+void strv_sort(char **l) {
+        if (l)
+                qsort(l, strv_length(l), sizeof(char *), cmp_str);
+}
+
+usec_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+void sleep_usec(usec_t t) {
+        struct timespec ts = {
+                .tv_sec = (time_t) (t / USEC_PER_SEC),
+                .tv_nsec = (long) ((t % USEC_PER_SEC) * 1000),
+        };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+char *strstrip_trailing(char *s) {
+        size_t n = strlen(s);
+        while (n > 0 && isspace((unsigned char) s[n - 1]))
+                s[--n] = 0;
+        return s;
+}
+
+int parse_uint(const char *s, unsigned *ret) {
+        if (!s || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno != 0 || *end != 0 || v > UINT_MAX)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+bool filename_is_safe(const char *s, size_t max) {
+        size_t n = 0;
+        if (!s || !*s || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (; s[n]; n++) {
+                unsigned char c = (unsigned char) s[n];
+                if (!(isalnum(c) || strchr("_.@:+-", c)))
+                        return false;
+                if (n >= max)
+                        return false;
+        }
+        return true;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "macro.h"
+
+/* NULL-terminated string vectors. */
+char **strv_free(char **l);
+size_t strv_length(char *const *l);
+bool strv_contains(char *const *l, const char *s);
+/* Appends a copy of s. Returns 0 or -ENOMEM; l is untouched on failure. */
+int strv_extend(char ***l, const char *s);
+/* Appends s only when not already present. Returns 1 when added, 0 when present. */
+int strv_extend_unique(char ***l, const char *s);
+void strv_sort(char **l);
+
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/* Monotonic clock, in microseconds. */
+usec_t now_usec(void);
+/* Sleep a short while (for polling loops that have a deadline). */
+void sleep_usec(usec_t t);
+
+/* Strip trailing whitespace/newlines in place; returns s. */
+char *strstrip_trailing(char *s);
+
+/* Parse an unsigned decimal integer in full (no sign, no trailing junk). */
+int parse_uint(const char *s, unsigned *ret);
+
+/* Names that may appear as a path component: [A-Za-z0-9_.@:+-], not "." or "..",
+ * 1..max characters. Used for every name that ends up in a path. */
+bool filename_is_safe(const char *s, size_t max);

@@ -1,0 +1,50 @@
+#!/bin/bash
+# Install the build dependencies (Debian 12), build, and run every test:
+# the unit tests, the same again under AddressSanitizer + UBSan, and the
+# end-to-end guest test when QEMU can run. CI's .ci/run runs exactly this.
+#   tests/ci.sh [--no-vm]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+jobs=$(nproc 2>/dev/null || echo 2)
+vm=yes
+[ "${1:-}" = --no-vm ] && vm=no
+
+deps=(build-essential autoconf automake pkg-config libvirt-dev libxml2-dev libxml2-utils
+      libkmod-dev libpci-dev check clang libclang-rt-14-dev)
+missing=()
+for p in "${deps[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "== installing: ${missing[*]}"
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "ci.sh: run as root (or with sudo) to install the packages above" >&2
+                exit 1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+echo "== autoreconf"
+autoreconf -fi >/dev/null
+
+echo "== build and unit tests"
+mkdir -p build
+(cd build && "$top/configure" -q --enable-werror && make -s -j"$jobs" && make -s -j"$jobs" check) || {
+        cat build/tests/*.log 2>/dev/null | tail -100
+        exit 1
+}
+# make distcheck re-runs the suite from a tarball in a fresh VPATH build.
+(cd build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >/dev/null)
+echo "distcheck: ok"
+
+echo "== the same under AddressSanitizer, LeakSanitizer and UBSan"
+mkdir -p build-asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && "$top/configure" -q --enable-werror --enable-asan --enable-ubsan && make -s -j"$jobs" &&
+        make -s -j"$jobs" check) || {
+        cat build-asan/tests/*.log 2>/dev/null | tail -100
+        exit 1
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* A fake host: a directory laid out like the parts of a Linux host that
+ * vfio-hook reads (sysfs, procfs, /dev, /lib/modules, systemd unit dirs),
+ * with the same relative links a real /sys has, so that code reading it
+ * through a Sysroot cannot tell the difference.
+ *
+ * The tree is the whole state: there is no handle. Every function takes
+ * the tree's root directory, reads what it needs from the tree, and
+ * changes it the way the kernel would (a bind makes both links, a module
+ * unload drops its holder links and its PCI drivers, ...). A fake kernel
+ * answers writes to sysfs attributes by calling these.
+ *
+ * All return 0 or a negative errno. Names given are checked (no '/', no
+ * ".."); PCI addresses are "DDDD:BB:SS.F" in lower case. The layout is
+ * described in tests/data/README. */
+
+/* ---- building ---------------------------------------------------------- */
+
+/* Creates ROOT (and its parents) if needed and the skeleton of an empty
+ * host: sys/{devices,bus/pci,bus/platform,kernel/iommu_groups,class,module},
+ * an empty proc/modules, dev/, etc/systemd/system. */
+int fakehost_init(const char *root);
+
+/* Builds a tree from a .host spec (see tests/data/README) into ROOT, which
+ * must be absent or empty. On -EINVAL (a bad spec) fakehost_error() says
+ * "FILE:LINE: what". */
+int fakehost_build(const char *spec_path, const char *root);
+int fakehost_build_string(const char *spec, const char *root);
+/* The last spec error of this thread, "" if none. */
+const char *fakehost_error(void);
+
+/* proc/sys/kernel/osrelease and lib/modules/RELEASE/modules.builtin. */
+int fakehost_set_kernel(const char *root, const char *release);
+/* Lists a module in modules.builtin (path NULL: "kernel/drivers/misc/NAME.ko");
+ * with sysfs, also sys/module/NAME without initstate, as built-in modules
+ * with parameters have. -ENOENT before fakehost_set_kernel(). */
+int fakehost_builtin_add(const char *root, const char *name, const char *path, bool sysfs);
+
+/* ---- PCI ---------------------------------------------------------------- */
+
+typedef struct FakePci {
+        const char *addr;      /* "0000:01:00.0" */
+        unsigned vendor, device;
+        unsigned class;        /* 24 bits: 0x030000 */
+        const char *parent;    /* the bridge above it, NULL: the root complex */
+        int iommu_group;       /* -1: none (IOMMU off) */
+        int header_type;       /* config space byte 0x0e; -1: 1 for class 0x0604xx, else 0 */
+} FakePci;
+
+/* sys/devices/pci0000:00/[parent/]ADDR with its attributes (vendor, device,
+ * class, config, driver_override, ...), the sys/bus/pci/devices link and
+ * the IOMMU group links. -EEXIST, -ENOENT (no such parent). */
+int fakehost_pci_add(const char *root, const FakePci *p);
+/* Hot-unplug: unbinds, drops DRM nodes and group links. -EBUSY while
+ * devices sit below it. */
+int fakehost_pci_remove(const char *root, const char *addr);
+
+/* sys/bus/pci/drivers/DRIVER (bind, unbind, new_id, remove_id) and, for a
+ * modular driver, its module link and sys/module/MODULE/drivers/pci:DRIVER.
+ * module NULL: built in. -ENOENT when MODULE is not loaded, -EEXIST. */
+int fakehost_pci_driver_add(const char *root, const char *driver, const char *module);
+/* Unbinds the driver's devices and removes it. */
+int fakehost_pci_driver_remove(const char *root, const char *driver);
+/* The device's driver link and the driver's back-link. -ENOENT (no device
+ * or no driver), -EBUSY (already bound). */
+int fakehost_pci_bind(const char *root, const char *addr, const char *driver);
+/* -ENODEV when the device has no driver. */
+int fakehost_pci_unbind(const char *root, const char *addr);
+/* The bound driver, NULL in *ret when none. */
+int fakehost_pci_driver(const char *root, const char *addr, char **ret);
+/* writes "DRIVER" or "(null)" to driver_override. */
+int fakehost_pci_set_driver_override(const char *root, const char *addr, const char *driver);
+
+/* A DRM minor ("card0", "renderD128"): ADDR/drm/NODE, sys/class/drm/NODE
+ * and dev/dri/NODE. Unbinding a driver leaves them: remove them too when
+ * faking a driver that goes. */
+int fakehost_drm_add(const char *root, const char *addr, const char *node);
+int fakehost_drm_remove(const char *root, const char *addr, const char *node);
+
+/* ---- modules ------------------------------------------------------------ */
+
+/* Sets a loaded module as given: sys/module/NAME/{initstate,refcnt,holders/}
+ * and its proc/modules line ("used by" = holders). refcnt < 0: the number
+ * of holders. Creates or overwrites; keeps its drivers. */
+int fakehost_module_add(const char *root, const char *name, int refcnt, char *const *holders);
+/* As insmod would: NAME is loaded with refcnt 0 and becomes a holder of
+ * each module in uses, whose refcnt goes up. -EEXIST (loaded or built in),
+ * -ENOENT (a module in uses is not loaded). */
+int fakehost_module_load(const char *root, const char *name, char *const *uses);
+/* As delete_module would: -ENOENT when not loaded, -EAGAIN (the kernel's
+ * EWOULDBLOCK) while it has holders or a refcnt. Drops it from its
+ * dependencies' holders (and their refcnt) and removes its PCI drivers,
+ * unbinding their devices. */
+int fakehost_module_unload(const char *root, const char *name);
+int fakehost_module_set_refcnt(const char *root, const char *name, int refcnt);
+
+/* ---- consoles and framebuffers ----------------------------------------- */
+
+/* sys/devices/virtual/vtconsole/vtconN/{name,bind} and its sys/class link. */
+int fakehost_vtcon_add(const char *root, unsigned n, const char *name, int bind);
+int fakehost_vtcon_set_bind(const char *root, unsigned n, int bind);
+int fakehost_vtcon_remove(const char *root, unsigned n);
+
+/* A platform driver with no device (efi-framebuffer after a DRM driver took
+ * the aperture over). Built in: no module link. Existing is fine. */
+int fakehost_platform_driver_add(const char *root, const char *driver);
+/* A platform device "efi-framebuffer.0" in sys/devices/platform, bound to
+ * driver unless NULL (the driver is created if needed). */
+int fakehost_fb_add(const char *root, const char *device, const char *driver);
+/* -EBUSY (already bound), -ENOENT (no such device). */
+int fakehost_fb_bind(const char *root, const char *device, const char *driver);
+/* -ENODEV when not bound. */
+int fakehost_fb_unbind(const char *root, const char *device);
+/* The device goes away (unbinding first). */
+int fakehost_fb_remove(const char *root, const char *device);
+
+/* ---- processes, device nodes, units ------------------------------------ */
+
+/* proc/PID/comm and proc/PID/fd/0..n-1 -> the given targets (absolute
+ * paths such as "/dev/nvidia0", or anything a real fd link shows). */
+int fakehost_process_add(const char *root, pid_t pid, const char *comm, char *const *fds);
+int fakehost_process_remove(const char *root, pid_t pid);
+
+/* A regular file standing for a device node: "nvidia0", "dri/card0". */
+int fakehost_dev_add(const char *root, const char *node);
+int fakehost_dev_remove(const char *root, const char *node);
+
+/* etc/systemd/system/UNIT: see unit_state_from_tree(). */
+int fakehost_unit_add(const char *root, const char *unit);
+int fakehost_unit_remove(const char *root, const char *unit);
+
+/* ---- comparing and cleaning -------------------------------------------- */
+
+/* The whole tree as text, one line per entry, sorted by path:
+ *   d PATH            a directory
+ *   f PATH CONTENT    a file, content escaped (\n, \\, \xNN)
+ *   l PATH -> TARGET  a symlink
+ * Two trees are "exactly as before" when their snapshots are equal. */
+int fakehost_snapshot(const char *root, char **ret);
+/* The lines only in a ("- ...") and only in b ("+ ..."), or NULL when the
+ * snapshots are equal (or on -ENOMEM). For test failure messages. */
+char *fakehost_snapshot_diff(const char *a, const char *b);
+
+/* Removes ROOT and everything under it (never following links). */
+int fakehost_rm_rf(const char *root);

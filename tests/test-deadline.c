@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* deadline_run() and spawn_run(): results, errors, payloads, timeouts,
+ * crashes; output capture, the clean environment, tool lookup. Timing is
+ * only ever checked against a generous upper bound. */
+#include <check.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "deadline.h"
+#include "subprocess.h"
+#include "util.h"
+
+/* A timed-out call must come back well before this (it has 0.3 s). */
+#define GENEROUS (5 * USEC_PER_SEC)
+
+static int fn_answer(void *userdata, char **ret_error) {
+        return 42;
+}
+
+static int fn_fail(void *userdata, char **ret_error) {
+        *ret_error = strdup("the thing did not work");
+        return -EINVAL;
+}
+
+static int fn_fail_silently(void *userdata, char **ret_error) {
+        return -ENOENT;
+}
+
+static int fn_sleep(void *userdata, char **ret_error) {
+        sleep_usec(30 * USEC_PER_SEC);
+        return 0;
+}
+
+static void no_core_dumps(void) {
+        struct rlimit rl = { 0, 0 };
+        (void) setrlimit(RLIMIT_CORE, &rl);
+}
+
+static int fn_abort(void *userdata, char **ret_error) {
+        no_core_dumps();
+        abort();
+}
+
+static int fn_exit3(void *userdata, char **ret_error) {
+        _exit(3);
+}
+
+static int fn_sees_parent_memory(void *userdata, char **ret_error) {
+        int *v = userdata;
+        int seen = *v;
+        *v = 0; /* the child's copy only */
+        return seen;
+}
+
+START_TEST(deadline_result) {
+        char *e = NULL;
+
+        ck_assert_int_eq(deadline_run(fn_answer, NULL, 10 * USEC_PER_SEC, &e), 42);
+        ck_assert_ptr_null(e);
+
+        int v = 7;
+        ck_assert_int_eq(deadline_run(fn_sees_parent_memory, &v, 10 * USEC_PER_SEC, NULL), 7);
+        ck_assert_int_eq(v, 7);
+}
+END_TEST
+
+START_TEST(deadline_error) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+
+        ck_assert_int_eq(deadline_run(fn_fail, NULL, 10 * USEC_PER_SEC, &e), -EINVAL);
+        ck_assert_str_eq(e, "the thing did not work");
+
+        ck_assert_int_eq(deadline_run(fn_fail_silently, NULL, 10 * USEC_PER_SEC, &e2), -ENOENT);
+        ck_assert_str_eq(e2, strerror(ENOENT));
+
+        /* No error wanted: none given. */
+        ck_assert_int_eq(deadline_run(fn_fail, NULL, 10 * USEC_PER_SEC, NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(deadline_timeout) {
+        _cleanup_free_ char *e = NULL;
+        usec_t t0 = now_usec();
+
+        ck_assert_int_eq(deadline_run(fn_sleep, NULL, 300 * USEC_PER_MSEC, &e), -ETIME);
+        usec_t took = now_usec() - t0;
+        ck_assert_uint_lt(took, GENEROUS);
+        ck_assert_uint_ge(took, 300 * USEC_PER_MSEC);
+        ck_assert_str_eq(e, "did not finish within 0.3 s");
+}
+END_TEST
+
+START_TEST(deadline_crash) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+
+        ck_assert_int_eq(deadline_run(fn_abort, NULL, 10 * USEC_PER_SEC, &e), -EIO);
+        ck_assert_msg(strstr(e, "worker process killed by signal 6"), "got: %s", e);
+        ck_assert_msg(strstr(e, "without an answer"), "got: %s", e);
+
+        ck_assert_int_eq(deadline_run(fn_exit3, NULL, 10 * USEC_PER_SEC, &e2), -EIO);
+        ck_assert_str_eq(e2, "worker process exited with status 3 without an answer");
+}
+END_TEST
+
+typedef struct PayloadSpec {
+        size_t size;
+        int r;
+} PayloadSpec;
+
+static int fn_payload(void *userdata, char **ret_payload, size_t *ret_size, char **ret_error) {
+        PayloadSpec *p = userdata;
+        char *b = malloc(p->size + 1);
+        if (!b)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->size; i++)
+                b[i] = (char) ('a' + i % 26);
+        b[p->size] = 0;
+        *ret_payload = b;
+        *ret_size = p->size;
+        if (p->r < 0)
+                *ret_error = strdup("failed after all");
+        return p->r;
+}
+
+START_TEST(deadline_payload) {
+        _cleanup_free_ char *pl = NULL, *big = NULL, *e = NULL, *e2 = NULL, *none = NULL;
+        size_t size = 0;
+        bool timed_out = true;
+
+        PayloadSpec small = { .size = 5 };
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &small, 10 * USEC_PER_SEC, 100, &pl, &size,
+                                              &timed_out, NULL), 0);
+        ck_assert_str_eq(pl, "abcde");
+        ck_assert_uint_eq(size, 5);
+        ck_assert(!timed_out);
+
+        /* Several pipe buffers' worth. */
+        PayloadSpec large = { .size = 3 * 1024 * 1024 + 7 };
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &large, 30 * USEC_PER_SEC, 16 * 1024 * 1024, &big,
+                                              &size, NULL, NULL), 0);
+        ck_assert_uint_eq(size, large.size);
+        ck_assert_uint_eq(strlen(big), large.size);
+        ck_assert_int_eq(big[large.size - 1], 'a' + (int) ((large.size - 1) % 26));
+
+        /* Over the bound: an error, not a truncated result. */
+        PayloadSpec over = { .size = 101 };
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &over, 10 * USEC_PER_SEC, 100, &none, &size, NULL, &e),
+                         -EFBIG);
+        ck_assert_ptr_null(none);
+        ck_assert_msg(strstr(e, "too large"), "got: %s", e);
+
+        /* A failure sends no payload. */
+        PayloadSpec fails = { .size = 5, .r = -EPERM };
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &fails, 10 * USEC_PER_SEC, 100, &none, &size, NULL,
+                                              &e2), -EPERM);
+        ck_assert_ptr_null(none);
+        ck_assert_str_eq(e2, "failed after all");
+}
+END_TEST
+
+static int fn_payload_sleep(void *userdata, char **ret_payload, size_t *ret_size, char **ret_error) {
+        sleep_usec(30 * USEC_PER_SEC);
+        return 0;
+}
+
+static int fn_payload_etime(void *userdata, char **ret_payload, size_t *ret_size, char **ret_error) {
+        *ret_error = strdup("my own timeout");
+        return -ETIME;
+}
+
+START_TEST(deadline_timed_out_flag) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+        bool timed_out = false;
+
+        ck_assert_int_eq(deadline_run_payload(fn_payload_sleep, NULL, 200 * USEC_PER_MSEC, 0, NULL, NULL,
+                                              &timed_out, &e), -ETIME);
+        ck_assert(timed_out);
+
+        ck_assert_int_eq(deadline_run_payload(fn_payload_etime, NULL, 10 * USEC_PER_SEC, 0, NULL, NULL,
+                                              &timed_out, &e2), -ETIME);
+        ck_assert(!timed_out);
+        ck_assert_str_eq(e2, "my own timeout");
+}
+END_TEST
+
+/* spawn */
+
+START_TEST(spawn_true_false) {
+        SpawnResult r;
+        char d[64];
+
+        ck_assert_int_eq(spawn_run("/bin/true", (const char *[]) { "true", NULL }, 10 * USEC_PER_SEC, &r), 0);
+        ck_assert_int_eq(r.exit_status, 0);
+        ck_assert_int_eq(r.term_signal, 0);
+        ck_assert_str_eq(r.out, "");
+        ck_assert_str_eq(r.err, "");
+        spawn_result_done(&r);
+
+        ck_assert_int_eq(spawn_run("/bin/false", (const char *[]) { "false", NULL }, 10 * USEC_PER_SEC, &r), 0);
+        ck_assert_int_eq(r.exit_status, 1);
+        ck_assert_str_eq(spawn_describe_status(&r, d, sizeof d), "exited with status 1");
+        spawn_result_done(&r);
+
+        ck_assert_int_eq(spawn_run("/bin/sh", (const char *[]) { "sh", "-c", "kill -9 $$", NULL }, 10 * USEC_PER_SEC,
+                                   &r), 0);
+        ck_assert_int_eq(r.exit_status, -1);
+        ck_assert_int_eq(r.term_signal, SIGKILL);
+        ck_assert_str_eq(spawn_describe_status(&r, d, sizeof d), "killed by signal 9 (Killed)");
+        spawn_result_done(&r);
+}
+END_TEST
+
+START_TEST(sigchld_ignored) {
+        SpawnResult r;
+        _cleanup_free_ char *e = NULL;
+
+        /* Inherited SIGCHLD=SIG_IGN would let the kernel reap our children
+         * and hide how they ended. */
+        signal(SIGCHLD, SIG_IGN);
+        ck_assert_int_eq(spawn_run("/bin/false", (const char *[]) { "false", NULL }, 10 * USEC_PER_SEC, &r), 0);
+        ck_assert_int_eq(r.exit_status, 1);
+        spawn_result_done(&r);
+
+        signal(SIGCHLD, SIG_IGN);
+        ck_assert_int_eq(deadline_run(fn_exit3, NULL, 10 * USEC_PER_SEC, &e), -EIO);
+        ck_assert_str_eq(e, "worker process exited with status 3 without an answer");
+}
+END_TEST
+
+START_TEST(spawn_output) {
+        SpawnResult r;
+        char line[64];
+
+        ck_assert_int_eq(spawn_run("/bin/sh", (const char *[]) { "sh", "-c", "echo out; echo; echo '  err line ' >&2; exit 4", NULL },
+                                   10 * USEC_PER_SEC, &r), 0);
+        ck_assert_int_eq(r.exit_status, 4);
+        ck_assert_str_eq(r.out, "out\n\n");
+        ck_assert_str_eq(r.err, "  err line \n");
+        ck_assert_str_eq(spawn_first_line(r.err, line, sizeof line), "err line");
+        ck_assert_str_eq(spawn_first_line("\n\n  \nsecond\nthird", line, sizeof line), "second");
+        ck_assert(!r.out_truncated);
+        spawn_result_done(&r);
+
+        /* Bounded: the rest is read and dropped, the child is not blocked. */
+        ck_assert_int_eq(spawn_run("/bin/sh", (const char *[]) { "sh", "-c", "yes | head -c 300000", NULL },
+                                   10 * USEC_PER_SEC, &r), 0);
+        ck_assert_int_eq(r.exit_status, 0);
+        ck_assert(r.out_truncated);
+        ck_assert_uint_eq(strlen(r.out), SPAWN_OUTPUT_MAX);
+        spawn_result_done(&r);
+}
+END_TEST
+
+START_TEST(spawn_environment) {
+        SpawnResult r;
+
+        ck_assert_int_eq(setenv("VFIO_HOOK_TEST_LEAK", "1", 1), 0);
+        ck_assert_int_eq(spawn_run_env("/usr/bin/env", (const char *[]) { "env", NULL }, (const char *[]) { "EXTRA=yes", NULL },
+                                       10 * USEC_PER_SEC, &r), 0);
+        ck_assert_str_eq(r.out, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\nLC_ALL=C\nEXTRA=yes\n");
+        spawn_result_done(&r);
+
+        /* stdin is /dev/null: cat ends at once. */
+        ck_assert_int_eq(spawn_run("/bin/cat", (const char *[]) { "cat", NULL }, 10 * USEC_PER_SEC, &r), 0);
+        ck_assert_int_eq(r.exit_status, 0);
+        ck_assert_str_eq(r.out, "");
+        spawn_result_done(&r);
+
+        /* Our signal dispositions are not the child's. */
+        signal(SIGTERM, SIG_IGN);
+        ck_assert_int_eq(spawn_run("/bin/sh", (const char *[]) { "sh", "-c", "kill -TERM $$; exit 0", NULL },
+                                   10 * USEC_PER_SEC, &r), 0);
+        ck_assert_int_eq(r.term_signal, SIGTERM);
+        spawn_result_done(&r);
+        signal(SIGTERM, SIG_DFL);
+}
+END_TEST
+
+START_TEST(spawn_timeout) {
+        SpawnResult r;
+        usec_t t0 = now_usec();
+
+        ck_assert_int_eq(spawn_run("/bin/sleep", (const char *[]) { "sleep", "30", NULL }, 300 * USEC_PER_MSEC, &r), -ETIME);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        ck_assert_int_eq(r.term_signal, SIGKILL);
+        spawn_result_done(&r);
+
+        /* The whole process group goes: sh and its sleep. */
+        t0 = now_usec();
+        ck_assert_int_eq(spawn_run("/bin/sh", (const char *[]) { "sh", "-c", "echo started; sleep 30; echo never", NULL },
+                                   300 * USEC_PER_MSEC, &r), -ETIME);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        ck_assert_str_eq(r.out, "started\n");
+        spawn_result_done(&r);
+}
+END_TEST
+
+START_TEST(spawn_background_child) {
+        SpawnResult r;
+        usec_t t0 = now_usec();
+
+        /* A program that leaves something running with our pipes open is
+         * done when it exits. */
+        ck_assert_int_eq(spawn_run("/bin/sh", (const char *[]) { "sh", "-c", "sleep 3 & echo done", NULL },
+                                   20 * USEC_PER_SEC, &r), 0);
+        ck_assert_uint_lt(now_usec() - t0, 2 * USEC_PER_SEC + USEC_PER_SEC / 2);
+        ck_assert_int_eq(r.exit_status, 0);
+        ck_assert_str_eq(r.out, "done\n");
+        spawn_result_done(&r);
+}
+END_TEST
+
+START_TEST(spawn_errors) {
+        SpawnResult r;
+
+        ck_assert_int_eq(spawn_run("/nonexistent/program", (const char *[]) { "x", NULL }, USEC_PER_SEC, &r), -ENOENT);
+        spawn_result_done(&r);
+        ck_assert_int_eq(spawn_run("relative/path", (const char *[]) { "x", NULL }, USEC_PER_SEC, &r), -EINVAL);
+        spawn_result_done(&r);
+        ck_assert_int_eq(spawn_run("/dev/null", (const char *[]) { "x", NULL }, USEC_PER_SEC, &r), -EACCES);
+        spawn_result_done(&r);
+}
+END_TEST
+
+START_TEST(spawn_tools) {
+        _cleanup_free_ char *sh = NULL, *sh2 = NULL, *o = NULL;
+        char *none = NULL;
+
+        ck_assert_int_eq(spawn_find_tool("sh", &sh), 0);
+        ck_assert(streq(sh, "/usr/bin/sh") || streq(sh, "/bin/sh") || streq(sh, "/usr/sbin/sh") ||
+                  streq(sh, "/sbin/sh"));
+        ck_assert_int_eq(spawn_find_tool("vfio-hook-no-such-tool", &none), -ENOENT);
+        ck_assert_int_eq(spawn_find_tool("../sh", &none), -EINVAL);
+        ck_assert_int_eq(spawn_find_tool("-sh", &none), -EINVAL);
+
+        /* The override means nothing until a test opts in. */
+        ck_assert_int_eq(setenv("VFIO_HOOK_SH", "/opt/fake/sh", 1), 0);
+        ck_assert_int_eq(spawn_find_tool("sh", &sh2), 0);
+        ck_assert_str_eq(sh2, sh);
+        spawn_allow_test_overrides();
+        ck_assert_int_eq(spawn_find_tool("sh", &o), 0);
+        ck_assert_str_eq(o, "/opt/fake/sh");
+}
+END_TEST
+
+START_TEST(timeouts_format) {
+        char t[FORMAT_TIMEOUT_MAX];
+
+        ck_assert_str_eq(format_timeout(30 * USEC_PER_SEC, t, sizeof t), "30 s");
+        ck_assert_str_eq(format_timeout(500 * USEC_PER_MSEC, t, sizeof t), "0.5 s");
+        ck_assert_str_eq(format_timeout(1250 * USEC_PER_MSEC, t, sizeof t), "1.25 s");
+}
+END_TEST
+
+static Suite *suite(void) {
+        Suite *s = suite_create("deadline");
+        TCase *tc = tcase_create("deadline");
+
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, deadline_result);
+        tcase_add_test(tc, deadline_error);
+        tcase_add_test(tc, deadline_timeout);
+        tcase_add_test(tc, deadline_crash);
+        tcase_add_test(tc, deadline_payload);
+        tcase_add_test(tc, deadline_timed_out_flag);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("spawn");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, spawn_true_false);
+        tcase_add_test(tc, spawn_output);
+        tcase_add_test(tc, sigchld_ignored);
+        tcase_add_test(tc, spawn_environment);
+        tcase_add_test(tc, spawn_timeout);
+        tcase_add_test(tc, spawn_background_child);
+        tcase_add_test(tc, spawn_errors);
+        tcase_add_test(tc, spawn_tools);
+        tcase_add_test(tc, timeouts_format);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

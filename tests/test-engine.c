@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The engine against a fake kernel: whole hand-offs, a fault at every
+ * change of prepare, a kill after every step, and the odd cases of release. */
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "domxml.h"
+#include "engine.h"
+#include "fakehost.h"
+#include "fakekernel.h"
+#include "journal.h"
+#include "log.h"
+#include "util.h"
+
+static char card0[] = "/dev/dri/card0";
+static char *holder_fds[] = { card0, NULL };
+
+typedef struct Fixture {
+        char root[512], state[512];
+        FakeKernel *fk;
+        Engine e;
+        Domain *d;
+        char *before;
+} Fixture;
+
+static char *slurp(const char *path) {
+        FILE *f = fopen(path, "re");
+        ck_assert_msg(f, "cannot open %s", path);
+        char *buf = NULL;
+        size_t n = 0;
+        ck_assert(getdelim(&buf, &n, 0, f) > 0);
+        fclose(f);
+        return buf;
+}
+
+static char *snapshot(const Fixture *fx) {
+        char *s = NULL;
+        ck_assert_int_eq(fakehost_snapshot(fx->root, &s), 0);
+        return s;
+}
+
+static void assert_as_before(const Fixture *fx) {
+        _cleanup_free_ char *now = snapshot(fx);
+        if (!streq(now, fx->before)) {
+                _cleanup_free_ char *diff = fakehost_snapshot_diff(fx->before, now);
+                ck_abort_msg("the host is not as before:\n%s", diff ? diff : "?");
+        }
+}
+
+static bool journal_exists(const Fixture *fx) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s.journal", fx->state, fx->d->name);
+        return access(p, F_OK) == 0;
+}
+
+static void kernel_open(Fixture *fx) {
+        ck_assert_int_eq(fakekernel_new(fx->root, &fx->fk), 0);
+        fx->e.sr = fx->fk->sr;
+        fx->e.ops = &fx->fk->ops;
+}
+
+/* A host from a spec, a domain from an example, a fresh state directory. */
+static void setup(Fixture *fx, const char *spec, const char *example, const char *extra_spec) {
+        static unsigned counter;
+        char path[600], *err = NULL;
+
+        log_set_quiet(true);
+        snprintf(fx->root, sizeof fx->root, "%s/tests/tmp-engine-%d-%u/host", TEST_BUILDDIR, (int) getpid(), counter);
+        snprintf(fx->state, sizeof fx->state, "%s/tests/tmp-engine-%d-%u/state", TEST_BUILDDIR, (int) getpid(),
+                 counter++);
+        char top[600];
+        snprintf(top, sizeof top, "%.*s", (int) (strlen(fx->root) - 5), fx->root);
+        (void) fakehost_rm_rf(top);
+        ck_assert_int_eq(mkdir(top, 0755), 0);
+        snprintf(path, sizeof path, "%s/tests/data/%s", TEST_SRCDIR, spec);
+        ck_assert_msg(fakehost_build(path, fx->root) == 0, "%s", fakehost_error());
+        if (extra_spec) {
+                /* Additions to the spec, built into a scratch tree and applied by hand. */
+                ck_assert_int_eq(fakehost_process_add(fx->root, 4000, "sleep", holder_fds), 0);
+        }
+        kernel_open(fx);
+        (void) fakekernel_unit_owns(fx->fk, "display-manager.service", 1234);
+        (void) fakekernel_unit_owns(fx->fk, "nvidia-persistenced.service", 1301);
+
+        ck_assert_int_eq(mkdir(fx->state, 0700), 0);
+        ck_assert_int_eq(engine_open_state_dir(fx->state, false, &fx->e.state_fd, &err), 0);
+
+        snprintf(path, sizeof path, "%s/examples/%s", TEST_SRCDIR, example);
+        _cleanup_free_ char *xml = slurp(path);
+        ck_assert_msg(domxml_parse(xml, strlen(xml), &fx->d, &err) == 0, "%s", err);
+        ck_assert(fx->d->policy);
+        fx->d->policy->timeout_sec = 1;
+        fx->before = snapshot(fx);
+}
+
+static void teardown(Fixture *fx) {
+        char top[600];
+        snprintf(top, sizeof top, "%.*s", (int) (strlen(fx->root) - 5), fx->root);
+        if (fx->e.state_fd >= 0)
+                close(fx->e.state_fd);
+        fakekernel_free(fx->fk);
+        domain_free(fx->d);
+        free(fx->before);
+        (void) fakehost_rm_rf(top);
+        *fx = (Fixture) {};
+}
+
+static char *driver_of(const Fixture *fx, const char *addr) {
+        char *d = NULL;
+        ck_assert_int_eq(fakehost_pci_driver(fx->root, addr, &d), 0);
+        return d;
+}
+
+START_TEST(test_nvidia_cycle) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        _cleanup_free_ char *gpu = driver_of(&fx, "0000:01:00.0"), *audio = driver_of(&fx, "0000:01:00.1");
+        ck_assert_str_eq(gpu, "vfio-pci");
+        ck_assert_str_eq(audio, "vfio-pci");
+        _cleanup_free_ char *bind = NULL, *fbdrv = NULL;
+        ck_assert_int_eq(sysroot_read_linef(fx.e.sr, &bind, "sys/class/vtconsole/vtcon1/bind"), 0);
+        ck_assert_str_eq(bind, "0");
+        ck_assert_int_eq(sysroot_link_basenamef(fx.e.sr, &fbdrv, "sys/bus/platform/devices/efi-framebuffer.0/driver"),
+                         -ENOENT);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/nvidia"), 0);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "proc/1234"), 0); /* Xorg went with the display manager */
+        ck_assert(journal_exists(&fx));
+
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        assert_as_before(&fx);
+        ck_assert(!journal_exists(&fx));
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_bochs_cycle) {
+        Fixture fx = {};
+        setup(&fx, "qemu-bochs.host", "win10-nvidia.xml", NULL);
+        /* The guest's card sits elsewhere: point the domain at it. */
+        fx.d->n_hostdevs = 1;
+        ck_assert_int_eq(pci_addr_parse("0000:00:01.0", &fx.d->hostdevs[0].addr), 0);
+        strv_free(fx.d->policy->services);
+        fx.d->policy->services = NULL;
+
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        _cleanup_free_ char *gpu = driver_of(&fx, "0000:00:01.0");
+        ck_assert_str_eq(gpu, "vfio-pci");
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/bochs"), 0);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        assert_as_before(&fx);
+        teardown(&fx);
+}
+END_TEST
+
+/* How many changes does a clean prepare make? */
+static unsigned count_changes(void) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        unsigned n = fx.fk->changes;
+        teardown(&fx);
+        return n;
+}
+
+START_TEST(test_fault_at_every_change) {
+        unsigned n = count_changes();
+        ck_assert_uint_ge(n, 9); /* 2 units, vtcon, fb, 4 modules, 2 devices */
+        for (unsigned k = 1; k <= n; k++) {
+                Fixture fx = {};
+                setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+                fx.fk->fail_at = k;
+                ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "fault at change %u", k);
+                assert_as_before(&fx);
+                ck_assert_msg(!journal_exists(&fx), "journal left after a fault at change %u", k);
+                /* libvirt runs release after a failed prepare: nothing to do. */
+                ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+                assert_as_before(&fx);
+                teardown(&fx);
+        }
+}
+END_TEST
+
+START_TEST(test_kill_after_every_step) {
+        unsigned n = count_changes();
+        for (unsigned k = 1; k <= n; k++) {
+                Fixture fx = {};
+                setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+                pid_t pid = fork();
+                ck_assert_int_ge(pid, 0);
+                if (pid == 0) {
+                        fx.e.abort_after = k;
+                        _exit(engine_prepare(&fx.e, fx.d) == EXIT_OK ? 0 : 1);
+                }
+                int status;
+                ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+                ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "prepare was not killed after step %u",
+                              k);
+                ck_assert(journal_exists(&fx));
+
+                /* What `vfio-hook restore` does, from a new process's view of the kernel. */
+                fakekernel_free(fx.fk);
+                kernel_open(&fx);
+                ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+                assert_as_before(&fx);
+                ck_assert(!journal_exists(&fx));
+                teardown(&fx);
+        }
+}
+END_TEST
+
+START_TEST(test_release_twice_and_without_journal) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        assert_as_before(&fx);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        assert_as_before(&fx);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_release_after_libvirt_reattached) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        /* A managed hostdev: libvirt gives it back between stopped and release. */
+        PciAddr a;
+        ck_assert_int_eq(pci_addr_parse("0000:01:00.1", &a), 0);
+        ck_assert_int_eq(fx.fk->ops.device_reattach(&fx.fk->ops, &a, USEC_PER_SEC, NULL), 0);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        assert_as_before(&fx);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_holders_refuse) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", "holder");
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
+        assert_as_before(&fx);
+        ck_assert(!journal_exists(&fx));
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_holders_terminate) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", "holder");
+        fx.d->policy->holders = HOLDERS_TERMINATE;
+        fx.fk->stubborn_pid = 4000; /* ignores SIGTERM: needs SIGKILL */
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "proc/4000"), 0);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        /* Everything is back but the process that was terminated. */
+        ck_assert_int_eq(fakehost_process_add(fx.root, 4000, "sleep", holder_fds), 0);
+        assert_as_before(&fx);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_device_hangs) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        fx.fk->hang_device = strdup("0000:01:00.1");
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
+        ck_assert_uint_lt(now_usec() - t0, 20 * USEC_PER_SEC); /* bounded, not hung */
+        assert_as_before(&fx);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_conflict_with_other_domain) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        JournalWriter w;
+        ck_assert_int_eq(journal_create(fx.e.state_fd, "other", &fx.d->hostdevs[0].addr, 1, &w), 0);
+        journal_writer_close(&w);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
+        assert_as_before(&fx);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_problems_change_nothing) {
+        Fixture fx = {};
+        setup(&fx, "nonviable-group.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
+        assert_as_before(&fx);
+        ck_assert(!journal_exists(&fx));
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_status) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ck_assert_int_eq(engine_status(&fx.e, true, f), EXIT_OK);
+        fclose(f);
+        ck_assert_ptr_nonnull(strstr(buf, "\"domain\": \"win10\""));
+        ck_assert_ptr_nonnull(strstr(buf, "\"0000:01:00.0\""));
+        ck_assert_ptr_nonnull(strstr(buf, "\"prepared\": true"));
+        free(buf);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_state_dir_must_be_private) {
+        char dir[600], *err = NULL;
+        int fd = -1;
+        snprintf(dir, sizeof dir, "%s/tests/tmp-engine-%d-open", TEST_BUILDDIR, (int) getpid());
+        (void) fakehost_rm_rf(dir);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        ck_assert_int_eq(engine_open_state_dir(dir, false, &fd, &err), -EPERM);
+        ck_assert_ptr_nonnull(strstr(err, "not writable by group or others"));
+        free(err);
+        (void) fakehost_rm_rf(dir);
+}
+END_TEST
+
+static Suite *engine_suite(void) {
+        Suite *s = suite_create("engine");
+        TCase *tc = tcase_create("engine");
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, test_nvidia_cycle);
+        tcase_add_test(tc, test_bochs_cycle);
+        tcase_add_test(tc, test_fault_at_every_change);
+        tcase_add_test(tc, test_kill_after_every_step);
+        tcase_add_test(tc, test_release_twice_and_without_journal);
+        tcase_add_test(tc, test_release_after_libvirt_reattached);
+        tcase_add_test(tc, test_holders_refuse);
+        tcase_add_test(tc, test_holders_terminate);
+        tcase_add_test(tc, test_device_hangs);
+        tcase_add_test(tc, test_conflict_with_other_domain);
+        tcase_add_test(tc, test_problems_change_nothing);
+        tcase_add_test(tc, test_status);
+        tcase_add_test(tc, test_state_dir_must_be_private);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(engine_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}

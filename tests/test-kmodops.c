@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kmodops.c on harmless names (no module is ever removed or loaded: these
+ * tests may run as root), virt.c's dlopen() of libvirt, and nodedev.c's
+ * errors and deadline against URIs that cannot touch a real device: an
+ * unknown driver, libvirt's built-in test driver, a socket that nobody
+ * serves and one that never answers. Never qemu:///system. */
+#include <check.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+
+#include "kmodops.h"
+#include "nodedev.h"
+#include "subprocess.h"
+#include "util.h"
+#include "virt.h"
+
+#define GENEROUS (10 * USEC_PER_SEC)
+#define LONG (20 * USEC_PER_SEC)
+
+static const PciAddr gpu = { 0, 1, 0, 0 };
+
+START_TEST(kmod_names) {
+        _cleanup_kmodops_ KmodOps *k = NULL;
+        _cleanup_free_ char *e = NULL;
+
+        ck_assert_int_eq(kmodops_new(&k, NULL), 0);
+
+        ck_assert(kmodops_name_valid("nvidia_drm"));
+        ck_assert(kmodops_name_valid("snd-hda-intel"));
+        ck_assert(!kmodops_name_valid(""));
+        ck_assert(!kmodops_name_valid("../nvidia"));
+        ck_assert(!kmodops_name_valid("a b"));
+        ck_assert(!kmodops_name_valid("nvidia.ko"));
+        ck_assert(!kmodops_name_valid(NULL));
+        ck_assert(!kmodops_name_valid("a234567890123456789012345678901234567890123456789012345x"));
+        ck_assert(kmodops_name_valid("a23456789012345678901234567890123456789012345678901234"));
+
+        ck_assert_int_eq(kmodops_remove(k, "bad/name", LONG, &e), -EINVAL);
+        ck_assert_str_eq(e, "removing module: invalid module name");
+        ck_assert_int_eq(kmodops_load(k, "bad name", LONG, NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(kmod_not_loaded) {
+        _cleanup_kmodops_ KmodOps *k = NULL;
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+
+        ck_assert_int_eq(kmodops_new(&k, NULL), 0);
+
+        ck_assert_int_eq(kmodops_remove(k, "vfio_hook_no_such_module", LONG, &e), -ENOENT);
+        ck_assert_str_eq(e, "removing module vfio_hook_no_such_module: not loaded");
+
+        ck_assert_int_eq(kmodops_load(k, "vfio-hook-no-such-module", LONG, &e2), -ENOENT);
+        ck_assert_msg(startswith(e2, "loading module vfio-hook-no-such-module: no such module for kernel "),
+                      "got: %s", e2);
+}
+END_TEST
+
+/* A built-in module of this kernel: from modules.builtin when there is one,
+ * else a /sys/module directory without initstate (a built-in module with
+ * parameters). */
+static bool find_builtin(char *buf, size_t size) {
+        struct utsname u;
+        char path[512], line[512];
+
+        ck_assert_int_eq(uname(&u), 0);
+        snprintf(path, sizeof path, "/lib/modules/%s/modules.builtin", u.release);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (f)
+                while (fgets(line, sizeof line, f)) {
+                        strstrip_trailing(line);
+                        char *b = strrchr(line, '/');
+                        b = b ? b + 1 : line;
+                        char *dot = strstr(b, ".ko");
+                        if (dot)
+                                *dot = 0;
+                        if (kmodops_name_valid(b) && strlen(b) < size) {
+                                strcpy(buf, b);
+                                return true;
+                        }
+                }
+
+        _cleanup_closedir_ DIR *d = opendir("/sys/module");
+        struct dirent *de;
+        if (!d)
+                return false;
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (!kmodops_name_valid(de->d_name) || strlen(de->d_name) >= size)
+                        continue;
+                snprintf(path, sizeof path, "/sys/module/%s/initstate", de->d_name);
+                if (stat(path, &st) == 0)
+                        continue;
+                snprintf(path, sizeof path, "/sys/module/%s/parameters", de->d_name);
+                if (stat(path, &st) < 0)
+                        continue;
+                strcpy(buf, de->d_name);
+                return true;
+        }
+        return false;
+}
+
+START_TEST(kmod_builtin) {
+        _cleanup_kmodops_ KmodOps *k = NULL;
+        _cleanup_free_ char *e = NULL, *want = NULL;
+        char name[64];
+
+        if (!find_builtin(name, sizeof name)) {
+                fprintf(stderr, "SKIP kmod_builtin: no built-in module found on this machine\n");
+                return;
+        }
+        ck_assert_int_eq(kmodops_new(&k, NULL), 0);
+        ck_assert_int_eq(kmodops_remove(k, name, LONG, &e), -EOPNOTSUPP);
+        ck_assert_int_gt(asprintf(&want, "removing module %s: built into the kernel", name), 0);
+        ck_assert_str_eq(e, want);
+}
+END_TEST
+
+/* virt */
+
+START_TEST(virt_dlopen) {
+        VirtLib v;
+        _cleanup_free_ char *e = NULL;
+
+        ck_assert_int_eq(virt_load(NULL, &v, &e), 0);
+        ck_assert_ptr_null(e);
+        ck_assert_ptr_nonnull(v.dl);
+        ck_assert_ptr_nonnull(v.virNodeDeviceDetachFlags);
+        ck_assert_ptr_nonnull(v.virDomainGetXMLDesc);
+        virt_unload(&v);
+        ck_assert_ptr_null(v.dl);
+}
+END_TEST
+
+START_TEST(virt_dlopen_missing) {
+        VirtLib v;
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+
+        ck_assert_int_eq(virt_load("libvirt-vfio-hook-bogus.so.99", &v, &e), -EOPNOTSUPP);
+        ck_assert_msg(startswith(e, "libvirt-vfio-hook-bogus.so.99 not found: install libvirt0 ("), "got: %s", e);
+        ck_assert_ptr_null(strchr(e, '\n'));
+
+        /* A library that is there but is not libvirt. */
+        ck_assert_int_eq(virt_load("libc.so.6", &v, &e2), -EOPNOTSUPP);
+        ck_assert_msg(startswith(e2, "libc.so.6 lacks virInitialize"), "got: %s", e2);
+}
+END_TEST
+
+/* nodedev */
+
+static void assert_one_line(const char *e, const char *prefix) {
+        ck_assert_ptr_nonnull(e);
+        ck_assert_msg(startswith(e, prefix), "got: %s", e);
+        ck_assert_msg(!strchr(e, '\n'), "several lines: %s", e);
+        ck_assert_uint_gt(strlen(e), strlen(prefix));
+}
+
+START_TEST(nodedev_bad_uri) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+        usec_t t0 = now_usec();
+
+        ck_assert_int_lt(nodedev_detach("vfio-hook-bogus:///nowhere", &gpu, LONG, &e), 0);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        assert_one_line(e, "detaching 0000:01:00.0: ");
+
+        ck_assert_int_lt(nodedev_reattach("vfio-hook-bogus:///nowhere", &gpu, LONG, &e2), 0);
+        assert_one_line(e2, "reattaching 0000:01:00.0: ");
+}
+END_TEST
+
+START_TEST(nodedev_no_daemon) {
+        _cleanup_free_ char *e = NULL;
+        usec_t t0 = now_usec();
+
+        /* What qemu:///system gives when libvirtd/virtqemud is not running. */
+        ck_assert_int_eq(nodedev_detach("qemu:///system?socket=/nonexistent/vfio-hook/libvirt-sock", &gpu, LONG, &e),
+                         -ECONNREFUSED);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        assert_one_line(e, "detaching 0000:01:00.0: ");
+        ck_assert_msg(strstr(e, "/nonexistent/vfio-hook/libvirt-sock"), "got: %s", e);
+}
+END_TEST
+
+START_TEST(nodedev_unknown_device) {
+        _cleanup_free_ char *e = NULL;
+
+        /* libvirt's built-in test driver has no such PCI device. */
+        ck_assert_int_eq(nodedev_detach("test:///default", &gpu, LONG, &e), -ENODEV);
+        assert_one_line(e, "detaching 0000:01:00.0: ");
+        ck_assert_msg(strstr(e, "pci_0000_01_00_0"), "got: %s", e);
+}
+END_TEST
+
+START_TEST(nodedev_hang) {
+        char dir[] = "/tmp/vfio-hook-nodedev-XXXXXX";
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *uri = NULL, *e = NULL;
+        _cleanup_close_ int fd = -1;
+
+#ifdef __SANITIZE_ADDRESS__
+        /* ASan intercepts the xdr functions and resolves them at start-up,
+         * before libtirpc is loaded with libvirt: libvirt's first RPC then
+         * calls a NULL function. Not ours to fix; the plain build runs this. */
+        fprintf(stderr, "SKIP nodedev_hang: libvirt RPC crashes under AddressSanitizer\n");
+        return;
+#endif
+        /* A "daemon" that accepts connections and never answers. */
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/sock", dir);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ck_assert_int_eq(listen(fd, 8), 0);
+        ck_assert_int_gt(asprintf(&uri, "qemu:///system?socket=%s", sa.sun_path), 0);
+
+        usec_t t0 = now_usec();
+        int r = nodedev_detach(uri, &gpu, USEC_PER_SEC, &e);
+        usec_t took = now_usec() - t0;
+        (void) unlink(sa.sun_path);
+        (void) rmdir(dir);
+
+        ck_assert_int_eq(r, -ETIME);
+        ck_assert_uint_lt(took, GENEROUS);
+        ck_assert_str_eq(e, "detaching 0000:01:00.0: libvirt did not answer within 1 s");
+}
+END_TEST
+
+START_TEST(nodedev_domain_xml) {
+        _cleanup_free_ char *xml = NULL, *e = NULL, *none = NULL;
+
+        ck_assert_int_eq(nodedev_fetch_domain_xml("test:///default", "test", LONG, &xml, NULL), 0);
+        ck_assert_msg(strstr(xml, "<name>test</name>"), "got: %s", xml);
+        ck_assert_msg(strstr(xml, "<domain"), "got: %s", xml);
+
+        ck_assert_int_eq(nodedev_fetch_domain_xml("test:///default", "no-such-domain", LONG, &none, &e), -ENOENT);
+        ck_assert_ptr_null(none);
+        assert_one_line(e, "fetching the XML of domain no-such-domain: ");
+}
+END_TEST
+
+static Suite *suite(void) {
+        Suite *s = suite_create("kmodops");
+        TCase *tc = tcase_create("kmod");
+
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, kmod_names);
+        tcase_add_test(tc, kmod_not_loaded);
+        tcase_add_test(tc, kmod_builtin);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("libvirt");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, virt_dlopen);
+        tcase_add_test(tc, virt_dlopen_missing);
+        tcase_add_test(tc, nodedev_bad_uri);
+        tcase_add_test(tc, nodedev_no_daemon);
+        tcase_add_test(tc, nodedev_unknown_device);
+        tcase_add_test(tc, nodedev_hang);
+        tcase_add_test(tc, nodedev_domain_xml);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* units.c against tests/helpers/fake-systemctl: states, stop/start with
+ * polling, units that never stop, failures, name checks; and the real
+ * HostOps' unit calls on top of it. */
+#include <check.h>
+#include <fcntl.h>
+
+#include "hostops.h"
+#include "subprocess.h"
+#include "units.h"
+#include "util.h"
+
+#define GENEROUS (5 * USEC_PER_SEC)
+#define LONG (20 * USEC_PER_SEC)
+
+static char tmpdir[] = "/tmp/vfio-hook-units-XXXXXX";
+
+static void setup(void) {
+        char link[sizeof tmpdir + 32];
+
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        snprintf(link, sizeof link, "%s/systemctl", tmpdir);
+        ck_assert_int_eq(symlink(TEST_SRCDIR "/tests/helpers/fake-systemctl", link), 0);
+        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMCTL", link, 1), 0);
+        spawn_allow_test_overrides();
+}
+
+static void teardown(void) {
+        DIR *d = opendir(tmpdir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        (void) rmdir(tmpdir);
+        strcpy(tmpdir + sizeof tmpdir - 7, "XXXXXX"); /* for CK_FORK=no */
+}
+
+static void put_unit(const char *unit, const char *content) {
+        char path[sizeof tmpdir + 256];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, unit);
+        FILE *f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "%s\n", content);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+/* First word of the unit's file. */
+static char *unit_file_state(const char *unit, char *buf, size_t size) {
+        char path[sizeof tmpdir + 256];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, unit);
+        FILE *f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(buf, (int) size, f));
+        fclose(f);
+        buf[strcspn(buf, " \n")] = 0;
+        return buf;
+}
+
+/* How many calls of this verb the fake saw. */
+static unsigned calls(const char *verb) {
+        char path[sizeof tmpdir + 32], line[512];
+        unsigned n = 0;
+        snprintf(path, sizeof path, "%s/calls", tmpdir);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof line, f))
+                if (startswith(line, verb) && line[strlen(verb)] == ' ')
+                        n++;
+        fclose(f);
+        return n;
+}
+
+START_TEST(unit_names) {
+        /* Nothing invalid ever reaches systemctl. */
+        _cleanup_free_ char *e = NULL;
+        UnitState s;
+        ck_assert_int_eq(units_state("--force.service", USEC_PER_SEC, &s, NULL), -EINVAL);
+        ck_assert_int_eq(units_stop("-x.service", USEC_PER_SEC, &e), -EINVAL);
+        ck_assert_str_eq(e, "stopping: invalid unit name");
+        ck_assert_int_eq(units_start("x.target", USEC_PER_SEC, NULL), -EINVAL);
+        ck_assert_int_eq(units_start("../x.service", USEC_PER_SEC, NULL), -EINVAL);
+        ck_assert_int_eq(units_start("a b.service", USEC_PER_SEC, NULL), -EINVAL);
+        ck_assert_int_eq(units_start(".service", USEC_PER_SEC, NULL), -EINVAL);
+        ck_assert_uint_eq(calls("show") + calls("stop") + calls("start"), 0);
+}
+END_TEST
+
+START_TEST(unit_states) {
+        UnitState s;
+        UnitStatus st;
+
+        put_unit("a.service", "active");
+        put_unit("i.service", "inactive");
+        put_unit("f.service", "failed");
+        put_unit("d.service", "deactivating slow 100");
+
+        ck_assert_int_eq(units_state("a.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_ACTIVE);
+        ck_assert_int_eq(units_state("i.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_INACTIVE);
+        ck_assert_int_eq(units_state("f.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_INACTIVE);
+        ck_assert_int_eq(units_state("d.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_ACTIVE);
+        ck_assert_int_eq(units_state("nope.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_ABSENT);
+
+        ck_assert_int_eq(units_query("f.service", LONG, &st, NULL), 0);
+        ck_assert_str_eq(st.load_state, "loaded");
+        ck_assert_str_eq(st.active_state, "failed");
+        ck_assert_int_eq(units_query("nope.service", LONG, &st, NULL), 0);
+        ck_assert_str_eq(st.load_state, "not-found");
+
+        /* One spawn per query. */
+        ck_assert_uint_eq(calls("show"), 7);
+
+        /* A unit whose file is gone but that still runs is running. */
+        ck_assert_int_eq(unit_status_to_state(&(UnitStatus) { "not-found", "active" }), UNIT_ACTIVE);
+        ck_assert_int_eq(unit_status_to_state(&(UnitStatus) { "masked", "inactive" }), UNIT_INACTIVE);
+}
+END_TEST
+
+START_TEST(unit_stop) {
+        char buf[64];
+        UnitState s;
+
+        put_unit("dm.service", "active");
+        ck_assert_int_eq(units_stop("dm.service", LONG, NULL), 0);
+        ck_assert_str_eq(unit_file_state("dm.service", buf, sizeof buf), "inactive");
+        ck_assert_int_eq(units_state("dm.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_INACTIVE);
+        ck_assert_uint_eq(calls("stop"), 1);
+
+        /* Already stopped, or no such unit: nothing to wait for. */
+        ck_assert_int_eq(units_stop("dm.service", LONG, NULL), 0);
+        ck_assert_int_eq(units_stop("absent.service", LONG, NULL), 0);
+}
+END_TEST
+
+START_TEST(unit_stop_slow) {
+        char buf[64];
+
+        /* Stays deactivating for 4 queries: polled until inactive. */
+        put_unit("slow.service", "active slow 4");
+        ck_assert_int_eq(units_stop("slow.service", LONG, NULL), 0);
+        ck_assert_str_eq(unit_file_state("slow.service", buf, sizeof buf), "inactive");
+        ck_assert_uint_eq(calls("show"), 5);
+}
+END_TEST
+
+START_TEST(unit_stop_never) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+        usec_t t0 = now_usec();
+
+        /* systemctl stop returns, the unit stays up. */
+        put_unit("stuck.service", "active stuck");
+        ck_assert_int_eq(units_stop("stuck.service", 2 * USEC_PER_SEC, &e), -ETIME);
+        ck_assert_uint_lt(now_usec() - t0, 2 * USEC_PER_SEC + GENEROUS);
+        ck_assert_str_eq(e, "stopping stuck.service: still active after 2 s");
+        ck_assert_uint_ge(calls("show"), 2);
+
+        /* systemctl stop itself never returns. */
+        t0 = now_usec();
+        put_unit("hang.service", "active hang");
+        ck_assert_int_eq(units_stop("hang.service", 500 * USEC_PER_MSEC, &e2), -ETIME);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        ck_assert_str_eq(e2, "stopping hang.service: systemctl stop did not finish within 0.5 s");
+}
+END_TEST
+
+START_TEST(unit_start) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+        char buf[64];
+
+        put_unit("dm.service", "inactive");
+        ck_assert_int_eq(units_start("dm.service", LONG, NULL), 0);
+        ck_assert_str_eq(unit_file_state("dm.service", buf, sizeof buf), "active");
+
+        put_unit("slow.service", "inactive slow 3");
+        ck_assert_int_eq(units_start("slow.service", LONG, NULL), 0);
+        ck_assert_str_eq(unit_file_state("slow.service", buf, sizeof buf), "active");
+
+        put_unit("broken.service", "inactive broken");
+        ck_assert_int_eq(units_start("broken.service", LONG, &e), -EIO);
+        ck_assert_str_eq(e, "starting broken.service: Job for broken.service failed because the control "
+                            "process exited with error code.");
+
+        ck_assert_int_eq(units_start("absent.service", LONG, &e2), -EIO);
+        ck_assert_str_eq(e2, "starting absent.service: Failed to start absent.service: Unit absent.service not found.");
+}
+END_TEST
+
+START_TEST(unit_no_systemctl) {
+        _cleanup_free_ char *e = NULL;
+        UnitState s;
+
+        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMCTL", "/nonexistent/systemctl", 1), 0);
+        ck_assert_int_eq(units_state("dm.service", LONG, &s, &e), -ENOENT);
+        ck_assert_str_eq(e, "cannot run /nonexistent/systemctl: No such file or directory");
+}
+END_TEST
+
+START_TEST(unit_hostops) {
+        HostOps *ops = host_ops_real_new();
+        _cleanup_free_ char *e = NULL;
+        UnitState s;
+
+        ck_assert_ptr_nonnull(ops);
+        put_unit("dm.service", "active");
+        ck_assert_int_eq(ops->unit_state(ops, "dm.service", &s), 0);
+        ck_assert_int_eq(s, UNIT_ACTIVE);
+        ck_assert_int_eq(ops->unit_stop(ops, "dm.service", LONG, &e), 0);
+        ck_assert_int_eq(host_ops_unit_state("dm.service", &s, ops), 0);
+        ck_assert_int_eq(s, UNIT_INACTIVE);
+        ck_assert_int_eq(ops->unit_start(ops, "dm.service", LONG, &e), 0);
+        ck_assert_int_eq(host_ops_unit_state("dm.service", &s, ops), 0);
+        ck_assert_int_eq(s, UNIT_ACTIVE);
+        ck_assert_ptr_null(e);
+
+        /* process_kill never signals a group or everything. */
+        ck_assert_int_eq(ops->process_kill(ops, 0, 0), -EINVAL);
+        ck_assert_int_eq(ops->process_kill(ops, -1, 0), -EINVAL);
+        ck_assert_int_eq(ops->process_kill(ops, getpid(), 0), 0);
+        host_ops_real_free(ops);
+}
+END_TEST
+
+static Suite *suite(void) {
+        Suite *s = suite_create("units");
+        TCase *tc = tcase_create("fake-systemctl");
+
+        tcase_set_timeout(tc, 60);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, unit_names);
+        tcase_add_test(tc, unit_states);
+        tcase_add_test(tc, unit_stop);
+        tcase_add_test(tc, unit_stop_slow);
+        tcase_add_test(tc, unit_stop_never);
+        tcase_add_test(tc, unit_start);
+        tcase_add_test(tc, unit_no_systemctl);
+        tcase_add_test(tc, unit_hostops);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
