@@ -15,6 +15,7 @@ typedef enum UnitState {
         UNIT_ABSENT,    /* no such unit */
         UNIT_INACTIVE,
         UNIT_ACTIVE,
+        UNIT_UNKNOWN,   /* systemd could not be asked (plan only) */
 } UnitState;
 
 typedef struct UnitFact {

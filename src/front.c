@@ -34,13 +34,24 @@ static bool is_subcommand(const char *s) {
         return false;
 }
 
-static const char *engine_path(void) {
-        const char *e = getenv("VFIO_HOOK_ENGINE");
-        return e && *e ? e : LIBEXECDIR "/vfio-hook-engine";
-}
-
+/* The installed engine; else the one beside this binary (a build tree);
+ * VFIO_HOOK_ENGINE overrides both (libvirt gives hooks a clean environment). */
 static int exec_engine(char **argv) {
-        const char *engine = engine_path();
+        const char *env = getenv("VFIO_HOOK_ENGINE");
+        char beside[PATH_MAX];
+        const char *engine = env && *env ? env : LIBEXECDIR "/vfio-hook-engine";
+
+        if (!(env && *env) && access(engine, X_OK) < 0) {
+                ssize_t n = readlink("/proc/self/exe", beside, sizeof beside - sizeof "/vfio-hook-engine");
+                if (n > 0) {
+                        beside[n] = 0;
+                        char *slash = strrchr(beside, '/');
+                        if (slash) {
+                                strcpy(slash, "/vfio-hook-engine");
+                                engine = beside;
+                        }
+                }
+        }
         argv[0] = (char *) engine;
         execv(engine, argv);
         fprintf(stderr, "vfio-hook: cannot run %s: %s\n", engine, strerror(errno));

@@ -58,7 +58,8 @@ static bool header_says_bridge(Sysroot *sr, const char *name) {
 
         if (asprintf(&path, "sys/bus/pci/devices/%s/config", name) < 0)
                 return false;
-        int r = sysroot_read_file(sr, path, 4096, &config);
+        /* 64 bytes unprivileged, 256 or 4096 as root. */
+        int r = sysroot_read_file(sr, path, 64 * 1024, &config);
         if (r <= PCI_CONFIG_HEADER_TYPE)
                 return false;
         unsigned ht = (unsigned char) config[PCI_CONFIG_HEADER_TYPE] & 0x7fU;

@@ -183,6 +183,8 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         for (size_t i = 0; i < f->n_units; i++) {
                 if (f->units[i].state == UNIT_ACTIVE)
                         r = add_step(&p, STEP_STOP_UNIT, f->units[i].name);
+                else if (f->units[i].state == UNIT_UNKNOWN)
+                        r = add_note(&p, "cannot ask systemd about %s: prepare stops it if it runs", f->units[i].name);
                 else
                         r = add_note(&p, "%s is %s: nothing to stop", f->units[i].name,
                                      f->units[i].state == UNIT_ABSENT ? "not installed" : "not running");
@@ -225,7 +227,9 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                 char addr[PCI_ADDR_STRLEN];
 
                 pci_addr_format(&d->hostdevs[i].addr, addr);
-                if (dev && driver_is_vfio(dev->driver))
+                if (!dev || dev->is_bridge)
+                        continue; /* a problem already says why */
+                if (driver_is_vfio(dev->driver))
                         r = add_note(&p, "%s is on vfio-pci already", addr);
                 else
                         r = add_step(&p, STEP_DETACH_DEVICE, addr);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hook.h"
+#include "log.h"
+#include "util.h"
+
+int hook_load_domain(const char *xml, size_t len, const char *config_path, bool config_required, Domain **ret) {
+        _cleanup_domain_ Domain *d = NULL;
+        _cleanup_(config_done) Config cfg = {};
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = domxml_parse(xml, len, &d, &err);
+        if (r < 0) {
+                log_error("%s", err ? err : strerror(-r));
+                return r;
+        }
+        if (d->policy) {
+                r = config_load(config_path, !config_required, &cfg, &err);
+                if (r >= 0)
+                        r = policy_check_allowed(d->policy, &cfg, config_path, &err);
+                if (r < 0) {
+                        log_error("%s", err ? err : strerror(-r));
+                        return r;
+                }
+                if (!domain_name_valid(d->name)) {
+                        log_error("domain name '%.64s' has characters vfio-hook does not accept "
+                                  "(letters, digits and _.@:+- only)",
+                                  d->name);
+                        return -EINVAL;
+                }
+        }
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int hook_prepare(Engine *e, const char *state_dir, const char *name, const char *xml, size_t len,
+                 const char *config_path, bool config_required) {
+        _cleanup_domain_ Domain *d = NULL;
+        _cleanup_free_ char *err = NULL;
+
+        if (hook_load_domain(xml, len, config_path, config_required, &d) < 0)
+                return EXIT_BAD_INPUT;
+        if (!d->policy)
+                return EXIT_OK;
+        if (!streq(d->name, name)) {
+                log_error("the domain XML is for '%.64s', the hook was called for '%.64s'", d->name, name);
+                return EXIT_BAD_INPUT;
+        }
+        log_set_prefix(d->name);
+
+        bool opened = false;
+        if (e->state_fd < 0) {
+                int r = engine_open_state_dir(state_dir, true, &e->state_fd, &err);
+                if (r < 0) {
+                        log_error("%s", err ? err : strerror(-r));
+                        return EXIT_FAILED;
+                }
+                opened = true;
+        }
+        int ret = engine_prepare(e, d);
+        if (opened) {
+                close(e->state_fd);
+                e->state_fd = -1;
+        }
+        return ret;
+}
