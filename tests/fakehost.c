@@ -151,8 +151,8 @@ _printf_(3, 4) static int writef(const char *root, const char *content, const ch
         return write_full(p, content, strlen(content), false);
 }
 
-static int read_full(const char *path, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+static int read_full_flags(const char *path, int flags, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
         if (fd < 0)
                 return -errno;
         size_t len = 0, alloc = 4096;
@@ -184,6 +184,11 @@ static int read_full(const char *path, char **ret, size_t *ret_len) {
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+/* Files inside a tree are never followed through links. */
+static int read_full(const char *path, char **ret, size_t *ret_len) {
+        return read_full_flags(path, O_NOFOLLOW, ret, ret_len);
 }
 
 _printf_(3, 4) static int readf(const char *root, char **ret, const char *fmt, ...) {
@@ -833,28 +838,24 @@ int fakehost_pci_add(const char *root, const FakePci *p) {
         if (r < 0)
                 return r;
 
-        struct {
-                const char *name;
-                unsigned value;
-                const char *format;
-        } attrs[] = {
-                { "vendor", p->vendor, "0x%04x\n" },
-                { "device", p->device, "0x%04x\n" },
-                { "subsystem_vendor", p->vendor, "0x%04x\n" },
-                { "subsystem_device", 0, "0x%04x\n" },
-                { "class", p->class, "0x%06x\n" },
-                { "revision", 0xa1, "0x%02x\n" },
-                { "enable", 0, "%u\n" },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-                snprintf(buf, sizeof buf, attrs[i].format, attrs[i].value);
-#pragma GCC diagnostic pop
-                r = writef(root, buf, "%s/%s", dir, attrs[i].name);
+        static const char *const hex4[] = { "vendor", "device", "subsystem_vendor", "subsystem_device" };
+        const unsigned hex4_values[] = { p->vendor, p->device, p->vendor, 0 };
+        for (size_t i = 0; i < ELEMENTSOF(hex4); i++) {
+                snprintf(buf, sizeof buf, "0x%04x\n", hex4_values[i]);
+                r = writef(root, buf, "%s/%s", dir, hex4[i]);
                 if (r < 0)
                         return r;
         }
+        snprintf(buf, sizeof buf, "0x%06x\n", p->class);
+        r = writef(root, buf, "%s/class", dir);
+        if (r < 0)
+                return r;
+        r = writef(root, "0xa1\n", "%s/revision", dir);
+        if (r < 0)
+                return r;
+        r = writef(root, "0\n", "%s/enable", dir);
+        if (r < 0)
+                return r;
         snprintf(buf, sizeof buf, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", p->vendor, p->device, p->vendor, 0U,
                  p->class >> 16, (p->class >> 8) & 0xffU, p->class & 0xffU);
         r = writef(root, buf, "%s/modalias", dir);
@@ -2028,7 +2029,8 @@ int fakehost_build_string(const char *spec, const char *root) {
 
 int fakehost_build(const char *spec_path, const char *root) {
         _cleanup_free_ char *text = NULL;
-        int r = read_full(spec_path, &text, NULL);
+        /* A spec may be a link (examples/ shares one with tests/data/). */
+        int r = read_full_flags(spec_path, 0, &text, NULL);
         if (r < 0) {
                 snprintf(last_error, sizeof last_error, "%s: %s", spec_path, strerror(-r));
                 return r;
