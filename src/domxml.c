@@ -389,6 +389,9 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
                         return set_error(ret_error, -EINVAL,
                                          "policy: <service> has invalid unit name '%s' (expected a systemd .service unit)",
                                          value_quote(v, q));
+                if (strv_length(p->services) >= POLICY_NAMES_MAX && !strv_contains(p->services, v))
+                        return set_error(ret_error, -EINVAL, "policy: more than %u different <service> elements",
+                                         POLICY_NAMES_MAX);
                 r = strv_extend_unique(&p->services, v);
                 return r < 0 ? r : 0;
         case PE_MODULE: {
@@ -402,6 +405,9 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
                                          "policy: <module> has invalid module name '%s' "
                                          "(expected 1 to %u characters of a-z, 0-9, _ and -)",
                                          value_quote(v, q), MODULE_NAME_MAX);
+                if (strv_length(p->modules) >= POLICY_NAMES_MAX && !strv_contains(p->modules, m))
+                        return set_error(ret_error, -EINVAL, "policy: more than %u different <module> elements",
+                                         POLICY_NAMES_MAX);
                 r = strv_extend_unique(&p->modules, m);
                 return r < 0 ? r : 0;
         }
@@ -526,6 +532,10 @@ static int parse_devices(const xmlNode *devices, Domain *d, unsigned *idx, char 
                         if (pci_addr_equal(&d->hostdevs[i].addr, &h.addr))
                                 return set_error(ret_error, -EINVAL, "hostdev %u: PCI device %s is listed twice",
                                                  *idx, pci_addr_format(&h.addr, a));
+
+                if (d->n_hostdevs >= DOMXML_MAX_HOSTDEVS)
+                        return set_error(ret_error, -EINVAL, "hostdev %u: more than %u PCI hostdevs",
+                                         *idx, DOMXML_MAX_HOSTDEVS);
 
                 HostDev *n = reallocarray(d->hostdevs, d->n_hostdevs + 1, sizeof(HostDev));
                 if (!n)

@@ -9,6 +9,9 @@
 
 #define DOMXML_MAX_SIZE (16U * 1024U * 1024U)
 #define DOMAIN_NAME_MAX 200U
+/* PCI hostdevs in one domain: the journal holds at most this many devices,
+ * so more would be a hand-off that release cannot read back. */
+#define DOMXML_MAX_HOSTDEVS 256U
 
 typedef struct HostDev {
         PciAddr addr;

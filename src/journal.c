@@ -105,7 +105,27 @@ static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_
         return 0;
 }
 
-static int parse_line(Journal *j, char *l, unsigned line, const char *expected_domain, char **ret_error) {
+/* The killed list grows by doubling: a long journal parses in linear time. */
+typedef struct KilledList {
+        size_t n, alloc;
+} KilledList;
+
+static int killed_append(Journal *j, KilledList *k, char *s) {
+        if (k->n + 2 > k->alloc) {
+                size_t na = k->alloc ? k->alloc * 2 : 8;
+                char **nl = reallocarray(j->killed, na, sizeof(char *));
+                if (!nl)
+                        return -ENOMEM;
+                j->killed = nl;
+                k->alloc = na;
+        }
+        j->killed[k->n++] = s;
+        j->killed[k->n] = NULL;
+        return 0;
+}
+
+static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, const char *expected_domain,
+                      char **ret_error) {
         char *w[6];
         size_t n = split_words(l, w, 5);
         unsigned u;
@@ -143,7 +163,7 @@ static int parse_line(Journal *j, char *l, unsigned line, const char *expected_d
                 PciAddr a;
                 if (n != 2 || pci_addr_parse(w[1], &a) < 0)
                         return fail(ret_error, line, "malformed device record");
-                if (j->n_devices >= 256)
+                if (j->n_devices >= DOMXML_MAX_HOSTDEVS)
                         return fail(ret_error, line, "too many devices");
                 PciAddr *nd = realloc(j->devices, (j->n_devices + 1) * sizeof *nd);
                 if (!nd)
@@ -157,21 +177,30 @@ static int parse_line(Journal *j, char *l, unsigned line, const char *expected_d
         if (streq(w[0], "done")) {
                 if (n != 2 || parse_uint(w[1], &u) < 0)
                         return fail(ret_error, line, "malformed done record");
-                for (size_t i = j->n_steps; i > 0; i--)
-                        if (j->steps[i - 1].n == u) {
-                                j->steps[i - 1].done = true;
+                /* Steps are in increasing order (parse_step): bisect. */
+                for (size_t lo = 0, hi = j->n_steps; lo < hi;) {
+                        size_t mid = lo + (hi - lo) / 2;
+                        if (j->steps[mid].n == u) {
+                                j->steps[mid].done = true;
                                 return 0;
                         }
+                        if (j->steps[mid].n < u)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
                 return fail(ret_error, line, "done for unknown step %u", u);
         }
         if (streq(w[0], "killed")) {
                 unsigned pid;
-                _cleanup_free_ char *s = NULL;
+                char *s;
                 if (n != 3 || parse_uint(w[1], &pid) < 0 || strlen(w[2]) > 64)
                         return fail(ret_error, line, "malformed killed record");
                 if (asprintf(&s, "%u %s", pid, w[2]) < 0)
                         return -ENOMEM;
-                r = strv_extend(&j->killed, s);
+                r = killed_append(j, killed, s);
+                if (r < 0)
+                        free(s);
                 return r;
         }
         if (streq(w[0], "prepared")) {
@@ -186,6 +215,7 @@ static int parse_line(Journal *j, char *l, unsigned line, const char *expected_d
 int journal_parse(const char *text, size_t len, const char *expected_domain, Journal *ret, char **ret_error) {
         _cleanup_(journal_done) Journal j = {};
         _cleanup_free_ char *copy = NULL;
+        KilledList killed = {};
         unsigned line = 0;
         int r;
 
@@ -207,7 +237,7 @@ int journal_parse(const char *text, size_t len, const char *expected_domain, Jou
                         break;
                 }
                 *nl = 0;
-                r = parse_line(&j, p, line, expected_domain, ret_error);
+                r = parse_line(&j, &killed, p, line, expected_domain, ret_error);
                 if (r < 0)
                         return r;
                 p = nl + 1;

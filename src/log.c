@@ -6,6 +6,8 @@
 static bool use_syslog;
 static bool quiet;
 static char prefix[80];
+static LogSinkFn sink;
+static void *sink_userdata;
 
 void log_open_syslog(void) {
         openlog("vfio-hook", LOG_PID, LOG_DAEMON);
@@ -23,6 +25,11 @@ void log_set_prefix(const char *domain) {
                 prefix[0] = 0;
 }
 
+void log_set_sink(LogSinkFn fn, void *userdata) {
+        sink = fn;
+        sink_userdata = fn ? userdata : NULL;
+}
+
 void log_msg(int priority, const char *fmt, ...) {
         char buf[1024];
         va_list ap;
@@ -32,8 +39,14 @@ void log_msg(int priority, const char *fmt, ...) {
         va_end(ap);
 
         if (!quiet || priority <= LOG_WARNING || priority == LOG_DEBUG) {
-                if (priority != LOG_DEBUG || getenv("VFIO_HOOK_DEBUG"))
-                        fprintf(stderr, "vfio-hook: %s%s\n", prefix, buf);
+                if (priority != LOG_DEBUG || getenv("VFIO_HOOK_DEBUG")) {
+                        if (sink) {
+                                char line[sizeof prefix + sizeof buf];
+                                snprintf(line, sizeof line, "%s%s", prefix, buf);
+                                sink(priority, line, sink_userdata);
+                        } else
+                                fprintf(stderr, "vfio-hook: %s%s\n", prefix, buf);
+                }
         }
         if (use_syslog && priority != LOG_DEBUG)
                 syslog(priority, "%s%s", prefix, buf);

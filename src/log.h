@@ -14,6 +14,12 @@ void log_open_syslog(void);
 void log_set_quiet(bool quiet);      /* stderr only for warnings and errors */
 void log_set_prefix(const char *domain);
 
+/* For tests: while set, the lines meant for stderr go to fn instead (with
+ * the domain prefix, without "vfio-hook: " and the newline). NULL: stderr
+ * again. Syslog is not affected. */
+typedef void (*LogSinkFn)(int priority, const char *msg, void *userdata);
+void log_set_sink(LogSinkFn fn, void *userdata);
+
 void log_msg(int priority, const char *fmt, ...) _printf_(2, 3);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

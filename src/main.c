@@ -13,6 +13,7 @@
 #include "hostops.h"
 #include "log.h"
 #include "plan.h"
+#include "preflight.h"
 #include "util.h"
 
 typedef struct Args {
@@ -28,13 +29,14 @@ typedef struct Args {
 static void help(void) {
         printf("vfio-hook %s: hand PCI devices (a desktop's only GPU) from the host to a libvirt guest and back\n\n"
                "  vfio-hook DOMAIN OP SUBOP [EXTRA]        as libvirt's qemu hook (/etc/libvirt/hooks/qemu)\n"
+               "  vfio-hook check [DOMAIN | --xml FILE]     what stands in the way: host, domain, IOMMU groups\n"
                "  vfio-hook plan [DOMAIN | --xml FILE]      the steps prepare would take, changing nothing\n"
                "  vfio-hook status                          domains holding devices, from the journals\n"
                "  vfio-hook restore DOMAIN                  undo a crashed or failed prepare from its journal\n\n"
                "Options:\n"
                "  --xml FILE        read the domain XML from FILE ('-' for stdin)\n"
                "  --json            machine-readable output\n"
-               "  --sysroot DIR     read /sys, /proc and /dev under DIR (plan, status)\n"
+               "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status)\n"
                "  --state-dir DIR   where journals live (default %s)\n"
                "  --config FILE     the allowlist (default %s)\n"
                "  --help, --version\n\n"
@@ -209,6 +211,38 @@ static int cmd_plan(const Args *a) {
         return p.n_problems > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+/* A preflight, changing nothing: the host, then the domain if one is given
+ * (its XML read as plan reads it), else the IOMMU groups. */
+static int cmd_check(const Args *a) {
+        _cleanup_free_ char *xml = NULL, *err = NULL;
+        _cleanup_domain_ Domain *d = NULL;
+        size_t len = 0;
+        int r = 0;
+
+        if (a->n_pos > 1 || (a->xml_file && a->n_pos == 1)) {
+                log_error("check takes a DOMAIN, --xml FILE or nothing (see --help)");
+                return EXIT_BAD_INPUT;
+        }
+        if (a->xml_file)
+                r = read_xml_file(a->xml_file, &xml, &len);
+        else if (a->n_pos == 1) {
+                if (!domain_name_valid(a->pos[0])) {
+                        log_error("'%s' is not a domain name vfio-hook accepts", a->pos[0]);
+                        return EXIT_BAD_INPUT;
+                }
+                r = host_fetch_domain_xml(a->pos[0], 30 * USEC_PER_SEC, &xml, &err);
+                if (r >= 0)
+                        len = strlen(xml);
+        }
+        if (r < 0) {
+                log_error("reading the domain XML: %s", err ? err : strerror(-r));
+                return EXIT_BAD_INPUT;
+        }
+        if (xml && load_domain(xml, len, a, &d) < 0)
+                return EXIT_BAD_INPUT;
+        return check_command(a->sysroot, d, a->json, stdout);
+}
+
 static int open_engine(const Args *a, bool create, Engine *e, Sysroot **sr, HostOps **ops) {
         _cleanup_free_ char *err = NULL;
         int r = sysroot_open(a->sysroot, sr);
@@ -354,6 +388,8 @@ int main(int argc, char **argv) {
         Args sub = a;
         sub.pos++;
         sub.n_pos--;
+        if (streq(cmd, "check"))
+                return cmd_check(&sub);
         if (streq(cmd, "plan"))
                 return cmd_plan(&sub);
         if (streq(cmd, "status"))

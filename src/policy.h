@@ -10,6 +10,9 @@
 #define POLICY_NAMESPACE "urn:vfio-hook:policy:1"
 #define POLICY_TIMEOUT_DEFAULT 30U
 #define POLICY_TIMEOUT_MAX 600U
+/* Different <service> and <module> names one policy may list: parsing stays
+ * linear in the size of the XML whatever a domain's author writes. */
+#define POLICY_NAMES_MAX 64U
 #define CONFIG_PATH_DEFAULT SYSCONFDIR "/vfio-hook.conf"
 #define DISPLAY_MANAGER_UNIT "display-manager.service"
 

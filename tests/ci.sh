@@ -48,3 +48,10 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
         cat build-asan/tests/*.log 2>/dev/null | tail -100
         exit 1
 }
+
+# One closing line over every suite that ran.
+summary() {
+        awk '/^# PASS:/{p+=$3} /^# FAIL:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s+=$3}
+             END{printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$@"
+}
+summary build/test-suite.log build-asan/test-suite.log

@@ -1407,6 +1407,65 @@ int fakehost_unit_remove(const char *root, const char *unit) {
         return unlinkf(root, "etc/systemd/system/%s", unit);
 }
 
+/* ---- any file, link or directory --------------------------------------------------- */
+
+/* A path inside the tree: relative (a leading '/' is dropped), every
+ * component a safe name, so nothing is made outside the root. */
+static int tree_path(const char *root, const char *path, char **ret) {
+        if (!path)
+                return -EINVAL;
+        path += strspn(path, "/");
+        if (!*path || strlen(path) > PATH_MAX)
+                return -EINVAL;
+        _cleanup_free_ char *copy = strdup(path);
+        char *save = NULL;
+        if (!copy)
+                return -ENOMEM;
+        size_t n = 0;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save), n++)
+                if (!name_ok(c))
+                        return -EINVAL;
+        if (n == 0 || strstr(path, "//") || path[strlen(path) - 1] == '/')
+                return -EINVAL;
+        return pathf(ret, root, "%s", path);
+}
+
+int fakehost_file_add(const char *root, const char *path, const void *content, size_t len, mode_t mode) {
+        _cleanup_free_ char *p = NULL;
+        int r = tree_path(root, path, &p);
+        if (r < 0)
+                return r;
+        if (mode & ~(mode_t) 07777)
+                return -EINVAL;
+        r = write_full(p, content, len, false);
+        if (r < 0)
+                return r;
+        return chmod(p, mode) < 0 ? -errno : 0;
+}
+
+int fakehost_link_add(const char *root, const char *path, const char *target) {
+        _cleanup_free_ char *p = NULL;
+        int r = tree_path(root, path, &p);
+        if (r < 0)
+                return r;
+        if (!target || !*target || strchr(target, '\n') || strlen(target) >= PATH_MAX)
+                return -EINVAL;
+        r = mkdir_parent(p);
+        if (r < 0)
+                return r;
+        if (unlink(p) < 0 && errno != ENOENT)
+                return -errno;
+        return symlink(target, p) < 0 ? -errno : 0;
+}
+
+int fakehost_dir_add(const char *root, const char *path) {
+        _cleanup_free_ char *p = NULL;
+        int r = tree_path(root, path, &p);
+        if (r < 0)
+                return r;
+        return mkdir_p(p);
+}
+
 /* ---- snapshots ---------------------------------------------------------------------- */
 
 typedef struct Entry {
@@ -1862,6 +1921,55 @@ static int spec_pci(Spec *s, char **w) {
         return 0;
 }
 
+/* file PATH CONTENT [mode=OCTAL]: CONTENT as written, with \n, \t and \xNN
+ * standing for a newline, a tab and any byte. */
+static int spec_file(Spec *s, char **w) {
+        static const char *const allowed[] = { "mode", NULL };
+        const char *mode_s, *in;
+        unsigned long mode = 0644;
+        size_t len = 0;
+        int r;
+
+        if (strv_length(w) < 3)
+                return spec_error(s, "file: expected PATH CONTENT [mode=OCTAL]");
+        r = check_opts(s, w + 3, allowed);
+        if (r < 0)
+                return r;
+        if ((mode_s = opt(w + 3, "mode"))) {
+                char *end;
+                errno = 0;
+                mode = strtoul(mode_s, &end, 8);
+                if (errno || end == mode_s || *end || mode > 07777)
+                        return spec_error(s, "file: bad mode \"%s\" (octal, like 0755)", mode_s);
+        }
+
+        _cleanup_free_ char *content = malloc(strlen(w[2]) + 1);
+        if (!content)
+                return -ENOMEM;
+        for (in = w[2]; *in; in++) {
+                if (in[0] == '\\' && in[1] == 'n') {
+                        content[len++] = '\n';
+                        in++;
+                } else if (in[0] == '\\' && in[1] == 't') {
+                        content[len++] = '\t';
+                        in++;
+                } else if (in[0] == '\\' && in[1] == 'x' && isxdigit((unsigned char) in[2]) &&
+                           isxdigit((unsigned char) in[3])) {
+                        char hex[3] = { in[2], in[3], 0 };
+                        content[len++] = (char) strtoul(hex, NULL, 16);
+                        in += 3;
+                } else
+                        content[len++] = *in;
+        }
+
+        r = fakehost_file_add(s->root, w[1], content, len, (mode_t) mode);
+        if (r == -EINVAL)
+                return spec_error(s, "file: bad path \"%s\"", w[1]);
+        if (r < 0)
+                return spec_fail(s, w[1], r);
+        return 0;
+}
+
 static int spec_line(Spec *s, char **w) {
         const char *cmd = w[0];
         size_t n = strv_length(w);
@@ -1961,6 +2069,17 @@ static int spec_line(Spec *s, char **w) {
                         return spec_error(s, "unit: expected UNIT...");
                 for (char **u = w + 1; *u && r >= 0; u++)
                         r = fakehost_unit_add(s->root, *u);
+        } else if (streq(cmd, "file"))
+                return spec_file(s, w);
+        else if (streq(cmd, "link")) {
+                if (n != 3)
+                        return spec_error(s, "link: expected PATH TARGET");
+                r = fakehost_link_add(s->root, w[1], w[2]);
+        } else if (streq(cmd, "dir")) {
+                if (n < 2)
+                        return spec_error(s, "dir: expected PATH...");
+                for (char **d = w + 1; *d && r >= 0; d++)
+                        r = fakehost_dir_add(s->root, *d);
         } else
                 return spec_error(s, "unknown directive \"%s\"", cmd);
 

@@ -134,6 +134,22 @@ int fakehost_dev_remove(const char *root, const char *node);
 int fakehost_unit_add(const char *root, const char *unit);
 int fakehost_unit_remove(const char *root, const char *unit);
 
+/* ---- any file, link or directory ----------------------------------------- */
+
+/* For what the helpers above do not cover (proc/cmdline, proc/cpuinfo,
+ * sys/class/iommu/..., boot_vga, reset_method, etc/libvirt/hooks/qemu).
+ * PATH is relative to the root (a leading '/' is dropped), each component
+ * a safe name (no "..", no empty one). */
+/* Creates or overwrites PATH (and its parent directories) with exactly
+ * len bytes of content, then sets its mode (07777 at most). */
+int fakehost_file_add(const char *root, const char *path, const void *content, size_t len, mode_t mode);
+/* A symlink PATH -> TARGET, the target written as given: an absolute one
+ * resolves inside the root when read through a Sysroot. Replaces a file
+ * or link already there. */
+int fakehost_link_add(const char *root, const char *path, const char *target);
+/* PATH and its parents; existing is fine. */
+int fakehost_dir_add(const char *root, const char *path);
+
 /* ---- comparing and cleaning -------------------------------------------- */
 
 /* The whole tree as text, one line per entry, sorted by path:

@@ -29,6 +29,9 @@ fail() {
 	exit 1
 }
 
+# note: a short fact for the scenario's PASS line (timings to quote).
+note() { if [[ -n ${VH_NOTE:-} ]]; then printf '%s\n' "$*" >>"$VH_NOTE"; fi; log "note: $*"; }
+
 # show: what the demo prints for a user to read (goes to the report in demo
 # mode, to the scenario's log otherwise).
 show() { if [[ ${VH_DEMO:-0} == 1 ]]; then printf '%s\n' "$*" >&3; fi; printf '%s\n' "$*"; }

@@ -33,8 +33,8 @@ BASELINE=/run/vh-baseline.state
 # Seconds a scenario may take before it is killed (and fails).
 scenario_limit() {
 	case $1 in
-	cycles) echo 1500 ;;
-	kill-during-prepare) echo 900 ;;
+	cycles) echo 900 ;;
+	kill-during-prepare) echo 600 ;;
 	*) echo 300 ;;
 	esac
 }
@@ -150,7 +150,7 @@ recover() {
 # ---------------------------------------------------------------- scenarios
 
 run_scenario() {
-	local name=$1 file=$HARNESS/scenarios/$1.sh log=$VH_OUT/$1.log reason=$VH_OUT/$1.reason
+	local name=$1 file=$HARNESS/scenarios/$1.sh log=$VH_OUT/$1.log reason=$VH_OUT/$1.reason note=$VH_OUT/$1.note
 	local since t0 rc=0 limit wall why
 	if [[ ! -f $file ]]; then
 		report "FAIL $name: no such scenario (have: $(list_dir "$HARNESS/scenarios"))"
@@ -158,14 +158,14 @@ run_scenario() {
 		return
 	fi
 	limit=$(scenario_limit "$name")
-	rm -f "$reason"
+	rm -f "$reason" "$note"
 	since=$(date +%s)
 	t0=$(now)
 	log "scenario $name (limit ${limit}s)"
-	VH_REASON=$reason timeout -k 10 "$limit" bash "$HARNESS/scenario.sh" "$file" >"$log" 2>&1 || rc=$?
+	VH_REASON=$reason VH_NOTE=$note timeout -k 10 "$limit" bash "$HARNESS/scenario.sh" "$file" >"$log" 2>&1 || rc=$?
 	wall=$(elapsed "$t0")
 	if ((rc == 0)); then
-		report "PASS $name (${wall} s)"
+		report "PASS $name (${wall} s$(sed 's/^/; /' "$note" 2>/dev/null | tr -d '\n'))"
 		PASSED=$((PASSED + 1))
 	else
 		why=$(head -c 2000 "$reason" 2>/dev/null || true)

@@ -22,6 +22,7 @@ log "holder pid $holder has $card open"
 rc=0
 virsh_run 300 start "$name" || rc=$?
 ((rc != 0)) || fail "virsh start succeeded although pid $holder holds $card"
+note "refused in ${VIRSH_TIME} s"
 [[ $VIRSH_OUT == *vfio-hook* ]] || fail "the virsh error does not name vfio-hook: $VIRSH_OUT"
 [[ $VIRSH_OUT =~ (^|[^0-9])$holder([^0-9]|$) ]] || fail "the virsh error does not name the holder's pid $holder: $VIRSH_OUT"
 [[ $(domstate "$name") == "shut off" ]] || fail "$name is $(domstate "$name") after the refused start"

@@ -40,5 +40,5 @@ for ((k = 1; k <= max; k++)); do
 	[[ -z $steps ]] || break
 done
 ((killed >= 2)) || fail "prepare was killed only $killed time(s): VFIO_HOOK_TEST_ABORT_AFTER had no effect?"
-log "killed after steps 1..$killed and restored each time${steps:+; prepare has $steps steps}"
+note "killed after steps 1..$killed, restored each time${steps:+; a whole prepare ($steps steps) restored too}"
 timeout 60 virsh -q undefine "$name" >/dev/null

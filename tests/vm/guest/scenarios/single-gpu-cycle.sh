@@ -11,9 +11,12 @@ snapshot >/tmp/$name.before
 show "Before: the host owns the GPU and its console"
 desk | show_cmd
 show ""
-show "# virsh start $name      (the GPU $GPU and the audio $AUDIO are its hostdevs)"
+show "# virsh start $name"
+show "  (its hostdevs: the GPU $GPU and the audio $AUDIO, managed='yes';"
+show "   its <metadata>: $(policy_xml))"
 start_ok "$name"
 show "  started in ${VIRSH_TIME} s"
+note "start ${VIRSH_TIME} s"
 show ""
 show "While $name runs: the GPU is the guest's"
 desk | show_cmd
@@ -24,6 +27,7 @@ show ""
 show "# virsh destroy $name"
 destroy_ok "$name"
 show "  destroyed in ${VIRSH_TIME} s"
+note "destroy ${VIRSH_TIME} s"
 show ""
 show "After: the host has its GPU and console back"
 desk | show_cmd
