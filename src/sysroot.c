@@ -282,16 +282,26 @@ int sysroot_list_dirf(Sysroot *sr, char ***ret, const char *fmt, ...) {
         r = sysroot_opendirf(sr, &d, "%s", path);
         if (r < 0)
                 return r;
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        /* Grown by doubling: strv_extend() would make a big directory quadratic. */
+        size_t n = 0, alloc = 16;
+        _cleanup_strv_free_ char **l = calloc(alloc + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
         struct dirent *de;
         while ((errno = 0, de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                r = strv_extend(&l, de->d_name);
-                if (r < 0)
-                        return r;
+                if (n == alloc) {
+                        char **nl = realloc(l, (alloc * 2 + 1) * sizeof(char *));
+                        if (!nl)
+                                return -ENOMEM;
+                        l = nl;
+                        alloc *= 2;
+                }
+                l[n] = strdup(de->d_name);
+                if (!l[n])
+                        return -ENOMEM;
+                l[++n] = NULL;
         }
         if (errno != 0)
                 return -errno;
