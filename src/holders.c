@@ -101,6 +101,10 @@ static int scan_process(Sysroot *sr, pid_t pid, char *const *paths, bool nvidia_
                         r = sysroot_read_linef(sr, &command, "proc/%d/comm", (int) pid);
                         if (r < 0)
                                 return r;
+                        /* Any user names their process: keep it printable, it ends up in messages. */
+                        for (char *c = command; *c; c++)
+                                if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f)
+                                        *c = '?';
                 }
                 r = holder_add(h, pid, command, target);
                 if (r < 0)

@@ -23,9 +23,10 @@ int hook_load_domain(const char *xml, size_t len, const char *config_path, bool 
                         return r;
                 }
                 if (!domain_name_valid(d->name)) {
-                        log_error("domain name '%.64s' has characters vfio-hook does not accept "
+                        char q[VALUE_QUOTE_BUFSZ];
+                        log_error("domain name '%s' has characters vfio-hook does not accept "
                                   "(letters, digits and _.@:+- only)",
-                                  d->name);
+                                  value_quote(d->name, q));
                         return -EINVAL;
                 }
         }
@@ -43,7 +44,9 @@ int hook_prepare(Engine *e, const char *state_dir, const char *name, const char 
         if (!d->policy)
                 return EXIT_OK;
         if (!streq(d->name, name)) {
-                log_error("the domain XML is for '%.64s', the hook was called for '%.64s'", d->name, name);
+                char q1[VALUE_QUOTE_BUFSZ], q2[VALUE_QUOTE_BUFSZ];
+                log_error("the domain XML is for '%s', the hook was called for '%s'", value_quote(d->name, q1),
+                          value_quote(name, q2));
                 return EXIT_BAD_INPUT;
         }
         log_set_prefix(d->name);

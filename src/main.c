@@ -93,6 +93,11 @@ static int parse_args(int argc, char **argv, Args *a) {
         return 0;
 }
 
+static void log_bad_name(const char *name) {
+        char q[VALUE_QUOTE_BUFSZ];
+        log_error("'%s' is not a domain name vfio-hook accepts (letters, digits and _.@:+- only)", value_quote(name, q));
+}
+
 static int read_all_fd(int fd, char **ret, size_t *ret_len) {
         size_t size = 0, alloc = 64 * 1024;
         _cleanup_free_ char *buf = malloc(alloc + 1);
@@ -163,7 +168,7 @@ static int cmd_plan(const Args *a) {
                 r = read_xml_file(a->xml_file, &xml, &len);
         else {
                 if (!domain_name_valid(a->pos[0])) {
-                        log_error("'%s' is not a domain name vfio-hook accepts", a->pos[0]);
+                        log_bad_name(a->pos[0]);
                         return EXIT_BAD_INPUT;
                 }
                 r = host_fetch_domain_xml(a->pos[0], 30 * USEC_PER_SEC, &xml, &err);
@@ -227,7 +232,7 @@ static int cmd_check(const Args *a) {
                 r = read_xml_file(a->xml_file, &xml, &len);
         else if (a->n_pos == 1) {
                 if (!domain_name_valid(a->pos[0])) {
-                        log_error("'%s' is not a domain name vfio-hook accepts", a->pos[0]);
+                        log_bad_name(a->pos[0]);
                         return EXIT_BAD_INPUT;
                 }
                 r = host_fetch_domain_xml(a->pos[0], 30 * USEC_PER_SEC, &xml, &err);
@@ -295,7 +300,7 @@ static int release(const Args *a, const char *domain, unsigned timeout) {
         Sysroot *sr = NULL;
         HostOps *ops = NULL;
         if (!domain_name_valid(domain)) {
-                log_error("'%s' is not a domain name vfio-hook accepts", domain);
+                log_bad_name(domain);
                 return EXIT_BAD_INPUT;
         }
         int r = open_engine(a, false, &e, &sr, &ops);

@@ -40,6 +40,9 @@ mkdir -p build
 (cd build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >/dev/null)
 echo "distcheck: ok"
 
+echo "== fuzzing the parsers of untrusted input (short run; make fuzz FUZZ_SECONDS=600 for a long one)"
+(cd build && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}") || exit 1
+
 echo "== the same under AddressSanitizer, LeakSanitizer and UBSan"
 mkdir -p build-asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

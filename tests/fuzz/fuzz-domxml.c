@@ -30,7 +30,7 @@ static void check_message(const char *m) {
 }
 
 static void check_domain(const Domain *d) {
-        if (!d->name)
+        if (!d->name || d->n_hostdevs > DOMXML_MAX_HOSTDEVS)
                 abort();
         for (size_t i = 0; i < d->n_hostdevs; i++) {
                 const PciAddr *a = &d->hostdevs[i].addr;
@@ -47,6 +47,8 @@ static void check_domain(const Domain *d) {
                 abort();
         const Policy *p = d->policy;
         if ((unsigned) p->stack >= _STACK_MAX || p->timeout_sec < 1 || p->timeout_sec > POLICY_TIMEOUT_MAX)
+                abort();
+        if (strv_length(p->services) > POLICY_NAMES_MAX || strv_length(p->modules) > POLICY_NAMES_MAX)
                 abort();
         if (p->services)
                 for (char **s = p->services; *s; s++)
