@@ -191,22 +191,39 @@ static unsigned undo_all(Engine *e, const Journal *j, usec_t timeout) {
         return failed;
 }
 
-/* After release every device should be back on the driver it had. */
-static unsigned verify_released(Engine *e, const Journal *j) {
-        unsigned bad = 0;
-        for (size_t i = 0; i < j->n_steps; i++) {
-                const JournalStep *s = &j->steps[i];
-                _cleanup_pci_device_ PciDevice *dev = NULL;
-                PciAddr a;
-                if (s->action != STEP_DETACH_DEVICE || !s->orig || pci_addr_parse(s->target, &a) < 0)
-                        continue;
-                if (pci_device_read(e->sr, &a, &dev) < 0 || !streq_ptr(dev->driver, s->orig)) {
-                        log_error("%s is on %s, not back on %s", s->target, dev && dev->driver ? dev->driver : "no driver",
-                                  s->orig);
+/* After release every device should be back on the driver it had. Drivers
+ * may probe asynchronously: look again until the deadline. */
+static unsigned verify_released(Engine *e, const Journal *j, usec_t timeout) {
+        usec_t deadline = now_usec() + timeout, wait = 5 * USEC_PER_MSEC;
+        unsigned bad;
+
+        for (;;) {
+                bool last = now_usec() >= deadline;
+                bad = 0;
+                for (size_t i = 0; i < j->n_steps; i++) {
+                        const JournalStep *s = &j->steps[i];
+                        _cleanup_pci_device_ PciDevice *dev = NULL;
+                        PciAddr a;
+                        if (s->action != STEP_DETACH_DEVICE || !s->orig || pci_addr_parse(s->target, &a) < 0)
+                                continue;
+                        int r = pci_device_read(e->sr, &a, &dev);
+                        if (r >= 0 && streq_ptr(dev->driver, s->orig))
+                                continue;
                         bad++;
+                        if (!last)
+                                continue;
+                        if (r < 0)
+                                log_error("cannot read %s back: %s", s->target, strerror(-r));
+                        else
+                                log_error("%s is on %s, not back on %s", s->target,
+                                          dev->driver ? dev->driver : "no driver", s->orig);
                 }
+                if (bad == 0 || last)
+                        return bad;
+                sleep_usec(wait);
+                if (wait < 200 * USEC_PER_MSEC)
+                        wait *= 2;
         }
-        return bad;
 }
 
 /* ------------------------------------------------------------------ prepare */
@@ -626,7 +643,7 @@ int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
 
         log_info("release: undoing %zu step%s", j.n_steps, j.n_steps == 1 ? "" : "s");
         unsigned failed = undo_all(e, &j, timeout);
-        failed += verify_released(e, &j);
+        failed += verify_released(e, &j, timeout);
         if (failed > 0) {
                 log_error("restore incomplete: %u problem%s above; the journal stays in place, run 'vfio-hook restore %s' "
                           "again once fixed",

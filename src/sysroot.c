@@ -74,7 +74,15 @@ static int sysroot_openat(Sysroot *sr, const char *path, int flags) {
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         const char *p = path[0] ? path : ".";
-        int fd = (int) syscall(SYS_openat2, sr->fd, p, &how, sizeof how);
+        int fd;
+        /* RESOLVE_IN_ROOT fails with EAGAIN when a rename or mount anywhere
+         * races a ".." step of the walk, and sysfs links are full of "..":
+         * udev renames during bind/unbind make that happen. Try again. */
+        for (unsigned tries = 0;; tries++) {
+                fd = (int) syscall(SYS_openat2, sr->fd, p, &how, sizeof how);
+                if (fd >= 0 || errno != EAGAIN || tries >= 1000)
+                        break;
+        }
         if (fd < 0 && errno == ENOSYS)
                 fd = openat(sr->fd, p, flags | O_CLOEXEC);
         return fd < 0 ? -errno : fd;

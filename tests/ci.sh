@@ -1,7 +1,9 @@
 #!/bin/bash
 # Install the build dependencies (Debian 12), build, and run every test:
-# the unit tests, the same again under AddressSanitizer + UBSan, and the
-# end-to-end guest test when QEMU can run. CI's .ci/run runs exactly this.
+# the unit tests, distcheck, a short fuzz of each parser, the unit tests
+# again under AddressSanitizer + LeakSanitizer + UBSan, and the end-to-end
+# test in a QEMU guest (tests/vm; it installs its own packages and skips
+# with a message when QEMU cannot start). CI's .ci/run runs exactly this.
 #   tests/ci.sh [--no-vm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +34,9 @@ autoreconf -fi >/dev/null
 
 echo "== build and unit tests"
 mkdir -p build
-(cd build && "$top/configure" -q --enable-werror && make -s -j"$jobs" && make -s -j"$jobs" check) || {
+# The prefixes of a real install: the guest test installs this build.
+(cd build && "$top/configure" -q --enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var &&
+        make -s -j"$jobs" && make -s -j"$jobs" check) || {
         cat build/tests/*.log 2>/dev/null | tail -100
         exit 1
 }
@@ -45,16 +49,30 @@ echo "== fuzzing the parsers of untrusted input (short run; make fuzz FUZZ_SECON
 
 echo "== the same under AddressSanitizer, LeakSanitizer and UBSan"
 mkdir -p build-asan
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && "$top/configure" -q --enable-werror --enable-asan --enable-ubsan && make -s -j"$jobs" &&
+(export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ cd build-asan && "$top/configure" -q --enable-werror --enable-asan --enable-ubsan && make -s -j"$jobs" &&
         make -s -j"$jobs" check) || {
         cat build-asan/tests/*.log 2>/dev/null | tail -100
         exit 1
 }
 
+vmlog=build/check-vm.log
+: >"$vmlog"
+if [ "$vm" = yes ]; then
+        echo "== end-to-end: the installed hook in a QEMU guest with a console GPU (tests/vm)"
+        set +e
+        VFIO_HOOK_BUILDDIR="$top/build" bash tests/vm/run.sh check 2>&1 | tee "$vmlog"
+        rc=${PIPESTATUS[0]}
+        set -e
+        if [ "$rc" = 77 ]; then
+                echo "end-to-end tests skipped: QEMU cannot start on this machine"
+        elif [ "$rc" != 0 ]; then
+                exit 1
+        fi
+fi
+
 # One closing line over every suite that ran.
-summary() {
-        awk '/^# PASS:/{p+=$3} /^# FAIL:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s+=$3}
-             END{printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$@"
-}
-summary build/test-suite.log build-asan/test-suite.log
+awk '/^# PASS:/{p+=$3} /^# FAIL:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s+=$3}
+     /^[0-9]+ passed, [0-9]+ failed$/{p+=$1; f+=$3}
+     END{printf "%d passed, %d failed, %d skipped\n", p, f, s}' \
+        build/test-suite.log build-asan/test-suite.log "$vmlog"

@@ -32,6 +32,9 @@ BASELINE=/run/vh-baseline.state
 
 # Seconds a scenario may take before it is killed (and fails).
 scenario_limit() {
+	local own
+	own=$(sed -n 's/^# vm-limit: *\([0-9][0-9]*\)$/\1/p' "$HARNESS/scenarios/$1.sh" 2>/dev/null | head -1)
+	[[ -n $own ]] && { echo "$own"; return; }
 	case $1 in
 	cycles) echo 900 ;;
 	kill-during-prepare) echo 600 ;;
@@ -70,6 +73,11 @@ preflight() {
 		problems+=("vfio-hook --version fails: $(head -c 300 /tmp/vh-version)")
 	fi
 	log "vfio-hook --version: $(cat /tmp/vh-version 2>/dev/null)"
+	# libvirtd probes QEMU's capabilities once, opening /dev/kvm (which
+	# loads kvm): wait for that, and for udev, before the baseline.
+	timeout 300 virsh -q capabilities >/dev/null || problems+=("virsh capabilities failed")
+	timeout 300 virsh -q domcapabilities --virttype qemu --arch x86_64 >/dev/null ||
+		problems+=("virsh domcapabilities failed")
 	udevadm settle --timeout=60 || true
 	lspci -nnk
 	local g
