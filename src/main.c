@@ -150,26 +150,19 @@ static int unit_state_host(const char *unit, UnitState *ret, void *userdata) {
         return 0;
 }
 
-static int cmd_plan(const Args *a) {
+/* The domain named on the command line: from --xml FILE, or from
+ * qemu:///system for a DOMAIN. NULL in *ret when neither was given. */
+static int load_requested_domain(const Args *a, Domain **ret) {
         _cleanup_free_ char *xml = NULL, *err = NULL;
-        _cleanup_domain_ Domain *d = NULL;
-        _cleanup_sysroot_ Sysroot *sr = NULL;
-        _cleanup_(host_facts_done) HostFacts f = {};
-        _cleanup_(plan_done) Plan p = {};
-        HostOps *ops = NULL;
         size_t len = 0;
-        int r;
+        int r = 0;
 
-        if ((a->xml_file != NULL) == (a->n_pos == 1) || a->n_pos > 1) {
-                log_error("plan takes a DOMAIN or --xml FILE (see --help)");
-                return EXIT_BAD_INPUT;
-        }
         if (a->xml_file)
                 r = read_xml_file(a->xml_file, &xml, &len);
-        else {
+        else if (a->n_pos == 1) {
                 if (!domain_name_valid(a->pos[0])) {
                         log_bad_name(a->pos[0]);
-                        return EXIT_BAD_INPUT;
+                        return -EINVAL;
                 }
                 r = host_fetch_domain_xml(a->pos[0], 30 * USEC_PER_SEC, &xml, &err);
                 if (r >= 0)
@@ -177,9 +170,25 @@ static int cmd_plan(const Args *a) {
         }
         if (r < 0) {
                 log_error("reading the domain XML: %s", err ? err : strerror(-r));
+                return r;
+        }
+        *ret = NULL;
+        return xml ? load_domain(xml, len, a, ret) : 0;
+}
+
+static int cmd_plan(const Args *a) {
+        _cleanup_domain_ Domain *d = NULL;
+        _cleanup_sysroot_ Sysroot *sr = NULL;
+        _cleanup_(host_facts_done) HostFacts f = {};
+        _cleanup_(plan_done) Plan p = {};
+        HostOps *ops = NULL;
+        int r;
+
+        if ((a->xml_file != NULL) == (a->n_pos == 1) || a->n_pos > 1) {
+                log_error("plan takes a DOMAIN or --xml FILE (see --help)");
                 return EXIT_BAD_INPUT;
         }
-        if (load_domain(xml, len, a, &d) < 0)
+        if (load_requested_domain(a, &d) < 0)
                 return EXIT_BAD_INPUT;
 
         r = sysroot_open(a->sysroot, &sr);
@@ -219,31 +228,13 @@ static int cmd_plan(const Args *a) {
 /* A preflight, changing nothing: the host, then the domain if one is given
  * (its XML read as plan reads it), else the IOMMU groups. */
 static int cmd_check(const Args *a) {
-        _cleanup_free_ char *xml = NULL, *err = NULL;
         _cleanup_domain_ Domain *d = NULL;
-        size_t len = 0;
-        int r = 0;
 
         if (a->n_pos > 1 || (a->xml_file && a->n_pos == 1)) {
                 log_error("check takes a DOMAIN, --xml FILE or nothing (see --help)");
                 return EXIT_BAD_INPUT;
         }
-        if (a->xml_file)
-                r = read_xml_file(a->xml_file, &xml, &len);
-        else if (a->n_pos == 1) {
-                if (!domain_name_valid(a->pos[0])) {
-                        log_bad_name(a->pos[0]);
-                        return EXIT_BAD_INPUT;
-                }
-                r = host_fetch_domain_xml(a->pos[0], 30 * USEC_PER_SEC, &xml, &err);
-                if (r >= 0)
-                        len = strlen(xml);
-        }
-        if (r < 0) {
-                log_error("reading the domain XML: %s", err ? err : strerror(-r));
-                return EXIT_BAD_INPUT;
-        }
-        if (xml && load_domain(xml, len, a, &d) < 0)
+        if (load_requested_domain(a, &d) < 0)
                 return EXIT_BAD_INPUT;
         return check_command(a->sysroot, d, a->json, stdout);
 }
