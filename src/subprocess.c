@@ -30,6 +30,10 @@ void spawn_allow_test_overrides(void) {
         test_overrides = true;
 }
 
+bool spawn_test_overrides_allowed(void) {
+        return test_overrides;
+}
+
 void spawn_result_done(SpawnResult *r) {
         if (!r)
                 return;

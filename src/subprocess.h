@@ -57,6 +57,7 @@ static inline int spawn_run(const char *path, const char *const argv[], usec_t t
  * variables mean nothing to the installed hook. */
 int spawn_find_tool(const char *tool, char **ret);
 void spawn_allow_test_overrides(void);
+bool spawn_test_overrides_allowed(void);
 
 /* SIGKILLs a child (and its process group when group is true), then tries
  * to reap it for a short while (about 0.25 s): a process stuck in the
