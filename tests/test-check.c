@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "fakehost.h"
+#include "testutil.h"
 #include "preflight.h"
 #include "util.h"
 
@@ -21,46 +22,19 @@ typedef struct Host {
         Sysroot *sr;
 } Host;
 
-static int mkdir_p_for_test(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *c = p + 1; *c; c++) {
-                if (*c != '/')
-                        continue;
-                *c = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *c = '/';
-        }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
-static char *read_text(const char *path) {
-        FILE *f = fopen(path, "re");
-        ck_assert_msg(f, "%s: %m", path);
-        char *s = NULL;
-        size_t n = 0;
-        ck_assert(getdelim(&s, &n, 0, f) >= 0);
-        fclose(f);
-        return s;
-}
-
 /* A tree from a fixture (NULL: none) with extra spec lines after it. */
 static void host_build(Host *h, const char *fixture, const char *extra) {
         _cleanup_free_ char *spec = NULL, *text = NULL;
         char tmpl[] = TEST_BUILDDIR "/tests/tmp-check.XXXXXX";
 
-        ck_assert_int_eq(mkdir_p_for_test(TEST_BUILDDIR "/tests"), 0);
+        ck_assert_int_eq(test_mkdir_p(TEST_BUILDDIR "/tests"), 0);
         ck_assert_ptr_nonnull(mkdtemp(tmpl));
         h->tmp = strdup(tmpl);
         ck_assert_int_ge(asprintf(&h->root, "%s/host", tmpl), 0);
         if (fixture) {
                 _cleanup_free_ char *path = NULL;
                 ck_assert_int_ge(asprintf(&path, DATA "%s.host", fixture), 0);
-                text = read_text(path);
+                text = test_read_file(path);
         }
         ck_assert_int_ge(asprintf(&spec, "%s\n%s\n", text ? text : "", extra ? extra : ""), 0);
         int r = fakehost_build_string(spec, h->root);
@@ -894,7 +868,7 @@ START_TEST(test_spec_file_link_dir) {
                    "dir run/a/b run/c\n"
                    "file /proc/cmdline \"\"");
         ck_assert_int_ge(asprintf(&path, "%s/etc/x/y", h.root), 0);
-        text = read_text(path);
+        text = test_read_file(path);
         ck_assert_str_eq(text, "a\tb\nc\\nA");
         ck_assert_int_eq(stat(path, &st), 0);
         ck_assert_int_eq(st.st_mode & 07777, 0750);

@@ -10,6 +10,7 @@
 #include "domxml.h"
 #include "engine.h"
 #include "fakehost.h"
+#include "testutil.h"
 #include "fakekernel.h"
 #include "journal.h"
 #include "log.h"
@@ -25,30 +26,6 @@ typedef struct Fixture {
         Domain *d;
         char *before;
 } Fixture;
-
-static char *slurp(const char *path) {
-        FILE *f = fopen(path, "re");
-        ck_assert_msg(f, "cannot open %s", path);
-        char *buf = NULL;
-        size_t n = 0;
-        ck_assert(getdelim(&buf, &n, 0, f) > 0);
-        fclose(f);
-        return buf;
-}
-
-static char *snapshot(const Fixture *fx) {
-        char *s = NULL;
-        ck_assert_int_eq(fakehost_snapshot(fx->root, &s), 0);
-        return s;
-}
-
-static void assert_as_before(const Fixture *fx) {
-        _cleanup_free_ char *now = snapshot(fx);
-        if (!streq(now, fx->before)) {
-                _cleanup_free_ char *diff = fakehost_snapshot_diff(fx->before, now);
-                ck_abort_msg("the host is not as before:\n%s", diff ? diff : "?");
-        }
-}
 
 static bool journal_exists(const Fixture *fx) {
         char p[600];
@@ -89,11 +66,11 @@ static void setup(Fixture *fx, const char *spec, const char *example, const char
         ck_assert_int_eq(engine_open_state_dir(fx->state, false, &fx->e.state_fd, &err), 0);
 
         snprintf(path, sizeof path, "%s/examples/%s", TEST_SRCDIR, example);
-        _cleanup_free_ char *xml = slurp(path);
+        _cleanup_free_ char *xml = test_read_file(path);
         ck_assert_msg(domxml_parse(xml, strlen(xml), &fx->d, &err) == 0, "%s", err);
         ck_assert(fx->d->policy);
         fx->d->policy->timeout_sec = 1;
-        fx->before = snapshot(fx);
+        fx->before = test_snapshot(fx->root);
 }
 
 static void teardown(Fixture *fx) {
@@ -132,7 +109,7 @@ START_TEST(test_nvidia_cycle) {
         ck_assert(journal_exists(&fx));
 
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         ck_assert(!journal_exists(&fx));
         teardown(&fx);
 }
@@ -152,7 +129,7 @@ START_TEST(test_bochs_cycle) {
         ck_assert_str_eq(gpu, "vfio-pci");
         ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/bochs"), 0);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         teardown(&fx);
 }
 END_TEST
@@ -175,11 +152,11 @@ START_TEST(test_fault_at_every_change) {
                 setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
                 fx.fk->fail_at = k;
                 ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "fault at change %u", k);
-                assert_as_before(&fx);
+                test_assert_tree_is(fx.root, fx.before);
                 ck_assert_msg(!journal_exists(&fx), "journal left after a fault at change %u", k);
                 /* libvirt runs release after a failed prepare: nothing to do. */
                 ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-                assert_as_before(&fx);
+                test_assert_tree_is(fx.root, fx.before);
                 teardown(&fx);
         }
 }
@@ -206,7 +183,7 @@ START_TEST(test_kill_after_every_step) {
                 fakekernel_free(fx.fk);
                 kernel_open(&fx);
                 ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-                assert_as_before(&fx);
+                test_assert_tree_is(fx.root, fx.before);
                 ck_assert(!journal_exists(&fx));
                 teardown(&fx);
         }
@@ -217,11 +194,11 @@ START_TEST(test_release_twice_and_without_journal) {
         Fixture fx = {};
         setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         teardown(&fx);
 }
 END_TEST
@@ -235,7 +212,7 @@ START_TEST(test_release_after_libvirt_reattached) {
         ck_assert_int_eq(pci_addr_parse("0000:01:00.1", &a), 0);
         ck_assert_int_eq(fx.fk->ops.device_reattach(&fx.fk->ops, &a, USEC_PER_SEC, NULL), 0);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         teardown(&fx);
 }
 END_TEST
@@ -244,7 +221,7 @@ START_TEST(test_holders_refuse) {
         Fixture fx = {};
         setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", "holder");
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         ck_assert(!journal_exists(&fx));
         teardown(&fx);
 }
@@ -260,7 +237,7 @@ START_TEST(test_holders_terminate) {
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         /* Everything is back but the process that was terminated. */
         ck_assert_int_eq(fakehost_process_add(fx.root, 4000, "sleep", holder_fds), 0);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         teardown(&fx);
 }
 END_TEST
@@ -272,7 +249,7 @@ START_TEST(test_device_hangs) {
         usec_t t0 = now_usec();
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         ck_assert_uint_lt(now_usec() - t0, 20 * USEC_PER_SEC); /* bounded, not hung */
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         teardown(&fx);
 }
 END_TEST
@@ -284,7 +261,7 @@ START_TEST(test_conflict_with_other_domain) {
         ck_assert_int_eq(journal_create(fx.e.state_fd, "other", &fx.d->hostdevs[0].addr, 1, &w), 0);
         journal_writer_close(&w);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         teardown(&fx);
 }
 END_TEST
@@ -293,7 +270,7 @@ START_TEST(test_problems_change_nothing) {
         Fixture fx = {};
         setup(&fx, "nonviable-group.host", "win10-nvidia.xml", NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         ck_assert(!journal_exists(&fx));
         teardown(&fx);
 }

@@ -7,6 +7,7 @@
 
 #include "facts.h"
 #include "fakehost.h"
+#include "testutil.h"
 #include "util.h"
 
 /* Host facts over fake hosts built from the tests/data fixtures, over trees
@@ -16,23 +17,6 @@
 /* A NULL-terminated list of literals, for the char *const * arguments. */
 #define STRV(...) ((char *const *) (const char *const[]) { __VA_ARGS__, NULL })
 
-static int mkdir_p_for_test(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *c = p + 1; *c; c++) {
-                if (*c != '/')
-                        continue;
-                *c = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *c = '/';
-        }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 typedef struct Host {
         char *tmp;   /* the temporary directory */
         char *root;  /* tmp/host: the tree */
@@ -41,7 +25,7 @@ typedef struct Host {
 
 static void host_new(Host *h) {
         char tmpl[] = TEST_BUILDDIR "/tests/tmp-facts.XXXXXX";
-        ck_assert_int_eq(mkdir_p_for_test(TEST_BUILDDIR "/tests"), 0);
+        ck_assert_int_eq(test_mkdir_p(TEST_BUILDDIR "/tests"), 0);
         ck_assert_ptr_nonnull(mkdtemp(tmpl));
         h->tmp = strdup(tmpl);
         ck_assert_int_ge(asprintf(&h->root, "%s/host", tmpl), 0);
@@ -135,7 +119,7 @@ _printf_(2, 3) static void host_mkdir(Host *h, const char *fmt, ...) {
         ck_assert_int_ge(vasprintf(&rel, fmt, ap), 0);
         va_end(ap);
         ck_assert_int_ge(asprintf(&path, "%s/%s", h->root, rel), 0);
-        ck_assert_int_eq(mkdir_p_for_test(path), 0);
+        ck_assert_int_eq(test_mkdir_p(path), 0);
 }
 
 static PciAddr addr(const char *s) {
@@ -1196,9 +1180,7 @@ END_TEST
 /* ---- the fake host itself ---------------------------------------------------------------- */
 
 static char *snapshot(Host *h) {
-        char *s = NULL;
-        ck_assert_int_eq(fakehost_snapshot(h->root, &s), 0);
-        return s;
+        return test_snapshot(h->root);
 }
 
 static void assert_same(const char *before, const char *after) {
@@ -1506,7 +1488,7 @@ int main(void) {
         SRunner *sr;
         int failed = 0;
 
-        if (mkdir_p_for_test(TEST_BUILDDIR "/tests") < 0 || !mkdtemp(tmpl)) {
+        if (test_mkdir_p(TEST_BUILDDIR "/tests") < 0 || !mkdtemp(tmpl)) {
                 fprintf(stderr, "%s: %m\n", tmpl);
                 return EXIT_FAILURE;
         }

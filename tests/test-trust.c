@@ -13,6 +13,7 @@
 #include "domxml.h"
 #include "engine.h"
 #include "fakehost.h"
+#include "testutil.h"
 #include "fakekernel.h"
 #include "hook.h"
 #include "log.h"
@@ -43,20 +44,6 @@ typedef struct Fixture {
         char *before;
 } Fixture;
 
-static char *snapshot(const Fixture *fx) {
-        char *s = NULL;
-        ck_assert_int_eq(fakehost_snapshot(fx->root, &s), 0);
-        return s;
-}
-
-static void assert_as_before(const Fixture *fx) {
-        _cleanup_free_ char *now = snapshot(fx);
-        if (!streq(now, fx->before)) {
-                _cleanup_free_ char *diff = fakehost_snapshot_diff(fx->before, now);
-                ck_abort_msg("the host is not as before:\n%s", diff ? diff : "?");
-        }
-}
-
 /* An nvidia desktop whose display manager owns Xorg, a missing state
  * directory and a missing config file. */
 static void setup(Fixture *fx) {
@@ -80,7 +67,7 @@ static void setup(Fixture *fx) {
         (void) fakekernel_unit_owns(fx->fk, "display-manager.service", 1234);
         (void) fakekernel_unit_owns(fx->fk, "nvidia-persistenced.service", 1301);
         fx->e = (Engine) { .sr = fx->fk->sr, .ops = &fx->fk->ops, .state_fd = -1 };
-        fx->before = snapshot(fx);
+        fx->before = test_snapshot(fx->root);
 }
 
 static void teardown(Fixture *fx) {
@@ -145,7 +132,7 @@ static void expect_refused_len(Fixture *fx, const char *name, const char *xml, s
                 ck_assert_msg(strstr(logbuf, *n), "the error does not name '%s':\n%s", *n, logbuf);
         /* One line per problem: the first is the reason. */
         ck_assert_msg(strchr(logbuf, '\n') == logbuf + loglen - 1, "expected one line, got:\n%s", logbuf);
-        assert_as_before(fx);
+        test_assert_tree_is(fx->root, fx->before);
         ck_assert_msg(access(fx->state, F_OK) < 0 && errno == ENOENT, "the state directory was created");
         ck_assert_int_eq(fx->e.state_fd, -1);
 }
@@ -172,7 +159,7 @@ static void expect_accepted_and_undo(Fixture *fx, const char *xml) {
         ck_assert_int_eq(engine_release(&fx->e, "win10", 5), EXIT_OK);
         close(fx->e.state_fd);
         fx->e.state_fd = -1;
-        assert_as_before(fx);
+        test_assert_tree_is(fx->root, fx->before);
         ck_assert(!journal_exists(fx, "win10"));
 }
 
@@ -446,7 +433,7 @@ static void expect_state_dir_refused(Fixture *fx, const char *needle) {
         ck_assert_msg(r != EXIT_OK, "a bad state directory was accepted");
         ck_assert_msg(strstr(logbuf, needle), "the error does not say '%s':\n%s", needle, logbuf);
         ck_assert_msg(strstr(logbuf, fx->state), "the error does not name the directory:\n%s", logbuf);
-        assert_as_before(fx);
+        test_assert_tree_is(fx->root, fx->before);
         ck_assert(!journal_exists(fx, "win10"));
         ck_assert_int_eq(fx->e.state_fd, -1);
 }
@@ -522,7 +509,7 @@ START_TEST(test_state_dir_and_journal_modes) {
         ck_assert_int_eq(engine_release(&fx.e, "win10", 5), EXIT_OK);
         close(fx.e.state_fd);
         fx.e.state_fd = -1;
-        assert_as_before(&fx);
+        test_assert_tree_is(fx.root, fx.before);
         teardown(&fx);
 }
 END_TEST

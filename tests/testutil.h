@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Helpers the Check suites share. Each asserts (ck_assert) rather than
+ * returning an error: a failure ends the test with its message. */
+
+/* mkdir -p, 0755; returns 0 or a negative errno. */
+int test_mkdir_p(const char *path);
+
+/* The whole file, NUL-terminated (freed by the caller). */
+char *test_read_file(const char *path);
+
+/* A fake host tree's snapshot (fakehost_snapshot), and the check that a
+ * tree is exactly as it was, failing with the differing lines. */
+char *test_snapshot(const char *root);
+void test_assert_tree_is(const char *root, const char *before);
