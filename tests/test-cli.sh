@@ -1,6 +1,6 @@
 #!/bin/bash
 # The command line as a user and libvirt see it: plans for every fixture,
-# exit codes, the hook's fast path, and the hook installer.
+# exit codes, the hook's fast path (the hook installer: tests/test-install.sh).
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 front=$top_builddir/vfio-hook
@@ -88,21 +88,6 @@ check "front needs only libc" "libc.so.6" "$needed"
 # --- status ---
 out=$("$front" status --state-dir "$tmp/state-none"); check "status, nothing held" "No domain holds devices." "$out"
 out=$("$front" status --json --state-dir "$tmp/state-none"); check "status --json, nothing held" '{"domains": []}' "$out"
-
-# --- the hook installer never clobbers a foreign hook ---
-inst=$top_srcdir/hooks/install-hook.sh
-mkdir -p "$tmp/etc/hooks"
-sh "$inst" install "$tmp/etc/hooks/qemu" /usr/sbin/vfio-hook >/dev/null
-check "install: symlink" /usr/sbin/vfio-hook "$(readlink "$tmp/etc/hooks/qemu")"
-sh "$inst" install "$tmp/etc/hooks/qemu" /usr/sbin/vfio-hook >/dev/null; check "install again: fine" 0 $?
-sh "$inst" uninstall "$tmp/etc/hooks/qemu" /usr/sbin/vfio-hook
-check "uninstall: removed" no "$([ -e "$tmp/etc/hooks/qemu" ] || [ -L "$tmp/etc/hooks/qemu" ] && echo yes || echo no)"
-printf '#!/bin/sh\necho mine\n' >"$tmp/etc/hooks/qemu"
-err=$(sh "$inst" install "$tmp/etc/hooks/qemu" /usr/sbin/vfio-hook 2>&1); rc=$?
-check "install: foreign hook refused" "1 #!/bin/sh" "$rc $(head -1 "$tmp/etc/hooks/qemu")"
-grep -q 'qemu.d' <<<"$err"; check "install: says how to chain" 0 $?
-sh "$inst" uninstall "$tmp/etc/hooks/qemu" /usr/sbin/vfio-hook
-check "uninstall: foreign hook kept" "#!/bin/sh" "$(head -1 "$tmp/etc/hooks/qemu")"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,66 @@
+#!/bin/bash
+# The bash completion as bash runs it: subcommands, options before and after
+# a subcommand, and domain names from virsh only when virsh is there and
+# answers (a stand-in virsh on PATH plays libvirt).
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+bc=/usr/share/bash-completion/bash_completion
+if [ ! -r "$bc" ]; then
+        echo "SKIP: bash-completion is not installed (apt-get install bash-completion): $bc is missing"
+        exit 77
+fi
+tmp=$(mktemp -d "$top_builddir/tests/tmp-completion.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+check() { # check NAME EXPECTED ACTUAL
+        if [ "$2" = "$3" ]; then passed=$((passed + 1)); echo "ok - $1"
+        else failed=$((failed + 1)); echo "not ok - $1"; echo "  expected: $2"; echo "  actual:   $3"; fi
+}
+
+# PATH for each case: timeout, and a virsh or none.
+mkdir -p "$tmp/novirsh" "$tmp/virsh" "$tmp/badvirsh"
+for d in novirsh virsh badvirsh; do ln -s "$(command -v timeout)" "$tmp/$d/timeout"; done
+cat >"$tmp/virsh/virsh" <<'V'
+#!/bin/sh
+# Answers only the read-only list the completion asks for.
+[ "$*" = "-q -r -c qemu:///system list --all --name" ] || exit 1
+printf 'win10\nwin11\nlinux\n\n'
+V
+printf '#!/bin/sh\necho "error: failed to connect" >&2\nexit 1\n' >"$tmp/badvirsh/virsh"
+chmod +x "$tmp/virsh/virsh" "$tmp/badvirsh/virsh"
+
+# complete PATHDIR LINE: the words bash would offer at the end of LINE,
+# sorted; "ERROR" when the completion did not run to its end.
+complete_line() {
+        local out
+        out=$(PATH="$tmp/$1" "$BASH" --norc --noprofile -c '
+                . "$1" && . "$2" || exit 1
+                COMP_LINE=$3 COMP_POINT=${#3}
+                read -ra COMP_WORDS <<<"$3"
+                [[ $3 == *" " ]] && COMP_WORDS+=("")
+                COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+                _vfio_hook vfio-hook "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+                printf "%s\n" "${COMPREPLY[@]}" "--end--"
+        ' _ "$bc" "$top_srcdir/completion/vfio-hook.bash" "$2") || { echo ERROR; return; }
+        [ "$(tail -n1 <<<"$out")" = --end-- ] || { echo ERROR; return; }
+        sed '$d' <<<"$out" | sed '/^$/d' | sort | paste -sd" "
+}
+
+check "subcommands" "check plan restore status" "$(complete_line novirsh 'vfio-hook ')"
+check "subcommand prefix" "plan" "$(complete_line novirsh 'vfio-hook pl')"
+check "options" "--config --force --help --json --state-dir --sysroot --version --xml" "$(complete_line novirsh 'vfio-hook --')"
+check "options before a subcommand" "check plan restore status" "$(complete_line novirsh 'vfio-hook --state-dir /tmp ')"
+check "options of plan" "--config --json --sysroot --xml" "$(complete_line novirsh 'vfio-hook plan --')"
+check "options of restore" "--force --state-dir" "$(complete_line novirsh 'vfio-hook restore --')"
+check "domains from virsh" "win10 win11" "$(complete_line virsh 'vfio-hook plan win')"
+check "domains after options" "linux win10 win11" "$(complete_line virsh 'vfio-hook --json check ')"
+check "one domain only" "" "$(complete_line virsh 'vfio-hook restore win10 ')"
+check "no domain after --xml" "" "$(complete_line virsh 'vfio-hook plan --xml a.xml ')"
+check "no domains for status" "" "$(complete_line virsh 'vfio-hook status ')"
+check "no virsh: no domains" "" "$(complete_line novirsh 'vfio-hook plan ')"
+check "virsh that fails: no domains" "" "$(complete_line badvirsh 'vfio-hook plan ')"
+mkdir -p "$tmp/dirs/sysA" "$tmp/dirs/sysB" && touch "$tmp/dirs/sysC"
+check "--sysroot completes directories" "$tmp/dirs/sysA $tmp/dirs/sysB" "$(complete_line novirsh "vfio-hook plan --sysroot $tmp/dirs/sys")"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
