@@ -356,8 +356,9 @@ static bool wait_processes_gone(Engine *e, const Holder *h, size_t n, usec_t tim
         }
 }
 
-/* Step 3 of DESIGN.md: after the display manager is gone, whoever still
- * holds the GPU's nodes is refused or terminated, as the policy says. */
+/* Step 3 (docs/design.md, "The order of prepare"): after the display
+ * manager is gone, whoever still holds the GPU's nodes is refused or
+ * terminated, as the policy says. */
 static int handle_holders(Run *run, const HostFacts *f) {
         Engine *e = run->e;
         _cleanup_strv_free_ char **paths = NULL;

@@ -12,7 +12,7 @@
  * journaled before each change, undone in reverse on failure
  * (the shape of libvirt's virhostdev.c detach with its rollback). */
 
-/* Exit codes (DESIGN.md, "The command line"). */
+/* Exit codes (docs/design.md, "Exit codes"). */
 enum {
         EXIT_OK = 0,
         EXIT_FAILED = 1,      /* the operation failed, the host is restored */

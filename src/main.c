@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vfio-hook-engine: the program the hook front execs when there is work,
- * and every subcommand. See `vfio-hook --help` and DESIGN.md. */
+ * and every subcommand. See `vfio-hook --help`, vfio-hook(8)
+ * and docs/design.md, "The two binaries". */
 
 #include <fcntl.h>
 #include <getopt.h>

@@ -178,7 +178,7 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                         return r;
         }
 
-        /* DESIGN.md, the order of prepare. Console, framebuffer and display
+        /* docs/design.md, "The order of prepare". Console, framebuffer and display
          * manager only matter when the domain takes a display controller. */
         for (size_t i = 0; i < f->n_units; i++) {
                 if (f->units[i].state == UNIT_ACTIVE)

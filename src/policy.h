@@ -3,8 +3,9 @@
 
 #include "macro.h"
 
-/* The per-domain policy (DESIGN.md, "The per-domain policy"), the built-in
- * GPU stacks, and the administrator's allowlist (/etc/vfio-hook.conf).
+/* The per-domain policy (vfio-hook-policy(5); docs/design.md, "From XML to
+ * steps"), the built-in GPU stacks, and the administrator's allowlist
+ * (/etc/vfio-hook.conf, vfio-hook.conf(5)).
  * Pure: no I/O but config_load(). */
 
 #define POLICY_NAMESPACE "urn:vfio-hook:policy:1"

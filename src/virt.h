@@ -7,7 +7,7 @@
 #include "macro.h"
 
 /* libvirt, opened with dlopen() only when there is work: linking it costs
- * ~11 ms per exec of the hook (DESIGN.md, "The fast path"). Only its
+ * ~11 ms per exec of the hook (docs/design.md, "The two binaries"). Only its
  * headers are used at build time; the functions we call are looked up with
  * dlsym() into a table typed from <libvirt/libvirt.h>, so that a call with
  * the wrong arguments does not compile.

@@ -80,7 +80,7 @@ out=$("$front" win10 release end - --state-dir "$tmp/state-none" <"$ex/win10-nvi
 check "release without journal: nothing to do" "0 " "$rc $out"
 err=$("$front" win10 prepare begin - --state-dir "$tmp/state" <"$tmp/bad.xml" 2>&1); rc=$?
 check "hook, bad policy: exit 2, nothing created" "2 no" "$rc $([ -e "$tmp/state" ] && echo yes || echo no)"
-# The front links nothing but libc (DESIGN.md, "The fast path").
+# The front links nothing but libc (docs/design.md, "The two binaries").
 # (A sanitizer build adds its runtimes: they are not ours to count.)
 needed=$(readelf -d "$front" | awk '/NEEDED/{print $NF}' | tr -d '[]' | grep -v -e '^libasan' -e '^libubsan' | paste -sd,)
 check "front needs only libc" "libc.so.6" "$needed"

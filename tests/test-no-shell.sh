@@ -1,5 +1,5 @@
 #!/bin/sh
-# No shell is ever run with input from a domain (DESIGN.md, "Security"):
+# No shell is ever run with input from a domain (docs/design.md, "Inputs and the trust boundary"):
 #  1. the sources in src/ (comments left out) call no system(), popen() or
 #     wordexp(), and name no shell ("/bin/sh", "sh", "-c") to exec;
 #  2. the built binaries and libvfiohook.a import no system, popen or wordexp.
