@@ -38,9 +38,12 @@ record() {
         grep -qxF "$1" "$rec" 2>/dev/null || echo "$1" >>"$rec"
 }
 
+# Each directory it creates is recorded, parents first (/etc/libvirt too,
+# on a host without libvirt yet).
 make_dir() {
         present "$1" && return 0
-        mkdir -p "$1"
+        make_dir "$(dirname "$1")"
+        mkdir "$1"
         record "$1"
 }
 

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Install the build dependencies (Debian 12), build, and run every test:
-# the unit tests, distcheck, a short fuzz of each parser, the unit tests
-# again under AddressSanitizer + LeakSanitizer + UBSan, and the end-to-end
+# the unit tests, distcheck, the Debian package (built from the release
+# tarball, linted, installed into scratch roots), a short fuzz of each
+# parser, the unit tests again under AddressSanitizer + LeakSanitizer +
+# UBSan, and the end-to-end
 # test in a QEMU guest (tests/vm; it installs its own packages and skips
 # with a message when QEMU cannot start). CI's .ci/run runs exactly this.
 #   tests/ci.sh [--no-vm]
@@ -13,7 +15,8 @@ vm=yes
 [ "${1:-}" = --no-vm ] && vm=no
 
 deps=(build-essential autoconf automake pkg-config libvirt-dev libxml2-dev libxml2-utils
-      libkmod-dev libpci-dev check clang libclang-rt-14-dev)
+      libkmod-dev libpci-dev check clang libclang-rt-14-dev
+      mandoc man-db bash-completion debhelper dpkg-dev lintian)
 missing=()
 for p in "${deps[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -43,6 +46,13 @@ mkdir -p build
 # make distcheck re-runs the suite from a tarball in a fresh VPATH build.
 (cd build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >/dev/null)
 echo "distcheck: ok"
+
+echo "== the Debian package: build, lintian, install and remove beside a foreign hook"
+# The suite ran twice above (build and distcheck): the package build skips it.
+deblog=build/test-deb.log
+bash tests/test-deb.sh build/vfio-hook-"$(sed -n 's/^PACKAGE_VERSION = //p' build/Makefile)".tar.xz 2>&1 | tee "$deblog"
+rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] || exit 1
 
 echo "== fuzzing the parsers of untrusted input (short run; make fuzz FUZZ_SECONDS=600 for a long one)"
 (cd build && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}") || exit 1
@@ -75,4 +85,4 @@ fi
 awk '/^# PASS:/{p+=$3} /^# FAIL:/{f+=$3} /^# ERROR:/{f+=$3} /^# SKIP:/{s+=$3}
      /^[0-9]+ passed, [0-9]+ failed$/{p+=$1; f+=$3}
      END{printf "%d passed, %d failed, %d skipped\n", p, f, s}' \
-        build/test-suite.log build-asan/test-suite.log "$vmlog"
+        build/test-suite.log build-asan/test-suite.log "$deblog" "$vmlog"

@@ -84,6 +84,12 @@ sh "$inst" install qemu "$h" /usr/sbin/vfio-hook "$rec" >/dev/null
 check "record: what was created" "$h $h/qemu" "$(paste -sd' ' "$rec")"
 sh "$inst" uninstall "$h" /usr/sbin/vfio-hook "$rec" >/dev/null
 check "record: all of it removed" "no no yes" "$(present "$h") $(present "$rec") $(present "$tmp/rec/etc/libvirt")"
+rmdir "$tmp/rec/etc/libvirt"
+sh "$inst" install qemu "$h" /usr/sbin/vfio-hook "$rec" >/dev/null
+check "record: parents created are recorded" "$tmp/rec/etc/libvirt $h $h/qemu" "$(paste -sd' ' "$rec")"
+sh "$inst" uninstall "$h" /usr/sbin/vfio-hook "$rec" >/dev/null
+check "record: parents created are removed" "no yes" "$(present "$tmp/rec/etc/libvirt") $(present "$tmp/rec/etc")"
+mkdir -p "$tmp/rec/etc/libvirt"
 mkdir -p "$h/qemu.d" && printf '%s\n' "$foreign" >"$h/qemu" && touch "$h/qemu.d/00-theirs"
 sh "$inst" install qemu "$h" /usr/sbin/vfio-hook "$rec" >/dev/null
 check "record: only our link" "$h/qemu.d/vfio-hook" "$(paste -sd' ' "$rec")"
