@@ -25,7 +25,7 @@ foreign=$'#!/bin/sh\n# the administrator\'s own hook\nexit 0'
 
 # --- what make install installs ---
 d=$tmp/plain
-out=$(mk install DESTDIR="$d" 2>&1); check "make install" "0" "$?"
+out=$(mk install DESTDIR="$d" HOOK_MODE=qemu 2>&1); check "make install" "0" "$?"
 for f in "$front" "$(var pkglibexecdir)/vfio-hook-engine" "$(var pkglibexecdir)/install-hook.sh" \
         "$(var mandir)/man8/vfio-hook.8" "$(var mandir)/man5/vfio-hook.conf.5" "$(var mandir)/man5/vfio-hook-policy.5" \
         "$(var pkgdatadir)/policy.rng" "$(var docdir)/examples/win10-nvidia.xml" "$(var docdir)/examples/vfio-hook.conf" \
@@ -36,7 +36,7 @@ if [ -n "$bcdir" ]; then check "installs the bash completion" yes "$(present "$d
 check "hook: qemu -> vfio-hook" "$front" "$(readlink "$d$hookdir/qemu")"
 check "hook: no qemu.d" no "$(present "$d$hookdir/qemu.d")"
 grep -q 'restart the daemon' <<<"$out"; check "says libvirt needs a restart" 0 $?
-out=$(mk install DESTDIR="$d" 2>&1); check "make install again" "0 $front" "$? $(readlink "$d$hookdir/qemu")"
+out=$(mk install DESTDIR="$d" HOOK_MODE=qemu 2>&1); check "make install again" "0 $front" "$? $(readlink "$d$hookdir/qemu")"
 mk uninstall DESTDIR="$d" >/dev/null 2>&1; check "make uninstall" 0 $?
 check "uninstall: hook gone" no "$(present "$d$hookdir/qemu")"
 check "uninstall: binary gone" no "$(present "$d$front")"
@@ -46,7 +46,7 @@ d=$tmp/foreign
 mkdir -p "$d$hookdir"
 printf '%s\n' "$foreign" >"$d$hookdir/qemu" && chmod 750 "$d$hookdir/qemu"
 before=$(stat -c '%a %s %Y' "$d$hookdir/qemu")
-out=$(mk install DESTDIR="$d" 2>&1); check "foreign hook: make install succeeds" 0 $?
+out=$(mk install DESTDIR="$d" HOOK_MODE=qemu 2>&1); check "foreign hook: make install succeeds" 0 $?
 check "foreign hook: untouched" "$before $foreign" "$(stat -c '%a %s %Y' "$d$hookdir/qemu") $(cat "$d$hookdir/qemu")"
 check "foreign hook: ours in qemu.d" "$front" "$(readlink "$d$hookdir/qemu.d/vfio-hook")"
 grep -q "qemu is another program's hook" <<<"$out"; check "foreign hook: says so" 0 $?
@@ -71,6 +71,17 @@ err=$(mk install DESTDIR="$d" HOOK_MODE=qemu.d 2>&1); rc=$?
 check "qemu.d taken: make install fails" yes "$([ $rc -ne 0 ] && echo yes || echo no)"
 check "qemu.d taken: kept" "$foreign" "$(cat "$d$hookdir/qemu.d/vfio-hook")"
 grep -q "is not vfio-hook's" <<<"$err"; check "qemu.d taken: says why" 0 $?
+
+# --- what ./configure --with-hook chose is what make install does ---
+d=$tmp/configured
+mode=$(var HOOK_MODE)
+mk install DESTDIR="$d" >/dev/null 2>&1
+case $mode in
+qemu) got=$(readlink "$d$hookdir/qemu") ;;
+qemu.d) got=$(readlink "$d$hookdir/qemu.d/vfio-hook") ;;
+*) got=$(present "$d$hookdir") ;;
+esac
+check "configured --with-hook=$mode" "$([ "$mode" = no ] && echo no || echo "$front")" "$got"
 
 # --- --with-hook=no: no hook at all ---
 d=$tmp/nohook
