@@ -15,7 +15,8 @@
 # qemu:   HOOKDIR/qemu when that path is free or already ours; when another
 #         program is there, HOOKDIR/qemu.d/vfio-hook instead, saying so.
 # qemu.d: HOOKDIR/qemu.d/vfio-hook.
-# A path that holds something else is never replaced: install fails.
+# A path that holds something else is never replaced: install fails. When
+# another hook already runs vfio-hook, nothing is installed (and it says so).
 #
 # RECORD (the package's) lists, one per line, the paths this script created,
 # directories included; uninstall removes a listed directory only when it is
@@ -74,6 +75,20 @@ link() {
         fi
 }
 
+# Another way libvirt already runs vfio-hook: a hook other than our link
+# that names it (a script that calls it, a copy, a link to another install).
+# A second hook would run it twice for every event, and the second prepare
+# would refuse the domain because of the first one's journal.
+runs_elsewhere() {
+        for p in "$main" "$dir"/qemu.d/*; do
+                if [ "$p" = "$main" ] || [ "$p" = "$dropin" ]; then
+                        ours "$p" && continue
+                fi
+                [ -f "$p" ] && grep -q vfio-hook "$p" 2>/dev/null && echo "$p" && return 0
+        done
+        return 1
+}
+
 [ $# -ge 1 ] || usage
 action=$1
 shift
@@ -94,11 +109,21 @@ main=$dir/qemu
 dropin=$dir/qemu.d/vfio-hook
 
 case $action/$mode in
+install/*)
+        if other=$(runs_elsewhere); then
+                say "$other already runs vfio-hook: installing no second hook, which libvirt would run too." \
+                        "To use $binary instead, remove $other and install again."
+                exit 0
+        fi
+        ;;
+esac
+
+case $action/$mode in
 install/qemu)
         make_dir "$dir"
         if present "$main" && ! ours "$main"; then
                 say "$main is another program's hook: it stays as it is, and vfio-hook goes to $dropin" \
-                        "(libvirt >= 6.5 runs both). If that hook already calls vfio-hook, remove one of the two."
+                        "(libvirt >= 6.5 runs both)."
                 make_dir "$dir/qemu.d"
                 link "$dropin"
         else

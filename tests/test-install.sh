@@ -54,6 +54,22 @@ mk uninstall DESTDIR="$d" >/dev/null 2>&1
 check "foreign hook: uninstall removes ours" no "$(present "$d$hookdir/qemu.d/vfio-hook")"
 check "foreign hook: uninstall keeps theirs" "$foreign" "$(cat "$d$hookdir/qemu")"
 
+# --- a hook that already runs vfio-hook: no second one, in either mode ---
+for mode in qemu qemu.d; do
+        d=$tmp/chained-$mode
+        mkdir -p "$d$hookdir"
+        printf '#!/bin/sh\n/usr/local/sbin/vfio-hook "$@" || exit $?\n' >"$d$hookdir/qemu"
+        out=$(mk install DESTDIR="$d" HOOK_MODE=$mode 2>&1); rc=$?
+        check "chained hook ($mode): no second hook" "0 no" "$rc $(present "$d$hookdir/qemu.d")"
+        grep -q "already runs vfio-hook" <<<"$out"; check "chained hook ($mode): says so" 0 $?
+done
+d=$tmp/other-install
+mkdir -p "$d$hookdir/qemu.d" "$d/opt/vh/sbin"
+cp "$top_builddir/vfio-hook" "$d/opt/vh/sbin/vfio-hook"
+ln -s "$d/opt/vh/sbin/vfio-hook" "$d$hookdir/qemu.d/50-vfio"
+mk install DESTDIR="$d" HOOK_MODE=qemu >/dev/null 2>&1
+check "another install in qemu.d: no second hook" "no no" "$(present "$d$hookdir/qemu") $(present "$d$hookdir/qemu.d/vfio-hook")"
+
 # --- --with-hook=qemu.d, and switching back: one of ours at a time ---
 d=$tmp/dropin
 mk install DESTDIR="$d" HOOK_MODE=qemu.d >/dev/null 2>&1
