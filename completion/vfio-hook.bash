@@ -10,7 +10,7 @@ _vfio_hook_domains()
     virsh=$(type -P virsh) || return 0
     names=$(LC_ALL=C timeout 2 "$virsh" -q -r -c qemu:///system list --all --name </dev/null 2>/dev/null) ||
         return 0
-    COMPREPLY+=($(compgen -W "$names" -- "$cur"))
+    mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -W "$names" -- "$cur")
 }
 
 _vfio_hook()
@@ -58,13 +58,13 @@ _vfio_hook()
         *) opts="--xml --json --sysroot --state-dir --config --force --help --version" ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return
     fi
 
     case $cmd in
-        "") COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+        "") mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur") ;;
         check | plan | restore) ((args == 0)) && _vfio_hook_domains ;;
     esac
 } &&

@@ -99,7 +99,7 @@ install)
         ;;
 uninstall)
         [ $# -ge 2 ] && [ $# -le 3 ] || usage
-        mode= dir=$1 binary=$2 rec=${3:-}
+        mode='' dir=$1 binary=$2 rec=${3:-}
         ;;
 *)
         usage

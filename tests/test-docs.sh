@@ -14,7 +14,7 @@ has() { # has NAME FILE-OR-TEXT-LABEL PATTERN TEXT
         if grep -qE -- "$3" <<<"$4"; then ok "$1 in $2"; else not_ok "$1 in $2 (no match for /$3/)"; fi
 }
 nonempty() { # a list scraped from the code must not be empty: the test would assert nothing
-        if [ -n "$2" ]; then ok "$1: $(echo $2)"; else not_ok "$1: found none"; fi
+        if [ -n "$2" ]; then ok "$1: $(tr '\n' ' ' <<<"$2")"; else not_ok "$1: found none"; fi
 }
 # A section of an mdoc page: from the line matching $2 to the next .Sh/.Ss.
 section() { awk -v start="$2" '$0 ~ start {on = 1; print; next} on && /^\.S[hs] / {exit} on' "$1"; }
