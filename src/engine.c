@@ -425,7 +425,7 @@ static int handle_holders(Run *run, const HostFacts *f) {
         return 0;
 }
 
-/* Step 8: each device on vfio-pci, every endpoint of its group on vfio-pci or on no driver. */
+/* Step 8: each device on vfio-pci, no member of its group keeping VFIO from it. */
 static int verify_detached(Run *run) {
         Engine *e = run->e;
         int bad = 0;
@@ -448,8 +448,7 @@ static int verify_detached(Run *run) {
                         continue;
                 for (size_t k = 0; k < n; k++) {
                         _cleanup_pci_device_ PciDevice *m = NULL;
-                        if (pci_device_read(e->sr, &members[k], &m) < 0 || m->is_bridge || !m->driver ||
-                            streq(m->driver, "vfio-pci"))
+                        if (pci_device_read(e->sr, &members[k], &m) < 0 || !pci_member_blocks_vfio(m))
                                 continue;
                         log_error("IOMMU group %d is not viable: %s is on %s", dev->iommu_group, m->name, m->driver);
                         bad++;

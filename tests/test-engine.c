@@ -14,6 +14,7 @@
 #include "fakekernel.h"
 #include "journal.h"
 #include "log.h"
+#include "plan.h"
 #include "util.h"
 
 static char card0[] = "/dev/dri/card0";
@@ -276,6 +277,34 @@ START_TEST(test_problems_change_nothing) {
 }
 END_TEST
 
+/* The kernel lets VFIO use a group whose other members are on pci-stub or on
+ * a vfio-pci variant driver (drivers/vfio/group.c): plan, check and the
+ * engine's last check apply that one rule, so a clean plan is a clean prepare. */
+START_TEST(test_group_member_on_stub_or_vfio_variant) {
+        static const char *const drivers[] = { "pci-stub", "mlx5_vfio_pci" };
+        for (size_t i = 0; i < ELEMENTSOF(drivers); i++) {
+                Fixture fx = {};
+                setup(&fx, "nonviable-group.host", "win10-nvidia.xml", NULL);
+                ck_assert_int_eq(fakehost_pci_unbind(fx.root, "0000:02:00.0"), 0);
+                ck_assert_int_eq(fakehost_pci_driver_add(fx.root, drivers[i], NULL), 0);
+                ck_assert_int_eq(fakehost_pci_bind(fx.root, "0000:02:00.0", drivers[i]), 0);
+                free(fx.before);
+                fx.before = test_snapshot(fx.root);
+
+                _cleanup_(host_facts_done) HostFacts f = {};
+                _cleanup_(plan_done) Plan p = {};
+                ck_assert_int_eq(host_facts_gather(fx.e.sr, fx.d, host_ops_unit_state, fx.e.ops, &f), 0);
+                ck_assert_int_eq(plan_build(fx.d, &f, &p), 0);
+                ck_assert_msg(p.n_problems == 0, "%s: plan: %s", drivers[i], p.problems[0].message);
+
+                ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_OK, "prepare with a member on %s", drivers[i]);
+                ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+                test_assert_tree_is(fx.root, fx.before);
+                teardown(&fx);
+        }
+}
+END_TEST
+
 START_TEST(test_status) {
         Fixture fx = {};
         setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
@@ -323,6 +352,7 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_device_hangs);
         tcase_add_test(tc, test_conflict_with_other_domain);
         tcase_add_test(tc, test_problems_change_nothing);
+        tcase_add_test(tc, test_group_member_on_stub_or_vfio_variant);
         tcase_add_test(tc, test_status);
         tcase_add_test(tc, test_state_dir_must_be_private);
         suite_add_tcase(s, tc);
