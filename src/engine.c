@@ -476,8 +476,15 @@ static int check_conflicts(Engine *e, const Domain *d) {
                         conflicts++;
                         continue;
                 }
-                if (journal_load(e->state_fd, *o, &j, &err) < 0) {
-                        log_warning("cannot read the journal of %s: %s", *o, err ? err : "unreadable");
+                int r2 = journal_load(e->state_fd, *o, &j, &err);
+                if (r2 == -ENOENT)
+                        continue; /* released meanwhile */
+                if (r2 < 0) {
+                        /* It may hold these very devices: two domains must never own one. */
+                        log_error("cannot read the journal of %s (%s): it may hold devices of this domain; run "
+                                  "'vfio-hook status', restore or remove it first",
+                                  *o, err ? err : strerror(-r2));
+                        conflicts++;
                         continue;
                 }
                 for (size_t i = 0; i < d->n_hostdevs; i++)
@@ -667,8 +674,19 @@ int engine_status(Engine *e, bool json, FILE *out) {
                 _cleanup_free_ char *err = NULL;
                 char since[64] = "?";
                 r = journal_load(e->state_fd, *dom, &j, &err);
+                if (r == -ENOENT)
+                        continue; /* released meanwhile */
+                if (json)
+                        fputs(dom == domains ? "{\"domain\": " : ", {\"domain\": ", out);
                 if (r < 0) {
-                        log_warning("cannot read the journal of %s: %s", *dom, err ? err : strerror(-r));
+                        const char *why = err ? err : strerror(-r);
+                        if (json) {
+                                json_write_string(out, *dom);
+                                fputs(", \"error\": ", out);
+                                json_write_string(out, why);
+                                fputc('}', out);
+                        } else
+                                fprintf(out, "%s: journal unreadable: %s\n", *dom, why);
                         continue;
                 }
                 struct tm tm;
@@ -676,7 +694,6 @@ int engine_status(Engine *e, bool json, FILE *out) {
                         strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S", &tm);
 
                 if (json) {
-                        fprintf(out, "%s{\"domain\": ", dom == domains ? "" : ", ");
                         json_write_string(out, j.domain);
                         fprintf(out, ", \"since\": %lld, \"pid\": %d, \"prepared\": %s, \"devices\": [",
                                 (long long) j.started, (int) j.pid, j.prepared ? "true" : "false");

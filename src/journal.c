@@ -57,7 +57,9 @@ static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
                 va_start(ap, fmt);
                 vsnprintf(msg, sizeof msg, fmt, ap);
                 va_end(ap);
-                if (asprintf(ret_error, "journal line %u: %s", line, msg) < 0)
+                /* Line 0: about the file as a whole. */
+                if ((line > 0 ? asprintf(ret_error, "journal line %u: %s", line, msg)
+                              : asprintf(ret_error, "%s", msg)) < 0)
                         *ret_error = NULL;
         }
         return -EINVAL;
@@ -259,19 +261,34 @@ static int journal_filename(const char *domain, char buf[static 256]) {
         return 0;
 }
 
+static const char *file_type(mode_t m) {
+        return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket"
+             : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
+}
+
 int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
         char name[256];
         int r = journal_filename(domain, name);
         if (r < 0)
                 return r;
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
+        /* O_NONBLOCK: a FIFO planted there must not hang status, restore and,
+         * under the host-wide lock, every prepare. */
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                if (r == -ELOOP)
+                        return fail(ret_error, 0, "%s is a symbolic link, not a journal", name);
+                if (r != -ENOENT && ret_error && asprintf(ret_error, "cannot open %s: %s", name, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode) || (size_t) st.st_size > JOURNAL_MAX_SIZE)
-                return fail(ret_error, 0, "%s is not a journal file", name);
+        if (!S_ISREG(st.st_mode))
+                return fail(ret_error, 0, "%s is not a regular file (%s)", name, file_type(st.st_mode));
+        if ((size_t) st.st_size > JOURNAL_MAX_SIZE)
+                return fail(ret_error, 0, "%s is larger than %u bytes", name, JOURNAL_MAX_SIZE);
         _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
@@ -326,19 +343,6 @@ int journal_create(int dirfd, const char *domain, const PciAddr *devices, size_t
                 return r;
         }
         ret->fd = TAKE_FD(fd);
-        ret->dirfd = dirfd;
-        return 0;
-}
-
-int journal_open_append(int dirfd, const char *domain, JournalWriter *ret) {
-        char name[256];
-        int r = journal_filename(domain, name);
-        if (r < 0)
-                return r;
-        int fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        ret->fd = fd;
         ret->dirfd = dirfd;
         return 0;
 }

@@ -71,7 +71,6 @@ typedef struct JournalWriter {
 } JournalWriter;
 
 int journal_create(int dirfd, const char *domain, const PciAddr *devices, size_t n_devices, JournalWriter *ret);
-int journal_open_append(int dirfd, const char *domain, JournalWriter *ret);
 int journal_append(JournalWriter *w, const char *fmt, ...) _printf_(2, 3);
 void journal_writer_close(JournalWriter *w);
 int journal_remove(int dirfd, const char *domain);

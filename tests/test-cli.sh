@@ -88,6 +88,20 @@ check "front needs only libc" "libc.so.6" "$needed"
 # --- status ---
 out=$("$front" status --state-dir "$tmp/state-none"); check "status, nothing held" "No domain holds devices." "$out"
 out=$("$front" status --json --state-dir "$tmp/state-none"); check "status --json, nothing held" '{"domains": []}' "$out"
+# A corrupt journal and a FIFO beside a good one: listed as unreadable, JSON stays JSON, nothing hangs.
+mkdir -m 0700 "$tmp/state-bad"
+printf 'garbage\n' >"$tmp/state-bad/aaa.journal"
+mkfifo "$tmp/state-bad/bbb.journal"
+printf 'vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\ndevice 0000:01:00.0\nprepared\n' >"$tmp/state-bad/win10.journal"
+out=$(timeout 20 "$front" status --state-dir "$tmp/state-bad"); rc=$?
+check "status, unreadable journals listed" "0 aaa: journal unreadable: journal line 1: not a vfio-hook journal|bbb: journal unreadable: bbb.journal is not a regular file (a FIFO)" \
+        "$rc $(grep unreadable <<<"$out" | paste -sd'|')"
+out=$(timeout 20 "$front" status --json --state-dir "$tmp/state-bad"); rc=$?
+check "status --json, unreadable journals: exit 0" 0 $rc
+if command -v python3 >/dev/null 2>&1; then
+        got=$(python3 -c 'import json, sys; print(",".join(d["domain"] + ("!" if "error" in d else "") for d in json.load(sys.stdin)["domains"]))' <<<"$out")
+        check "status --json parses" "aaa!,bbb!,win10" "$got"
+fi
 
 # --- the hook installer never clobbers a foreign hook ---
 inst=$top_srcdir/hooks/install-hook.sh

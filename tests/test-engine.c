@@ -28,6 +28,13 @@ typedef struct Fixture {
         char *before;
 } Fixture;
 
+static void write_state_file(const Fixture *fx, const char *name, const char *content) {
+        int fd = openat(fx->e.state_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t) strlen(content));
+        close(fd);
+}
+
 static bool journal_exists(const Fixture *fx) {
         char p[600];
         snprintf(p, sizeof p, "%s/%s.journal", fx->state, fx->d->name);
@@ -305,6 +312,59 @@ START_TEST(test_group_member_on_stub_or_vfio_variant) {
 }
 END_TEST
 
+/* Another domain's journal that cannot be read may hold these devices:
+ * prepare stops there rather than let two domains own one device. */
+START_TEST(test_conflict_with_unreadable_journal) {
+        static const char *const kinds[] = { "corrupt", "fifo" };
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                Fixture fx = {};
+                setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+                if (streq(kinds[i], "fifo"))
+                        ck_assert_int_eq(mkfifoat(fx.e.state_fd, "other.journal", 0600), 0);
+                else
+                        write_state_file(&fx, "other.journal", "vfio-hook-journal 1\ndomain other\nbogus\n");
+                ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "prepare beside a %s journal", kinds[i]);
+                test_assert_tree_is(fx.root, fx.before);
+                ck_assert(!journal_exists(&fx));
+                teardown(&fx);
+        }
+}
+END_TEST
+
+static char *status_of(Fixture *fx, bool json) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(engine_status(&fx->e, json, f), EXIT_OK);
+        fclose(f);
+        return buf;
+}
+
+/* An unreadable journal is listed with its reason, and the JSON stays JSON. */
+START_TEST(test_status_unreadable_journal) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        write_state_file(&fx, "aaa.journal", "garbage\n");
+        ck_assert_int_eq(mkfifoat(fx.e.state_fd, "bbb.journal", 0600), 0);
+        write_state_file(&fx, "win10.journal",
+                         "vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\ndevice 0000:01:00.0\n"
+                         "step 1 stop-unit display-manager.service\ndone 1\nprepared\n");
+        _cleanup_free_ char *json = status_of(&fx, true), *text = status_of(&fx, false);
+        ck_assert_str_eq(json, "{\"domains\": ["
+                               "{\"domain\": \"aaa\", \"error\": \"journal line 1: not a vfio-hook journal\"}, "
+                               "{\"domain\": \"bbb\", \"error\": \"bbb.journal is not a regular file (a FIFO)\"}, "
+                               "{\"domain\": \"win10\", \"since\": 1763726400, \"pid\": 42, \"prepared\": true, "
+                               "\"devices\": [\"0000:01:00.0\"], "
+                               "\"changes\": [{\"action\": \"stop-unit\", \"target\": \"display-manager.service\", "
+                               "\"done\": true}]}]}\n");
+        ck_assert_msg(strstr(text, "aaa: journal unreadable: journal line 1: not a vfio-hook journal\n"), "%s", text);
+        ck_assert_msg(strstr(text, "bbb: journal unreadable: bbb.journal is not a regular file (a FIFO)\n"), "%s", text);
+        ck_assert_msg(strstr(text, "win10: since "), "%s", text);
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(test_status) {
         Fixture fx = {};
         setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
@@ -353,6 +413,8 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_conflict_with_other_domain);
         tcase_add_test(tc, test_problems_change_nothing);
         tcase_add_test(tc, test_group_member_on_stub_or_vfio_variant);
+        tcase_add_test(tc, test_conflict_with_unreadable_journal);
+        tcase_add_test(tc, test_status_unreadable_journal);
         tcase_add_test(tc, test_status);
         tcase_add_test(tc, test_state_dir_must_be_private);
         suite_add_tcase(s, tc);

@@ -140,6 +140,31 @@ START_TEST(test_write_read_back) {
 }
 END_TEST
 
+/* A FIFO (or anything but a regular file) where a journal should be is
+ * refused at once: opening it must not wait for a writer. */
+START_TEST(test_not_a_regular_file) {
+        char dir[512], *err = NULL;
+        snprintf(dir, sizeof dir, "%s/tests/tmp-journal-fifo-%d", TEST_BUILDDIR, (int) getpid());
+        (void) fakehost_rm_rf(dir);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        ck_assert_int_ge(dfd, 0);
+        ck_assert_int_eq(mkfifoat(dfd, "win10.journal", 0600), 0);
+        ck_assert_int_eq(mkdirat(dfd, "dir.journal", 0700), 0);
+
+        Journal j = {};
+        ck_assert_int_eq(journal_load(dfd, "win10", &j, &err), -EINVAL);
+        ck_assert_msg(strstr(err, "win10.journal is not a regular file (a FIFO)"), "%s", err);
+        free(err);
+        err = NULL;
+        ck_assert_int_eq(journal_load(dfd, "dir", &j, &err), -EINVAL);
+        ck_assert_msg(strstr(err, "dir.journal is not a regular file (a directory)"), "%s", err);
+        free(err);
+        close(dfd);
+        (void) fakehost_rm_rf(dir);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("journal");
         TCase *tc = tcase_create("journal");
@@ -148,6 +173,7 @@ int main(void) {
         tcase_add_loop_test(tc, test_bad, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_nul_byte);
         tcase_add_test(tc, test_write_read_back);
+        tcase_add_test(tc, test_not_a_regular_file);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
