@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "cmdline.h"
 #include "domxml.h"
 #include "hostops.h"
 #include "policy.h"
@@ -19,8 +20,6 @@ enum {
         EXIT_BAD_INPUT = 2,   /* bad usage or input, nothing changed */
         EXIT_INCOMPLETE = 3,  /* restore incomplete: the host needs attention */
 };
-
-#define STATE_DIR_DEFAULT "/run/vfio-hook"
 
 typedef struct Engine {
         Sysroot *sr;

@@ -5,7 +5,9 @@
  * with one memmem(), whether the domain could carry our policy. Most calls
  * end here with exit 0. Only when there is work (a domain with policy on
  * prepare/release, a journal to replay, or a subcommand) does it exec the
- * engine, which loads libxml2, libkmod and, when needed, libvirt. */
+ * engine, which loads libxml2, libkmod and, when needed, libvirt. libvirt's
+ * call reaches the engine as --hook [OPTIONS] -- NAME OP SUBOP [EXTRA]
+ * (cmdline.h): a domain called "status" or "-x" is a domain there too. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,21 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "fastscan.h"
 
 #define XML_MAX (16U * 1024U * 1024U)
-#define STATE_DIR_DEFAULT "/run/vfio-hook"
-
-static const char *const subcommands[] = {
-        "check", "plan", "status", "restore", "help", "--help", "-h", "--version",
-};
-
-static bool is_subcommand(const char *s) {
-        for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-                if (strcmp(s, subcommands[i]) == 0)
-                        return true;
-        return false;
-}
 
 /* The installed engine; else the one beside this binary (a build tree);
  * VFIO_HOOK_ENGINE overrides both (libvirt gives hooks a clean environment). */
@@ -56,6 +47,31 @@ static int exec_engine(char **argv) {
         execv(engine, argv);
         fprintf(stderr, "vfio-hook: cannot run %s: %s\n", engine, strerror(errno));
         return 1;
+}
+
+/* libvirt's call, handed on without a doubt about what is the name:
+ * ENGINE --hook [OPTIONS] -- NAME OP SUBOP [EXTRA]. */
+static int exec_engine_hook(int argc, char **argv, const HookCall *call, int next) {
+        char **args = calloc((size_t) argc + 8, sizeof(char *));
+        int n = 0;
+        if (!args) {
+                fprintf(stderr, "vfio-hook: %s\n", strerror(errno));
+                return 1;
+        }
+        args[n++] = argv[0];
+        args[n++] = (char *) "--hook";
+        for (int i = next; i < argc; i++)
+                args[n++] = argv[i];
+        args[n++] = (char *) "--";
+        args[n++] = (char *) call->domain;
+        args[n++] = (char *) call->op;
+        args[n++] = (char *) call->subop;
+        if (call->extra)
+                args[n++] = (char *) call->extra;
+        args[n] = NULL;
+        int r = exec_engine(args);
+        free(args);
+        return r;
 }
 
 /* Reads all of stdin. Returns the length, or -1 with errno set; sets
@@ -132,37 +148,45 @@ static bool name_is_safe(const char *s) {
 }
 
 /* Release must run when a journal exists, even if the live XML no longer
- * names our namespace (nothing may stay detached). One stat(). */
-static bool journal_exists(int argc, char **argv) {
-        const char *dir = STATE_DIR_DEFAULT;
-        for (int i = 4; i + 1 < argc; i++)
-                if (strcmp(argv[i], "--state-dir") == 0)
-                        dir = argv[i + 1];
-        if (!name_is_safe(argv[1]))
+ * names our namespace (nothing may stay detached). One stat(). The state
+ * directory is the engine's default unless the options after libvirt's
+ * arguments say otherwise (read as the engine reads them). */
+static bool journal_exists(int argc, char **argv, const char *domain, int next) {
+        Options o = { .state_dir = STATE_DIR_DEFAULT };
+        const char *bad;
+        int n_pos;
+        char **pos = calloc((size_t) argc + 1, sizeof(char *));
+        if (!pos)
+                return true; /* let the engine decide */
+        CmdlineError e = cmdline_parse(argc, argv, next, &o, pos, &n_pos, &bad);
+        free(pos);
+        if (e != CMDLINE_OK)
+                return true; /* the engine says what is wrong */
+        if (!name_is_safe(domain))
                 return false;
         char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/%s.journal", dir, argv[1]) >= (int) sizeof path)
+        if (snprintf(path, sizeof path, "%s/%s.journal", o.state_dir, domain) >= (int) sizeof path)
                 return false;
         struct stat st;
         return stat(path, &st) == 0;
 }
 
 int main(int argc, char **argv) {
-        const char *base = strrchr(argv[0], '/');
-        base = base ? base + 1 : argv[0];
+        HookCall call;
+        int next;
 
-        if (argc >= 2 && is_subcommand(argv[1]) && strcmp(base, "qemu") != 0)
-                return exec_engine(argv);
-        if (argc < 4) {
-                fprintf(stderr,
-                        "usage: vfio-hook DOMAIN OPERATION SUB-OPERATION [EXTRA]   (as libvirt's qemu hook)\n"
-                        "       vfio-hook check|plan|status|restore ...              (see vfio-hook --help)\n");
-                return 2;
+        if (!cmdline_hook_call(argc, argv, &call, &next)) {
+                if (argc >= 1 && cmdline_called_as_hook(argv[0])) {
+                        fprintf(stderr, "vfio-hook: %s is libvirt's hook: libvirt runs it as %s DOMAIN OPERATION "
+                                        "SUB-OPERATION EXTRA (the command line is vfio-hook --help)\n",
+                                argv[0], argv[0]);
+                        return 2;
+                }
+                return exec_engine(argv); /* the command line: the engine reads it */
         }
 
-        const char *op = argv[2], *subop = argv[3];
-        bool prepare = strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0;
-        bool release = strcmp(op, "release") == 0 && strcmp(subop, "end") == 0;
+        bool prepare = strcmp(call.op, "prepare") == 0 && strcmp(call.subop, "begin") == 0;
+        bool release = strcmp(call.op, "release") == 0 && strcmp(call.subop, "end") == 0;
 
         /* Always drain stdin: libvirt writes the whole XML before it waits. */
         char *xml = NULL;
@@ -184,7 +208,8 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        bool work = fastscan_may_have_policy(xml, (size_t) len) || (release && journal_exists(argc, argv));
+        bool work = fastscan_may_have_policy(xml, (size_t) len) ||
+                    (release && journal_exists(argc, argv, call.domain, next));
         if (!work) {
                 free(xml);
                 return 0;
@@ -195,5 +220,5 @@ int main(int argc, char **argv) {
                 return 1;
         }
         free(xml);
-        return exec_engine(argv);
+        return exec_engine_hook(argc, argv, &call, next);
 }

@@ -3,9 +3,9 @@
  * and every subcommand. See `vfio-hook --help` and DESIGN.md. */
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "domxml.h"
 #include "engine.h"
 #include "facts.h"
@@ -22,6 +22,8 @@ typedef struct Args {
         const char *config;
         const char *xml_file;
         bool json;
+        bool force;
+        bool hook;    /* --hook: libvirt's call, handed on by the front */
         char **pos;   /* positional arguments */
         int n_pos;
 } Args;
@@ -39,57 +41,55 @@ static void help(void) {
                "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status)\n"
                "  --state-dir DIR   where journals live (default %s)\n"
                "  --config FILE     the allowlist (default %s)\n"
-               "  --help, --version\n\n"
+               "  --help, --version\n"
+               "Options go anywhere, as --opt VALUE or --opt=VALUE; after -- nothing is an option\n"
+               "(vfio-hook restore -- -x). libvirt's call (DOMAIN prepare begin -) is told by its shape:\n"
+               "a domain may be called status or --json.\n\n"
                "Exit: 0 success, 1 failed (host restored), 2 bad usage or input (nothing changed),\n"
                "      3 restore incomplete (the message says what is left).\n",
                PACKAGE_VERSION, STATE_DIR_DEFAULT, CONFIG_PATH_DEFAULT);
 }
 
-static int parse_args(int argc, char **argv, Args *a) {
-        enum { ARG_SYSROOT = 0x100, ARG_STATE_DIR, ARG_CONFIG, ARG_XML, ARG_JSON, ARG_VERSION };
-        static const struct option options[] = {
-                { "sysroot", required_argument, NULL, ARG_SYSROOT },
-                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
-                { "config", required_argument, NULL, ARG_CONFIG },
-                { "xml", required_argument, NULL, ARG_XML },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                {},
-        };
-        int c;
+/* Options from argv[first..], the rest into a->pos (which the caller frees). */
+static int parse_args(int argc, char **argv, int first, Args *a) {
+        Options o = {};
+        const char *bad = NULL;
 
-        *a = (Args) { .sysroot = "/", .state_dir = STATE_DIR_DEFAULT };
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_SYSROOT:
-                        a->sysroot = optarg;
-                        break;
-                case ARG_STATE_DIR:
-                        a->state_dir = optarg;
-                        break;
-                case ARG_CONFIG:
-                        a->config = optarg;
-                        break;
-                case ARG_XML:
-                        a->xml_file = optarg;
-                        break;
-                case ARG_JSON:
-                        a->json = true;
-                        break;
-                case 'h':
-                        help();
-                        exit(EXIT_OK);
-                case ARG_VERSION:
-                        printf("vfio-hook %s\n", PACKAGE_VERSION);
-                        exit(EXIT_OK);
-                default:
-                        log_error("unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
-                        return -EINVAL;
-                }
-        a->pos = argv + optind;
-        a->n_pos = argc - optind;
+        a->pos = calloc((size_t) argc + 1, sizeof(char *));
+        if (!a->pos) {
+                log_error("%s", strerror(ENOMEM));
+                return -ENOMEM;
+        }
+        CmdlineError e = cmdline_parse(argc, argv, first, &o, a->pos, &a->n_pos, &bad);
+        if (e != CMDLINE_OK) {
+                _cleanup_free_ char *name = strndup(bad, strcspn(bad, "="));
+                char q[VALUE_QUOTE_BUFSZ];
+                if (e == CMDLINE_UNKNOWN_OPTION)
+                        log_error("unknown option '%s' (see --help)", value_quote(bad, q));
+                else
+                        log_error("option '%s' %s (see --help)", value_quote(name ? name : bad, q),
+                                  cmdline_error_to_string(e));
+                return -EINVAL;
+        }
+        if (o.help) {
+                help();
+                exit(EXIT_OK);
+        }
+        if (o.version) {
+                printf("vfio-hook %s\n", PACKAGE_VERSION);
+                exit(EXIT_OK);
+        }
+        *a = (Args) {
+                .sysroot = o.sysroot ? o.sysroot : "/",
+                .state_dir = o.state_dir ? o.state_dir : STATE_DIR_DEFAULT,
+                .config = o.config,
+                .xml_file = o.xml_file,
+                .json = o.json,
+                .force = o.force,
+                .hook = o.hook,
+                .pos = a->pos,
+                .n_pos = a->n_pos,
+        };
         return 0;
 }
 
@@ -273,6 +273,10 @@ static void close_engine(Engine *e, Sysroot *sr, HostOps *ops) {
 
 static int cmd_status(const Args *a) {
         Engine e = { .state_fd = -1 };
+        if (a->n_pos > 0) {
+                log_error("status takes no arguments (see --help)");
+                return EXIT_BAD_INPUT;
+        }
         Sysroot *sr = NULL;
         HostOps *ops = NULL;
         int r = open_engine(a, false, &e, &sr, &ops);
@@ -313,10 +317,10 @@ static int cmd_restore(const Args *a) {
         return release(a, a->pos[0], 0);
 }
 
-static int hook(const Args *a) {
-        const char *domain = a->pos[0], *op = a->pos[1], *subop = a->pos[2];
-        bool prepare = streq(op, "prepare") && streq(subop, "begin");
-        bool rel = streq(op, "release") && streq(subop, "end");
+static int hook(const Args *a, const HookCall *call) {
+        const char *domain = call->domain;
+        bool prepare = streq(call->op, "prepare") && streq(call->subop, "begin");
+        bool rel = streq(call->op, "release") && streq(call->subop, "end");
         _cleanup_free_ char *xml = NULL;
         _cleanup_domain_ Domain *d = NULL;
         size_t len = 0;
@@ -372,9 +376,38 @@ static int hook(const Args *a) {
 }
 
 int main(int argc, char **argv) {
+        _cleanup_free_ char **pos = NULL;
+        HookCall call;
         Args a;
-        if (parse_args(argc, argv, &a) < 0)
+        int next;
+
+        /* libvirt's call, run directly (the front hands it on with --hook):
+         * the name is never read as an option or a subcommand. */
+        if (cmdline_hook_call(argc, argv, &call, &next)) {
+                int r = parse_args(argc, argv, next, &a);
+                pos = a.pos;
+                if (r < 0)
+                        return EXIT_BAD_INPUT;
+                if (a.n_pos > 0) {
+                        char q[VALUE_QUOTE_BUFSZ];
+                        log_error("unexpected argument '%s' after the hook's four (see --help)", value_quote(a.pos[0], q));
+                        return EXIT_BAD_INPUT;
+                }
+                return hook(&a, &call);
+        }
+
+        int r = parse_args(argc, argv, 1, &a);
+        pos = a.pos;
+        if (r < 0)
                 return EXIT_BAD_INPUT;
+        if (a.hook) {
+                if (a.n_pos < 3 || a.n_pos > 4) {
+                        log_error("--hook takes -- DOMAIN OPERATION SUB-OPERATION [EXTRA] (see --help)");
+                        return EXIT_BAD_INPUT;
+                }
+                call = (HookCall) { a.pos[0], a.pos[1], a.pos[2], a.n_pos > 3 ? a.pos[3] : NULL };
+                return hook(&a, &call);
+        }
         if (a.n_pos == 0) {
                 help();
                 return EXIT_BAD_INPUT;
@@ -396,8 +429,7 @@ int main(int argc, char **argv) {
                 help();
                 return EXIT_OK;
         }
-        if (a.n_pos >= 3 && a.n_pos <= 4)
-                return hook(&a);
-        log_error("unknown command '%s' (see --help)", cmd);
+        char q[VALUE_QUOTE_BUFSZ];
+        log_error("unknown command '%s' (see --help)", value_quote(cmd, q));
         return EXIT_BAD_INPUT;
 }

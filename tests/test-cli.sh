@@ -80,6 +80,54 @@ out=$("$front" win10 release end - --state-dir "$tmp/state-none" <"$ex/win10-nvi
 check "release without journal: nothing to do" "0 " "$rc $out"
 err=$("$front" win10 prepare begin - --state-dir "$tmp/state" <"$tmp/bad.xml" 2>&1); rc=$?
 check "hook, bad policy: exit 2, nothing created" "2 no" "$rc $([ -e "$tmp/state" ] && echo yes || echo no)"
+# --- hook mode and subcommands are never confused (libvirt accepts any of these names) ---
+mkdir -p "$tmp/hooks/qemu.d"
+ln -s "$front" "$tmp/hooks/qemu"
+ln -s "$front" "$tmp/hooks/qemu.d/vfio-hook"
+for name in status check plan restore help --json -x --state-dir=x; do
+        # prepare: the engine reads the domain's XML (here a policy with a bad
+        # value: exit 2 naming it), whatever the name looks like.
+        sed -e "s|<name>win10</name>|<name>$name</name>|" -e 's|<vh:stack>auto</vh:stack>|<vh:stack>voodoo</vh:stack>|' \
+                "$ex/win10-nvidia.xml" >"$tmp/named.xml"
+        for hook in "$front" "$tmp/hooks/qemu" "$tmp/hooks/qemu.d/vfio-hook"; do
+                err=$(timeout 20 "$hook" "$name" prepare begin - <"$tmp/named.xml" 2>&1 >/dev/null); rc=$?
+                check "domain '$name', prepare through ${hook#"$tmp/"}: exit 2 on its policy" "2 1" \
+                        "$rc $(grep -c voodoo <<<"$err")"
+        done
+        # release: the journal of that name is replayed (it has no steps) and removed.
+        case $name in *=*) continue ;; esac # not a name vfio-hook accepts: it can have no journal
+        rm -rf "$tmp/state-named" && mkdir -m 0700 "$tmp/state-named"
+        printf 'vfio-hook-journal 1\ndomain %s\nstarted 1763726400 pid 42\nprepared\n' "$name" >"$tmp/state-named/$name.journal"
+        out=$(timeout 20 "$front" "$name" release end - --state-dir "$tmp/state-named" <"$tmp/named.xml" 2>&1); rc=$?
+        check "domain '$name', release: journal replayed" "0 gone" \
+                "$rc $([ -e "$tmp/state-named/$name.journal" ] && echo there || echo gone)"
+done
+# Options before the subcommand, in both forms; never hook mode waiting on stdin.
+out=$(timeout 20 "$front" --state-dir "$tmp/state-none" status </dev/null 2>&1); rc=$?
+check "--state-dir DIR status" "0 No domain holds devices." "$rc $out"
+out=$(timeout 20 "$front" --state-dir="$tmp/state-none" status --json </dev/null 2>&1); rc=$?
+check "--state-dir=DIR status --json" '0 {"domains": []}' "$rc $out"
+out=$(timeout 20 "$front" --json status --state-dir "$tmp/state-none" </dev/null 2>&1); rc=$?
+check "--json status --state-dir DIR" '0 {"domains": []}' "$rc $out"
+out=$(timeout 20 "$front" --state status </dev/null 2>&1); rc=$?
+check "an abbreviated option is unknown" "2 vfio-hook: unknown option '--state' (see --help)" "$rc $out"
+out=$(timeout 20 "$front" --sysroot </dev/null 2>&1); rc=$?
+check "an option without its value" "2 vfio-hook: option '--sysroot' needs a value (see --help)" "$rc $out"
+# A domain whose name looks like an option, after --.
+printf 'vfio-hook-journal 1\ndomain -x\nstarted 1763726400 pid 42\nprepared\n' >"$tmp/state-named/-x.journal"
+err=$(timeout 20 "$front" restore -x --state-dir "$tmp/state-named" 2>&1); rc=$?
+check "restore -x: an unknown option" "2 vfio-hook: unknown option '-x' (see --help)" "$rc $err"
+err=$(timeout 20 "$front" restore --state-dir="$tmp/state-named" -- -x 2>&1); rc=$?
+check "restore -- -x: replayed" "0 gone" "$rc $([ -e "$tmp/state-named/-x.journal" ] && echo there || echo gone)"
+# The front finds the journal with either form of --state-dir.
+printf 'vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\nprepared\n' >"$tmp/state-named/win10.journal"
+timeout 20 "$front" win10 release end - --state-dir="$tmp/state-named" <"$ex/no-policy.xml" >/dev/null 2>&1; rc=$?
+check "release with --state-dir=DIR: journal replayed" "0 gone" \
+        "$rc $([ -e "$tmp/state-named/win10.journal" ] && echo there || echo gone)"
+# Called as libvirt's hook with a subcommand's name and nothing else: usage.
+err=$(timeout 20 "$tmp/hooks/qemu" status </dev/null 2>&1); rc=$?
+check "hooks/qemu status: usage, exit 2" "2 1" "$rc $(grep -c 'libvirt runs it as' <<<"$err")"
+
 # The front links nothing but libc (DESIGN.md, "The fast path").
 # (A sanitizer build adds its runtimes: they are not ours to count.)
 needed=$(readelf -d "$front" | awk '/NEEDED/{print $NF}' | tr -d '[]' | grep -v -e '^libasan' -e '^libubsan' | paste -sd,)
