@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "domxml.h"
 #include "fastscan.h"
+#include "input.h"
 
-#define XML_MAX (16U * 1024U * 1024U)
+#define XML_TIMEOUT_USEC ((uint64_t) INPUT_TIMEOUT_SEC * 1000000U)
 
 /* The installed engine; else the one beside this binary (a build tree);
  * VFIO_HOOK_ENGINE overrides both (libvirt gives hooks a clean environment). */
@@ -72,48 +74,6 @@ static int exec_engine_hook(int argc, char **argv, const HookCall *call, int nex
         int r = exec_engine(args);
         free(args);
         return r;
-}
-
-/* Reads all of stdin. Returns the length, or -1 with errno set; sets
- * *too_big (and drains the rest) past XML_MAX. */
-static ssize_t read_stdin(char **ret, bool *too_big) {
-        size_t size = 0, alloc = 64 * 1024;
-        char *buf = malloc(alloc);
-        if (!buf)
-                return -1;
-        *too_big = false;
-        for (;;) {
-                if (size == alloc) {
-                        if (alloc >= XML_MAX) {
-                                char sink[65536];
-                                *too_big = true;
-                                while (read(STDIN_FILENO, sink, sizeof sink) > 0)
-                                        ;
-                                break;
-                        }
-                        alloc *= 2;
-                        char *nb = realloc(buf, alloc);
-                        if (!nb) {
-                                free(buf);
-                                return -1;
-                        }
-                        buf = nb;
-                }
-                ssize_t n = read(STDIN_FILENO, buf + size, alloc - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EBADF) /* no stdin at all: an empty document */
-                                break;
-                        free(buf);
-                        return -1;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        *ret = buf;
-        return (ssize_t) size;
 }
 
 /* Hand what we read to the engine as its stdin. */
@@ -188,33 +148,33 @@ int main(int argc, char **argv) {
         bool prepare = strcmp(call.op, "prepare") == 0 && strcmp(call.subop, "begin") == 0;
         bool release = strcmp(call.op, "release") == 0 && strcmp(call.subop, "end") == 0;
 
-        /* Always drain stdin: libvirt writes the whole XML before it waits. */
-        char *xml = NULL;
-        bool too_big;
-        ssize_t len = read_stdin(&xml, &too_big);
-        if (len < 0) {
-                fprintf(stderr, "vfio-hook: reading the domain XML from stdin: %s\n", strerror(errno));
-                return prepare ? 1 : 0;
-        }
-        if (!prepare && !release) {
-                free(xml);
-                return 0;
-        }
-        if (too_big) {
-                free(xml);
-                if (!prepare)
-                        return 0;
-                fprintf(stderr, "vfio-hook: the domain XML on stdin is larger than %u MiB\n", XML_MAX >> 20);
-                return 2;
-        }
+        /* On release the journal is the authority: when there is one, the
+         * engine replays it whatever stdin holds, and reads the XML itself
+         * (within the same bounds) only for its <timeout>. */
+        if (release && journal_exists(argc, argv, call.domain, next))
+                return exec_engine_hook(argc, argv, &call, next);
 
-        bool work = fastscan_may_have_policy(xml, (size_t) len) ||
-                    (release && journal_exists(argc, argv, call.domain, next));
-        if (!work) {
+        /* Read stdin (libvirt writes the whole XML), up to the size and time
+         * limits: a stdin that never ends must not keep the hook. */
+        char *xml = NULL, why[128];
+        size_t len = 0;
+        int r = input_read(STDIN_FILENO, DOMXML_MAX_SIZE, XML_TIMEOUT_USEC, &xml, &len);
+        if (!prepare) {
                 free(xml);
                 return 0;
         }
-        if (replace_stdin(xml, (size_t) len) < 0) {
+        if (r == -EBADF)
+                return 0; /* no stdin at all: an empty document, no policy */
+        if (r < 0) {
+                fprintf(stderr, "vfio-hook: the domain XML on stdin %s\n",
+                        input_strerror(r, DOMXML_MAX_SIZE, XML_TIMEOUT_USEC, why, sizeof why));
+                return r == -EFBIG || r == -ETIME ? 2 : 1;
+        }
+        if (!fastscan_may_have_policy(xml, len)) {
+                free(xml);
+                return 0;
+        }
+        if (replace_stdin(xml, len) < 0) {
                 fprintf(stderr, "vfio-hook: passing the domain XML on: %s\n", strerror(errno));
                 free(xml);
                 return 1;

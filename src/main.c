@@ -9,8 +9,10 @@
 #include "domxml.h"
 #include "engine.h"
 #include "facts.h"
+#include "fastscan.h"
 #include "hook.h"
 #include "hostops.h"
+#include "input.h"
 #include "log.h"
 #include "plan.h"
 #include "preflight.h"
@@ -98,43 +100,15 @@ static void log_bad_name(const char *name) {
         log_error("'%s' is not a domain name vfio-hook accepts (letters, digits and _.@:+- only)", value_quote(name, q));
 }
 
-static int read_all_fd(int fd, char **ret, size_t *ret_len) {
-        size_t size = 0, alloc = 64 * 1024;
-        _cleanup_free_ char *buf = malloc(alloc + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (size == alloc) {
-                        if (alloc > DOMXML_MAX_SIZE)
-                                return -EFBIG;
-                        alloc *= 2;
-                        char *nb = realloc(buf, alloc + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                ssize_t n = read(fd, buf + size, alloc - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = size;
-        return 0;
-}
-
+/* --xml FILE ('-': stdin), as large as the parser takes; no time limit:
+ * a person may be typing. */
 static int read_xml_file(const char *path, char **ret, size_t *ret_len) {
         if (streq(path, "-"))
-                return read_all_fd(STDIN_FILENO, ret, ret_len);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                return input_read(STDIN_FILENO, DOMXML_MAX_SIZE, 0, ret, ret_len);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        return read_all_fd(fd, ret, ret_len);
+        return input_read(fd, DOMXML_MAX_SIZE, 0, ret, ret_len);
 }
 
 static int load_domain(const char *xml, size_t len, const Args *a, Domain **ret) {
@@ -157,9 +131,20 @@ static int load_requested_domain(const Args *a, Domain **ret) {
         size_t len = 0;
         int r = 0;
 
-        if (a->xml_file)
+        if (a->xml_file) {
                 r = read_xml_file(a->xml_file, &xml, &len);
-        else if (a->n_pos == 1) {
+                if (r < 0) {
+                        char why[128];
+                        if (streq(a->xml_file, "-"))
+                                log_error("the domain XML on stdin %s", input_strerror(r, DOMXML_MAX_SIZE, 0, why, sizeof why));
+                        else if (r == -EFBIG)
+                                log_error("the domain XML in %s %s", a->xml_file,
+                                          input_strerror(r, DOMXML_MAX_SIZE, 0, why, sizeof why));
+                        else
+                                log_error("cannot read the domain XML in %s: %s", a->xml_file, strerror(-r));
+                        return r;
+                }
+        } else if (a->n_pos == 1) {
                 if (!domain_name_valid(a->pos[0])) {
                         log_bad_name(a->pos[0]);
                         return -EINVAL;
@@ -317,12 +302,48 @@ static int cmd_restore(const Args *a) {
         return release(a, a->pos[0], 0);
 }
 
+#define STDIN_TIMEOUT ((usec_t) INPUT_TIMEOUT_SEC * USEC_PER_SEC)
+
+static bool stdin_closed;
+
+static int read_stdin(char **ret, size_t *ret_len) {
+        if (stdin_closed)
+                return -EBADF;
+        return input_read(STDIN_FILENO, DOMXML_MAX_SIZE, STDIN_TIMEOUT, ret, ret_len);
+}
+
+/* Release follows the journal whatever stdin holds: the XML only lends its
+ * <timeout>, when it can be read, parses and is this domain's. 0: the
+ * default. */
+static unsigned release_timeout(const char *domain) {
+        _cleanup_free_ char *xml = NULL, *err = NULL;
+        _cleanup_domain_ Domain *d = NULL;
+        char why[256], q[VALUE_QUOTE_BUFSZ];
+        size_t len = 0;
+
+        int r = read_stdin(&xml, &len);
+        if (r < 0)
+                input_strerror(r, DOMXML_MAX_SIZE, STDIN_TIMEOUT, why, sizeof why);
+        else if (!fastscan_may_have_policy(xml, len))
+                return 0; /* no policy there: nothing to lend, nothing to parse */
+        else if (domxml_parse(xml, len, &d, &err) < 0)
+                snprintf(why, sizeof why, "cannot be used: %s", err ? err : "it does not parse");
+        else if (!d->policy)
+                return 0;
+        else if (!streq(d->name, domain))
+                snprintf(why, sizeof why, "is for domain '%s'", value_quote(d->name, q));
+        else
+                return d->policy->timeout_sec;
+        log_warning("the domain XML on stdin %s: release follows the journal, with the default timeout of %u s", why,
+                    POLICY_TIMEOUT_DEFAULT);
+        return 0;
+}
+
 static int hook(const Args *a, const HookCall *call) {
         const char *domain = call->domain;
         bool prepare = streq(call->op, "prepare") && streq(call->subop, "begin");
         bool rel = streq(call->op, "release") && streq(call->subop, "end");
         _cleanup_free_ char *xml = NULL;
-        _cleanup_domain_ Domain *d = NULL;
         size_t len = 0;
         int r;
 
@@ -336,21 +357,18 @@ static int hook(const Args *a, const HookCall *call) {
                 return EXIT_BAD_INPUT;
         }
 
-        r = read_all_fd(STDIN_FILENO, &xml, &len);
-        if (r < 0) {
-                log_error("reading the domain XML from stdin: %s", strerror(-r));
-                return prepare ? EXIT_BAD_INPUT : EXIT_OK;
-        }
         if (rel) {
-                /* Release follows the journal, whatever the XML says now; the
-                 * policy, when it parses, only lends its timeout. */
-                unsigned timeout = 0;
+                log_set_prefix(domain);
                 if (!domain_name_valid(domain))
                         return EXIT_OK; /* no journal can carry such a name */
-                if (domxml_parse(xml, len, &d, NULL) >= 0 && d->policy)
-                        timeout = d->policy->timeout_sec;
-                log_set_prefix(domain);
-                return release(a, domain, timeout);
+                return release(a, domain, release_timeout(domain));
+        }
+
+        r = read_stdin(&xml, &len);
+        if (r < 0) {
+                char why[128];
+                log_error("the domain XML on stdin %s", input_strerror(r, DOMXML_MAX_SIZE, STDIN_TIMEOUT, why, sizeof why));
+                return EXIT_BAD_INPUT;
         }
 
         Engine e = { .state_fd = -1 };
@@ -375,11 +393,30 @@ static int hook(const Args *a, const HookCall *call) {
         return r;
 }
 
+/* A closed stdin, stdout or stderr would be taken by the next open() (a
+ * journal read as the domain XML, log lines written into a file): put
+ * /dev/null there, and remember that stdin was closed. */
+static void fill_std_fds(void) {
+        for (int fd = 0; fd <= 2; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                if (fd == STDIN_FILENO)
+                        stdin_closed = true;
+                int n = open("/dev/null", O_RDWR | O_NOCTTY);
+                if (n >= 0 && n != fd) {
+                        (void) dup2(n, fd);
+                        close(n);
+                }
+        }
+}
+
 int main(int argc, char **argv) {
         _cleanup_free_ char **pos = NULL;
         HookCall call;
         Args a;
         int next;
+
+        fill_std_fds();
 
         /* libvirt's call, run directly (the front hands it on with --hook):
          * the name is never read as an option or a subcommand. */

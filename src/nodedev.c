@@ -82,7 +82,7 @@ static int run_call(NodedevCall *c, const char *what, usec_t timeout, char **ret
         bool timed_out;
         int r;
 
-        r = deadline_run_payload(nodedev_child, c, timeout, ret_payload ? DOMAIN_XML_MAX : 0, ret_payload,
+        r = deadline_run_payload(nodedev_child, c, timeout, ret_payload ? DOMXML_MAX_SIZE : 0, ret_payload,
                                  NULL, &timed_out, &e);
         if (r >= 0)
                 return 0;

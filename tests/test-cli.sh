@@ -80,6 +80,83 @@ out=$("$front" win10 release end - --state-dir "$tmp/state-none" <"$ex/win10-nvi
 check "release without journal: nothing to do" "0 " "$rc $out"
 err=$("$front" win10 prepare begin - --state-dir "$tmp/state" <"$tmp/bad.xml" 2>&1); rc=$?
 check "hook, bad policy: exit 2, nothing created" "2 no" "$rc $([ -e "$tmp/state" ] && echo yes || echo no)"
+# --- release replays the journal whatever stdin holds; stdin is read within bounds ---
+journal() { # journal DIR NAME: a journal with no steps (its replay only removes it)
+        mkdir -p -m 0700 "$1"
+        printf 'vfio-hook-journal 1\ndomain %s\nstarted 1763726400 pid 42\nprepared\n' "$2" >"$1/$2.journal"
+}
+replayed() { [ -e "$1/$2.journal" ] && echo "journal left" || echo replayed; }
+xml_of_size() { # xml_of_size SIZE: a domain without policy, exactly SIZE bytes
+        local head='<domain><name>big</name><description>' tail='</description></domain>'
+        printf '%s' "$head"
+        head -c $(($1 - ${#head} - ${#tail})) /dev/zero | tr '\0' x
+        printf '%s' "$tail"
+}
+xml_of_size $((16 * 1024 * 1024)) >"$tmp/16m.xml"
+xml_of_size $((16 * 1024 * 1024 + 1)) >"$tmp/16m+1.xml"
+xml_of_size $((17 * 1024 * 1024)) >"$tmp/17m.xml"
+st=$tmp/state-release
+journal "$st" win10
+err=$(timeout 60 "$front" win10 release end - --state-dir "$st" <"$tmp/17m.xml" 2>&1); rc=$?
+check "release, 17 MiB on stdin: journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+check "release, 17 MiB on stdin: warns, default timeout" 1 "$(grep -c 'larger than 16 MiB.*default timeout' <<<"$err")"
+journal "$st" win10
+err=$(timeout 60 "$front" win10 release end - --state-dir "$st" <&- 2>&1); rc=$?
+check "release, stdin closed: journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+check "release, stdin closed: warns" 1 "$(grep -c 'stdin is closed.*default timeout' <<<"$err")"
+journal "$st" win10
+err=$(printf '<domain><name>win10</name><metadata><vh:policy xmlns:vh="urn:vfio-hook:policy:1">' |
+        timeout 60 "$front" win10 release end - --state-dir "$st" 2>&1); rc=$?
+check "release, malformed XML: journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+check "release, malformed XML: warns" 1 "$(grep -c 'not well-formed.*default timeout' <<<"$err")"
+slow_writer() { # a writer that never closes: its FIFO in $tmp/slow, its pid in $writer
+        rm -f "$tmp/slow" && mkfifo "$tmp/slow"
+        (printf '<domain>'; exec sleep 60) >"$tmp/slow" &
+        writer=$!
+}
+journal "$st" win10
+slow_writer
+t0=$SECONDS
+err=$(timeout 60 "$front" win10 release end - --state-dir "$st" <"$tmp/slow" 2>&1); rc=$?
+kill "$writer"
+check "release, a writer that never closes: replayed within the input time limit" "0 replayed yes" \
+        "$rc $(replayed "$st" win10) $([ $((SECONDS - t0)) -lt 20 ] && echo yes || echo no)"
+check "release, a writer that never closes: warns" 1 "$(grep -c 'did not end within 5 s.*default timeout' <<<"$err")"
+if command -v python3 >/dev/null 2>&1; then
+        # A non-blocking pipe whose writer has written nothing yet: read() says EAGAIN.
+        journal "$st" win10
+        rc=$(python3 - "$front" "$st" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.set_blocking(r, False)
+p = subprocess.run([sys.argv[1], "win10", "release", "end", "-", "--state-dir", sys.argv[2]], stdin=r,
+                   stderr=subprocess.DEVNULL, timeout=60)
+print(p.returncode)
+PY
+        )
+        check "release, non-blocking stdin (EAGAIN): journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+fi
+# prepare and plan agree: exactly 16 MiB is fine, one byte more is not.
+out=$(timeout 60 "$front" big prepare begin - <"$tmp/16m.xml" 2>&1); rc=$?
+check "prepare, exactly 16 MiB: read (no policy: nothing to do)" "0 " "$rc $out"
+out=$(timeout 60 "$front" plan --xml "$tmp/16m.xml" 2>&1); rc=$?
+check "plan, exactly 16 MiB: read" "0 Domain big has no vfio-hook policy: the hook leaves it alone." "$rc $out"
+err=$(timeout 60 "$front" big prepare begin - <"$tmp/16m+1.xml" 2>&1); rc=$?
+check "prepare, 16 MiB + 1: refused" "2 vfio-hook: the domain XML on stdin is larger than 16 MiB" "$rc $err"
+err=$(timeout 60 "$front" plan --xml "$tmp/16m+1.xml" 2>&1); rc=$?
+check "plan, 16 MiB + 1: refused" "2 vfio-hook: the domain XML in $tmp/16m+1.xml is larger than 16 MiB" "$rc $err"
+# An endless stdin: the size limit, or the time limit for a writer that never closes.
+err=$(timeout 60 "$front" win10 prepare begin - </dev/zero 2>&1); rc=$?
+check "prepare, /dev/zero: refused at the size limit" "2 vfio-hook: the domain XML on stdin is larger than 16 MiB" "$rc $err"
+slow_writer
+t0=$SECONDS
+err=$(timeout 60 "$front" win10 prepare begin - <"$tmp/slow" 2>&1); rc=$?
+kill "$writer"
+check "prepare, a writer that never closes: refused at the time limit" \
+        "2 vfio-hook: the domain XML on stdin did not end within 5 s yes" "$rc $err $([ $((SECONDS - t0)) -lt 20 ] && echo yes || echo no)"
+out=$(timeout 60 "$front" win10 started begin - </dev/zero 2>&1); rc=$?
+check "started, /dev/zero: exit 0" "0 " "$rc $out"
+
 # --- hook mode and subcommands are never confused (libvirt accepts any of these names) ---
 mkdir -p "$tmp/hooks/qemu.d"
 ln -s "$front" "$tmp/hooks/qemu"
