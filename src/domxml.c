@@ -703,9 +703,17 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
         if (too_deep(root, 1))
                 return set_error(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
                                  DOMXML_MAX_DEPTH);
-        if (!node_is(root, "domain"))
+        if (!node_is(root, "domain")) {
+                if (root->ns) {
+                        char q2[VALUE_QUOTE_BUFSZ];
+                        return set_error(ret_error, -EINVAL,
+                                         "domain XML: root element <%s> is in namespace '%s', expected <domain> in "
+                                         "none (libvirt's)",
+                                         element_label(root, q), value_quote(root->ns->href ? xs(root->ns->href) : "", q2));
+                }
                 return set_error(ret_error, -EINVAL, "domain XML: root element is <%s>, expected <domain>",
                                  element_label(root, q));
+        }
 
         d = calloc(1, sizeof(*d));
         if (!d)

@@ -25,7 +25,15 @@ typedef struct Run {
         unsigned n_changes;  /* step records written */
 } Run;
 
-int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret_error) {
+int engine_open_state_dir(const char *given, bool create, int *ret_fd, char **ret_error) {
+        /* With a trailing slash open() follows a final symlink despite
+         * O_NOFOLLOW: take the name without it. */
+        _cleanup_free_ char *path = strdup(given);
+        if (!path)
+                return -ENOMEM;
+        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+                path[n - 1] = 0;
+
         if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
                 int r = -errno;
                 if (asprintf(ret_error, "cannot create the state directory %s: %s", path, strerror(-r)) < 0)
@@ -35,6 +43,15 @@ int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret
         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
                 int r = -errno;
+                if (r == -ELOOP || r == -ENOTDIR) {
+                        struct stat lst;
+                        if (lstat(path, &lst) >= 0 && S_ISLNK(lst.st_mode)) {
+                                r = -ELOOP;
+                                if (asprintf(ret_error, "refusing the state directory %s: it is a symbolic link", path) < 0)
+                                        *ret_error = NULL;
+                                return r;
+                        }
+                }
                 if (r != -ENOENT && asprintf(ret_error, "cannot open the state directory %s: %s", path, strerror(-r)) < 0)
                         *ret_error = NULL;
                 return r;

@@ -77,13 +77,14 @@ static size_t split_words(char *line, char **words, size_t max) {
 }
 
 static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ];
         unsigned num;
         StepAction a;
 
         if (n < 4 || n > 5 || parse_uint(w[1], &num) < 0 || num == 0)
                 return fail(ret_error, line, "malformed step record");
         if (step_action_from_string(w[2], &a) < 0)
-                return fail(ret_error, line, "unknown action '%.32s'", w[2]);
+                return fail(ret_error, line, "unknown action '%s'", value_quote(w[2], q));
         if (!target_valid(a, w[3]))
                 return fail(ret_error, line, "invalid target for %s", w[2]);
         if (n == 5 && !filename_is_safe(w[4], 64))
@@ -126,8 +127,21 @@ static int killed_append(Journal *j, KilledList *k, char *s) {
         return 0;
 }
 
+/* A process name as prepare writes it in a killed record: printable ASCII,
+ * no blank (engine.c makes it so). */
+static bool command_name_valid(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 64)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s <= ' ' || (unsigned char) *s >= 0x7f)
+                        return false;
+        return true;
+}
+
 static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, const char *expected_domain,
                       char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ], q2[VALUE_QUOTE_BUFSZ];
         char *w[6];
         size_t n = split_words(l, w, 5);
         unsigned u;
@@ -139,15 +153,15 @@ static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, co
                 if (n != 2 || !streq(w[0], "vfio-hook-journal"))
                         return fail(ret_error, line, "not a vfio-hook journal");
                 if (parse_uint(w[1], &u) < 0 || u != JOURNAL_VERSION)
-                        return fail(ret_error, line, "unsupported journal version '%.16s'", w[1]);
+                        return fail(ret_error, line, "unsupported journal version '%s'", value_quote(w[1], q));
                 return 0;
         }
         if (streq(w[0], "domain")) {
                 if (n != 2 || !domain_name_valid(w[1]) || j->domain)
                         return fail(ret_error, line, "malformed domain record");
                 if (expected_domain && !streq(w[1], expected_domain))
-                        return fail(ret_error, line, "journal is for domain '%.64s', not '%.64s'", w[1],
-                                    expected_domain);
+                        return fail(ret_error, line, "journal is for domain '%s', not '%s'", value_quote(w[1], q),
+                                    value_quote(expected_domain, q2));
                 j->domain = strdup(w[1]);
                 return j->domain ? 0 : -ENOMEM;
         }
@@ -196,7 +210,7 @@ static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, co
         if (streq(w[0], "killed")) {
                 unsigned pid;
                 char *s;
-                if (n != 3 || parse_uint(w[1], &pid) < 0 || strlen(w[2]) > 64)
+                if (n != 3 || parse_uint(w[1], &pid) < 0 || !command_name_valid(w[2]))
                         return fail(ret_error, line, "malformed killed record");
                 if (asprintf(&s, "%u %s", pid, w[2]) < 0)
                         return -ENOMEM;
@@ -211,7 +225,7 @@ static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, co
                 j->prepared = true;
                 return 0;
         }
-        return fail(ret_error, line, "unknown record '%.32s'", w[0]);
+        return fail(ret_error, line, "unknown record '%s'", value_quote(w[0], q));
 }
 
 int journal_parse(const char *text, size_t len, const char *expected_domain, Journal *ret, char **ret_error) {
@@ -239,6 +253,10 @@ int journal_parse(const char *text, size_t len, const char *expected_domain, Jou
                         break;
                 }
                 *nl = 0;
+                if (nl > p && nl[-1] == '\r')
+                        return fail(ret_error, line,
+                                    "ends with a carriage return (CRLF line endings: was the journal edited or "
+                                    "copied as text? convert it back with sed -i 's/\\r$//')");
                 r = parse_line(&j, &killed, p, line, expected_domain, ret_error);
                 if (r < 0)
                         return r;

@@ -203,8 +203,13 @@ static int cmd_plan(const Args *a) {
         }
         if (a->json)
                 plan_print_json(&p, &f, stdout);
-        else if (!d->policy)
-                printf("Domain %s has no vfio-hook policy: the hook leaves it alone.\n", d->name);
+        else if (!d->policy) {
+                /* Any name libvirt accepts: a newline or a control sequence in it is printed escaped. */
+                _cleanup_free_ char *name = escape_string(d->name);
+                if (!name)
+                        return EXIT_FAILED;
+                printf("Domain %s has no vfio-hook policy: the hook leaves it alone.\n", name);
+        }
         else
                 plan_print_text(&p, &f, stdout);
         return p.n_problems > 0 ? EXIT_FAILED : EXIT_OK;

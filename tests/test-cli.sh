@@ -57,6 +57,12 @@ check "no policy: empty plan" '0 {"domain": "win10-plain", "steps": [], "problem
 
 out=$("$front" plan --xml "$ex/win10-nvidia.xml" --sysroot "$tmp/nvidia-desktop")
 check "text plan" "Plan for domain win10: 10 steps" "$(head -1 <<<"$out")"
+# A name no journal could carry reaches the terminal escaped, on one line.
+# (XML forbids C0 controls but a tab, a newline, DEL and the C1 controls: CSI is \xc2\x9b in UTF-8.)
+printf '<domain><name>a\nb\t\177\302\2332J</name></domain>' >"$tmp/odd-name.xml"
+out=$("$front" plan --xml "$tmp/odd-name.xml" --sysroot "$tmp/nvidia-desktop"); rc=$?
+check "plan, a name with a newline and controls: escaped" \
+        '0 Domain a\nb\t\x7f\xc2\x9b2J has no vfio-hook policy: the hook leaves it alone.' "$rc $out"
 
 # --- bad input: exit 2, one line naming what is wrong ---
 sed 's|<vh:stack>auto</vh:stack>|<vh:stack>voodoo</vh:stack>|' "$ex/win10-nvidia.xml" >"$tmp/bad.xml"

@@ -291,7 +291,10 @@ END_TEST
 
 START_TEST(test_root_element) {
         expect_error("<domainx><name>a</name></domainx>", "root element is <domainx>, expected <domain>");
-        expect_error("<d:domain xmlns:d='urn:x'><name>a</name></d:domain>", "root element is <d:domain>");
+        expect_error("<d:domain xmlns:d='urn:x'><name>a</name></d:domain>",
+                     "root element <d:domain> is in namespace 'urn:x', expected <domain> in none (libvirt's)");
+        expect_error("<domain xmlns='urn:evil'><name>a</name></domain>",
+                     "root element <domain> is in namespace 'urn:evil', expected <domain> in none (libvirt's)");
 }
 END_TEST
 

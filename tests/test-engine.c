@@ -397,6 +397,48 @@ START_TEST(test_state_dir_must_be_private) {
 }
 END_TEST
 
+/* A trailing slash makes open() follow a final symlink whatever O_NOFOLLOW
+ * says: the state directory's name is taken without it. */
+START_TEST(test_state_dir_trailing_slash_symlink) {
+        char dir[600], link[620], with_slash[640], *err = NULL;
+        int fd = -1;
+        snprintf(dir, sizeof dir, "%s/tests/tmp-engine-%d-slash", TEST_BUILDDIR, (int) getpid());
+        snprintf(link, sizeof link, "%s-link", dir);
+        snprintf(with_slash, sizeof with_slash, "%s//", link);
+        (void) fakehost_rm_rf(dir);
+        (void) unlink(link);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        ck_assert_int_eq(symlink(dir, link), 0);
+        ck_assert_int_eq(engine_open_state_dir(with_slash, false, &fd, &err), -ELOOP);
+        ck_assert_msg(err && strstr(err, "is a symbolic link"), "%s", err ? err : "(null)");
+        free(err);
+        err = NULL;
+        snprintf(with_slash, sizeof with_slash, "%s/", dir);
+        ck_assert_int_eq(engine_open_state_dir(with_slash, false, &fd, &err), 0);
+        close(fd);
+        (void) unlink(link);
+        (void) fakehost_rm_rf(dir);
+}
+END_TEST
+
+/* Nothing of a journal reaches the terminal raw, not even in an error. */
+START_TEST(test_status_escapes) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        write_state_file(&fx, "win10.journal",
+                         "vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\nkilled 1234 \x1b]0;owned\x07\n");
+        write_state_file(&fx, "x.journal", "vfio-hook-journal 1\ndomain x\n\x1b[2J\x1b[31mred 1\n");
+        _cleanup_free_ char *text = status_of(&fx, false);
+        for (const char *c = text; *c; c++)
+                ck_assert_msg(*c == '\n' || ((unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7f),
+                              "raw byte 0x%02x in status: %s", (unsigned char) *c, text);
+        ck_assert_msg(strstr(text, "win10: journal unreadable: journal line 4: malformed killed record"), "%s", text);
+        ck_assert_msg(strstr(text, "x: journal unreadable: journal line 3: unknown record '\\x1b[2J\\x1b[31mred'"), "%s",
+                      text);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("engine");
@@ -417,6 +459,8 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_status_unreadable_journal);
         tcase_add_test(tc, test_status);
         tcase_add_test(tc, test_state_dir_must_be_private);
+        tcase_add_test(tc, test_state_dir_trailing_slash_symlink);
+        tcase_add_test(tc, test_status_escapes);
         suite_add_tcase(s, tc);
         return s;
 }

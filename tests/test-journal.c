@@ -75,6 +75,13 @@ static const struct {
         { HEAD "started soon pid 1\n", "malformed started record" },
         { HEAD "prepared now\n", "malformed prepared record" },
         { "vfio-hook-journal 1\ndomain ../etc\n", "malformed domain record" },
+        { "vfio-hook-journal 1\r\ndomain win10\r\n", "journal line 1: ends with a carriage return (CRLF line endings" },
+        { HEAD "killed 12 \x1b]0;x\x07\n", "malformed killed record" },
+        { HEAD "killed 12 a\x7f\n", "malformed killed record" },
+        /* Untrusted bytes in a message are escaped. */
+        { HEAD "\x1b[2Jx 1\n", "unknown record '\\x1b[2Jx'" },
+        { HEAD "step 1 \x1b[2J vtcon1\n", "unknown action '\\x1b[2J'" },
+        { "vfio-hook-journal \x1b[2J\n", "unsupported journal version '\\x1b[2J'" },
 };
 
 START_TEST(test_bad) {
@@ -83,6 +90,9 @@ START_TEST(test_bad) {
         ck_assert_int_eq(parse(bad[_i].text, "win10", &j, &err), -EINVAL);
         ck_assert_msg(err && strstr(err, bad[_i].error), "case %d: got '%s', want '%s'", _i, err ? err : "(null)",
                       bad[_i].error);
+        for (const char *c = err; *c; c++)
+                ck_assert_msg((unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7f, "case %d: raw byte 0x%02x in '%s'",
+                              _i, (unsigned char) *c, err);
         free(err);
 }
 END_TEST
