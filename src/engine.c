@@ -181,16 +181,19 @@ static const char *undo_verb(StepAction a) {
         }
 }
 
-/* Undo every step begun, in reverse. A step begun but not marked done may
- * have happened in part: each undo looks at the current state first, so
- * it is safe to run on anything. Returns the number of failures. */
-static unsigned undo_all(Engine *e, const Journal *j, usec_t timeout) {
+/* Undo every step begun, in reverse, but those in skip (may be NULL). A
+ * step begun but not marked done may have happened in part: each undo
+ * looks at the current state first, so it is safe to run on anything.
+ * Returns the number of failures. */
+static unsigned undo_all(Engine *e, const Journal *j, const bool *skip, usec_t timeout) {
         unsigned failed = 0;
 
         for (size_t i = j->n_steps; i > 0; i--) {
                 const JournalStep *s = &j->steps[i - 1];
                 _cleanup_free_ char *err = NULL;
                 usec_t t0 = now_usec();
+                if (skip && skip[i - 1])
+                        continue;
                 int r = undo_step(e, s, timeout, &err);
                 if (r < 0) {
                         failed++;
@@ -615,7 +618,7 @@ int engine_prepare(Engine *e, const Domain *d) {
         int ret = EXIT_OK;
         if (r < 0) {
                 log_error("prepare failed: undoing %zu step%s", run.j.n_steps, run.j.n_steps == 1 ? "" : "s");
-                if (undo_all(e, &run.j, timeout) > 0) {
+                if (undo_all(e, &run.j, NULL, timeout) > 0) {
                         log_error("the host is not fully restored: the journal stays in place; fix the above and run "
                                   "'vfio-hook restore %s'", d->name);
                         ret = EXIT_INCOMPLETE;
@@ -631,9 +634,69 @@ int engine_prepare(Engine *e, const Domain *d) {
 
 /* ------------------------------------------------------------------ release */
 
-int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
+/* Whether a module of the journal may be loaded back: on the allowlist, or
+ * claiming one of the journal's devices (what the kernel would load for it
+ * anyway: prepare unloads a DRM driver's own module, bochs, which is on no
+ * list). */
+static bool module_may_come_back(Engine *e, const Journal *j, const char *module) {
+        if (config_module_allowed(e->cfg, module))
+                return true;
+        for (size_t i = 0; i < j->n_devices; i++) {
+                _cleanup_strv_free_ char **mods = NULL;
+                if (e->ops->device_modules(e->ops, &j->devices[i], &mods) >= 0 && strv_contains(mods, module))
+                        return true;
+        }
+        return false;
+}
+
+/* The journal is read as strictly as the XML, and every name in it is
+ * checked again before use, as prepare checked the policy's: the units
+ * and modules must be what root allows. Marks the others in skip and
+ * returns how many there are. */
+static unsigned refuse_names_not_allowed(Engine *e, const Journal *j, bool *skip) {
+        const char *cfg_path = e->cfg && e->cfg->path ? e->cfg->path : CONFIG_PATH_DEFAULT;
+        unsigned n = 0;
+
+        for (size_t i = 0; i < j->n_steps; i++) {
+                const JournalStep *s = &j->steps[i];
+                if (s->action == STEP_STOP_UNIT && !config_service_allowed(e->cfg, s->target))
+                        log_error("the journal names %s, which is not on the allowlist (%s, "
+                                  "nvidia-persistenced.service and allow-service lines of %s): not started",
+                                  s->target, DISPLAY_MANAGER_UNIT, cfg_path);
+                else if (s->action == STEP_UNLOAD_MODULE && !module_may_come_back(e, j, s->target))
+                        log_error("the journal names module %s, which is not on the allowlist and drives none of its "
+                                  "devices: not loaded (add 'allow-module %s' to %s if it should come back)",
+                                  s->target, s->target, cfg_path);
+                else
+                        continue;
+                skip[i] = true;
+                n++;
+        }
+        return n;
+}
+
+/* Asks libvirt whether the domain runs: a restore then would take the
+ * driver, the console and the display manager back without the devices,
+ * which QEMU holds. 0 when restore may go on. */
+static int refuse_running_domain(Engine *e, const char *domain, usec_t timeout) {
+        _cleanup_free_ char *err = NULL;
+        int r = e->ops->domain_running(e->ops, domain, timeout, &err);
+        if (r > 0)
+                log_error("domain %s is running: QEMU holds its devices, so nothing is undone. Stop it (virsh shutdown "
+                          "%s, or virsh destroy %s): its release gives everything back. To undo anyway: "
+                          "vfio-hook restore --force %s",
+                          domain, domain, domain, domain);
+        else if (r < 0)
+                log_error("cannot tell whether domain %s is running (%s): nothing is undone; if it is not running, "
+                          "run vfio-hook restore --force %s",
+                          domain, err ? err : strerror(-r), domain);
+        return r == 0 ? 0 : -EBUSY;
+}
+
+static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool restore, bool force) {
         _cleanup_(journal_done) Journal j = {};
         _cleanup_free_ char *err = NULL;
+        _cleanup_free_ bool *skip = NULL;
         usec_t t0 = now_usec(), timeout = (usec_t) (timeout_sec ? timeout_sec : RELEASE_TIMEOUT_DEFAULT) * USEC_PER_SEC;
         int r;
 
@@ -644,18 +707,28 @@ int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
         }
         r = journal_load(e->state_fd, domain, &j, &err);
         if (r == -ENOENT) {
-                log_debug("no journal for %s: nothing to undo", domain);
+                if (restore)
+                        log_info("no journal for %s: nothing to undo", domain);
+                else
+                        log_debug("no journal for %s: nothing to undo", domain);
                 return EXIT_OK;
         }
         if (r < 0) {
                 log_error("cannot read the journal of %s: %s", domain, err ? err : strerror(-r));
                 return EXIT_INCOMPLETE;
         }
+        if (restore && !force && refuse_running_domain(e, domain, timeout) < 0)
+                return EXIT_FAILED;
         if (j.truncated)
                 log_warning("the journal's last record was cut short (a crash during prepare): it is ignored");
 
-        log_info("release: undoing %zu step%s", j.n_steps, j.n_steps == 1 ? "" : "s");
-        unsigned failed = undo_all(e, &j, timeout);
+        skip = calloc(j.n_steps + 1, sizeof *skip);
+        if (!skip)
+                return EXIT_INCOMPLETE;
+        unsigned failed = refuse_names_not_allowed(e, &j, skip);
+
+        log_info("%s: undoing %zu step%s", restore ? "restore" : "release", j.n_steps, j.n_steps == 1 ? "" : "s");
+        failed += undo_all(e, &j, skip, timeout);
         failed += verify_released(e, &j, timeout);
         if (failed > 0) {
                 log_error("restore incomplete: %u problem%s above; the journal stays in place, run 'vfio-hook restore %s' "
@@ -668,8 +741,16 @@ int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
                 log_error("cannot remove the journal of %s: %s", domain, strerror(-r));
                 return EXIT_INCOMPLETE;
         }
-        log_info("release done in %.1f ms", ms_since(t0));
+        log_info("%s done in %.1f ms", restore ? "restore" : "release", ms_since(t0));
         return EXIT_OK;
+}
+
+int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
+        return replay(e, domain, timeout_sec, false, false);
+}
+
+int engine_restore(Engine *e, const char *domain, bool force) {
+        return replay(e, domain, 0, true, force);
 }
 
 /* ------------------------------------------------------------------ status */

@@ -36,13 +36,15 @@ static void help(void) {
                "  vfio-hook check [DOMAIN | --xml FILE]     what stands in the way: host, domain, IOMMU groups\n"
                "  vfio-hook plan [DOMAIN | --xml FILE]      the steps prepare would take, changing nothing\n"
                "  vfio-hook status                          domains holding devices, from the journals\n"
-               "  vfio-hook restore DOMAIN                  undo a crashed or failed prepare from its journal\n\n"
+               "  vfio-hook restore DOMAIN [--force]        undo a crashed or failed prepare from its journal\n"
+               "                                            (refused while the domain runs, unless --force)\n\n"
                "Options:\n"
                "  --xml FILE        read the domain XML from FILE ('-' for stdin)\n"
                "  --json            machine-readable output\n"
                "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status)\n"
                "  --state-dir DIR   where journals live (default %s)\n"
                "  --config FILE     the allowlist (default %s)\n"
+               "  --force           restore even a domain that runs, or when libvirt cannot say\n"
                "  --help, --version\n"
                "Options go anywhere, as --opt VALUE or --opt=VALUE; after -- nothing is an option\n"
                "(vfio-hook restore -- -x). libvirt's call (DOMAIN prepare begin -) is told by its shape:\n"
@@ -280,19 +282,33 @@ static int cmd_status(const Args *a) {
         return r;
 }
 
-static int release(const Args *a, const char *domain, unsigned timeout) {
+/* Release (libvirt's) and restore (the command): the journal replayed,
+ * each name in it checked against root's allowlist. A config that cannot
+ * be read must not stop a hand-back: the built-in list then applies. */
+static int replay(const Args *a, const char *domain, bool restore, unsigned timeout) {
+        _cleanup_(config_done) Config cfg = {};
+        _cleanup_free_ char *err = NULL;
         Engine e = { .state_fd = -1 };
         Sysroot *sr = NULL;
         HostOps *ops = NULL;
+        const char *cfg_path = a->config ? a->config : CONFIG_PATH_DEFAULT;
+
         if (!domain_name_valid(domain)) {
                 log_bad_name(domain);
                 return EXIT_BAD_INPUT;
         }
         int r = open_engine(a, false, &e, &sr, &ops);
-        if (r == -ENOENT)
-                r = EXIT_OK; /* no state directory: nothing was ever changed */
-        else
-                r = r < 0 ? EXIT_INCOMPLETE : engine_release(&e, domain, timeout);
+        if (r == -ENOENT) {
+                close_engine(&e, sr, ops);
+                return EXIT_OK; /* no state directory: nothing was ever changed */
+        }
+        if (r >= 0) {
+                if (config_load(cfg_path, a->config == NULL, &cfg, &err) < 0)
+                        log_warning("%s: only the built-in allowlist applies", err ? err : cfg_path);
+                else
+                        e.cfg = &cfg;
+        }
+        r = r < 0 ? EXIT_INCOMPLETE : restore ? engine_restore(&e, domain, a->force) : engine_release(&e, domain, timeout);
         close_engine(&e, sr, ops);
         return r;
 }
@@ -304,7 +320,7 @@ static int cmd_restore(const Args *a) {
         }
         log_open_syslog();
         log_set_prefix(a->pos[0]);
-        return release(a, a->pos[0], 0);
+        return replay(a, a->pos[0], true, 0);
 }
 
 #define STDIN_TIMEOUT ((usec_t) INPUT_TIMEOUT_SEC * USEC_PER_SEC)
@@ -366,7 +382,7 @@ static int hook(const Args *a, const HookCall *call) {
                 log_set_prefix(domain);
                 if (!domain_name_valid(domain))
                         return EXIT_OK; /* no journal can carry such a name */
-                return release(a, domain, release_timeout(domain));
+                return replay(a, domain, false, release_timeout(domain));
         }
 
         r = read_stdin(&xml, &len);

@@ -22,6 +22,11 @@ int nodedev_detach(const char *uri, const PciAddr *a, usec_t timeout, char **ret
 /* virNodeDeviceReAttach(dev): "reattaching 0000:01:00.0: ..." */
 int nodedev_reattach(const char *uri, const PciAddr *a, usec_t timeout, char **ret_error);
 
+/* Whether the domain runs (virDomainIsActive over a read-only connection):
+ * 1 or 0 (0 too when libvirt knows no such domain). Errors read "asking
+ * libvirt whether domain NAME is running: ...". */
+int nodedev_domain_active(const char *uri, const char *domain, usec_t timeout, char **ret_error);
+
 /* virDomainGetXMLDesc(dom, 0) over a read-only connection. At most
  * DOMXML_MAX_SIZE bytes. -ENOENT when there is no such domain. Errors read
  * "fetching the XML of domain NAME: ...". */

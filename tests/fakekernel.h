@@ -17,7 +17,9 @@
  *   drivers (unbinding devices and their DRM nodes); load brings back the
  *   same module, drivers and bindings (what the kernel would re-probe).
  * - Devices: detach moves a device to vfio-pci, reattach gives it back to
- *   its driver when that driver is loaded.
+ *   its driver when that driver is loaded. A device's modules (its
+ *   modalias) are those that drove it.
+ * - libvirt runs the domains in running_domains.
  *
  * What the "kernel" must remember across processes (a test kills the
  * engine and restores from another process) lives in MEMDIR, beside the
@@ -36,6 +38,8 @@ typedef struct FakeKernel {
         unsigned fail_at;       /* 0: no fault */
         char *hang_device;      /* detach of this address never returns */
         pid_t stubborn_pid;     /* ignores SIGTERM */
+        char **running_domains; /* what libvirt runs (domain_running) */
+        bool domain_query_fails; /* libvirt cannot be asked */
 } FakeKernel;
 
 /* Takes a built fakehost tree; makes vfio-pci a built-in driver and every

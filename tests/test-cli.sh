@@ -200,7 +200,7 @@ check "an option without its value" "2 vfio-hook: option '--sysroot' needs a val
 printf 'vfio-hook-journal 1\ndomain -x\nstarted 1763726400 pid 42\nprepared\n' >"$tmp/state-named/-x.journal"
 err=$(timeout 20 "$front" restore -x --state-dir "$tmp/state-named" 2>&1); rc=$?
 check "restore -x: an unknown option" "2 vfio-hook: unknown option '-x' (see --help)" "$rc $err"
-err=$(timeout 20 "$front" restore --state-dir="$tmp/state-named" -- -x 2>&1); rc=$?
+err=$(timeout 20 "$front" restore --force --state-dir="$tmp/state-named" -- -x 2>&1); rc=$?
 check "restore -- -x: replayed" "0 gone" "$rc $([ -e "$tmp/state-named/-x.journal" ] && echo there || echo gone)"
 # The front finds the journal with either form of --state-dir.
 printf 'vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\nprepared\n' >"$tmp/state-named/win10.journal"

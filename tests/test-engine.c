@@ -439,6 +439,114 @@ START_TEST(test_status_escapes) {
 }
 END_TEST
 
+/* Logged lines, for what the engine says. */
+static char logged[8192];
+static void log_to_buffer(int priority, const char *msg, void *userdata) {
+        size_t n = strlen(logged);
+        snprintf(logged + n, sizeof logged - n, "%s\n", msg);
+}
+
+#define JOURNAL_HEAD "vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\n"
+
+/* Release and restore check every name of the journal again, as prepare
+ * checked the policy's: a journal that says stop-unit sshd.service does not
+ * make restore start sshd. */
+START_TEST(test_release_checks_names_again) {
+        Fixture fx = {};
+        UnitState st;
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        write_state_file(&fx, "win10.journal", JOURNAL_HEAD "step 1 stop-unit sshd.service\ndone 1\nprepared\n");
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_int_eq(fx.fk->ops.unit_state(&fx.fk->ops, "sshd.service", &st), 0);
+        ck_assert_int_eq(st, UNIT_ABSENT);
+        ck_assert_msg(strstr(logged, "the journal names sshd.service, which is not on the allowlist"), "%s", logged);
+        ck_assert(journal_exists(&fx));
+
+        /* Allowed by root's config: started. */
+        Config cfg = {};
+        ck_assert_int_eq(strv_extend(&cfg.allowed_services, "sshd.service"), 0);
+        fx.e.cfg = &cfg;
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
+        ck_assert_int_eq(fx.fk->ops.unit_state(&fx.fk->ops, "sshd.service", &st), 0);
+        ck_assert_int_eq(st, UNIT_ACTIVE);
+        config_done(&cfg);
+        fx.e.cfg = NULL;
+        teardown(&fx);
+}
+END_TEST
+
+/* A module comes back when it is on the allowlist or claims one of the
+ * journal's devices (bochs, found from the card, is on no list). */
+START_TEST(test_release_module_names) {
+        Fixture fx = {};
+        setup(&fx, "qemu-bochs.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(fx.fk->ops.module_remove(&fx.fk->ops, "e1000e", USEC_PER_SEC, NULL), 0);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/e1000e"), 0);
+
+        /* The journal's device is the bochs card: e1000e claims none of them. */
+        write_state_file(&fx, "win10.journal",
+                         JOURNAL_HEAD "device 0000:00:01.0\nstep 1 unload-module e1000e\ndone 1\nprepared\n");
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/e1000e"), 0);
+        ck_assert_msg(strstr(logged, "the journal names module e1000e, which is not on the allowlist and drives none "
+                                     "of its devices"),
+                      "%s", logged);
+
+        /* The NIC among its devices: e1000e is what the kernel would load for it. */
+        write_state_file(&fx, "win10.journal",
+                         JOURNAL_HEAD "device 0000:00:02.0\nstep 1 unload-module e1000e\ndone 1\nprepared\n");
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/e1000e"), 1);
+        teardown(&fx);
+}
+END_TEST
+
+/* restore leaves a hand-off alone while its domain runs (QEMU has the
+ * devices), unless forced; when libvirt cannot say, it does not guess. */
+START_TEST(test_restore_running_domain) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        _cleanup_free_ char *handed_over = test_snapshot(fx.root);
+
+        ck_assert_int_eq(strv_extend(&fx.fk->running_domains, "win10"), 0);
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", false), EXIT_FAILED);
+        ck_assert_msg(strstr(logged, "domain win10 is running"), "%s", logged);
+        ck_assert_msg(strstr(logged, "virsh destroy win10"), "%s", logged);
+        ck_assert_msg(strstr(logged, "--force"), "%s", logged);
+        test_assert_tree_is(fx.root, handed_over);
+        ck_assert(journal_exists(&fx));
+
+        fx.fk->domain_query_fails = true;
+        logged[0] = 0;
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", false), EXIT_FAILED);
+        ck_assert_msg(strstr(logged, "cannot tell whether domain win10 is running"), "%s", logged);
+        log_set_sink(NULL, NULL);
+        test_assert_tree_is(fx.root, handed_over);
+
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        ck_assert(!journal_exists(&fx));
+
+        /* Not running: restored without --force. */
+        fx.fk->domain_query_fails = false;
+        strv_free(fx.fk->running_domains);
+        fx.fk->running_domains = NULL;
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", false), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("engine");
@@ -461,6 +569,9 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_state_dir_must_be_private);
         tcase_add_test(tc, test_state_dir_trailing_slash_symlink);
         tcase_add_test(tc, test_status_escapes);
+        tcase_add_test(tc, test_release_checks_names_again);
+        tcase_add_test(tc, test_release_module_names);
+        tcase_add_test(tc, test_restore_running_domain);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -155,8 +155,13 @@ static void expect_accepted_and_undo(Fixture *fx, const char *xml) {
         ck_assert_msg(r == EXIT_OK, "hook_prepare returned %d; log:\n%s", r, logbuf);
         ck_assert(journal_exists(fx, "win10"));
 
+        /* Release checks the journal's names against the same config. */
+        _cleanup_(config_done) Config cfg = {};
+        ck_assert_int_eq(config_load(fx->config, true, &cfg, &err), 0);
+        fx->e.cfg = &cfg;
         ck_assert_int_eq(engine_open_state_dir(fx->state, false, &fx->e.state_fd, &err), 0);
         ck_assert_int_eq(engine_release(&fx->e, "win10", 5), EXIT_OK);
+        fx->e.cfg = NULL;
         close(fx->e.state_fd);
         fx->e.state_fd = -1;
         test_assert_tree_is(fx->root, fx->before);
