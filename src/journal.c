@@ -272,11 +272,16 @@ int journal_parse(const char *text, size_t len, const char *expected_domain, Jou
         return 0;
 }
 
-static int journal_filename(const char *domain, char buf[static 256]) {
+/* DOMAIN + suffix: the domain name is checked before it becomes a path. */
+static int state_filename(const char *domain, const char *suffix, char buf[static 256]) {
         if (!domain_name_valid(domain))
                 return -EINVAL;
-        snprintf(buf, 256, "%s" JOURNAL_SUFFIX, domain);
+        snprintf(buf, 256, "%s%s", domain, suffix);
         return 0;
+}
+
+static int journal_filename(const char *domain, char buf[static 256]) {
+        return state_filename(domain, JOURNAL_SUFFIX, buf);
 }
 
 static const char *file_type(mode_t m) {
@@ -284,18 +289,16 @@ static const char *file_type(mode_t m) {
              : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
 }
 
-int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
-        char name[256];
-        int r = journal_filename(domain, name);
-        if (r < 0)
-                return r;
+/* The whole of a file of the state directory, at most JOURNAL_MAX_SIZE
+ * bytes. -ENOENT when absent. */
+static int read_state_file(int dirfd, const char *name, char **ret, size_t *ret_len, char **ret_error) {
         /* O_NONBLOCK: a FIFO planted there must not hang status, restore and,
          * under the host-wide lock, every prepare. */
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd < 0) {
-                r = -errno;
+                int r = -errno;
                 if (r == -ELOOP)
-                        return fail(ret_error, 0, "%s is a symbolic link, not a journal", name);
+                        return fail(ret_error, 0, "%s is a symbolic link, not a file vfio-hook wrote", name);
                 if (r != -ENOENT && ret_error && asprintf(ret_error, "cannot open %s: %s", name, strerror(-r)) < 0)
                         *ret_error = NULL;
                 return r;
@@ -321,6 +324,22 @@ int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) 
                         break;
                 len += (size_t) n;
         }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
+        _cleanup_free_ char *buf = NULL;
+        char name[256];
+        size_t len;
+        int r = journal_filename(domain, name);
+        if (r < 0)
+                return r;
+        r = read_state_file(dirfd, name, &buf, &len, ret_error);
+        if (r < 0)
+                return r;
         return journal_parse(buf, len, domain, ret, ret_error);
 }
 
@@ -404,7 +423,8 @@ int journal_remove(int dirfd, const char *domain) {
         return fsync(dirfd) < 0 ? -errno : 0;
 }
 
-int journal_list(int dirfd, char ***ret) {
+/* The domains with a DOMAIN+suffix file in the state directory, sorted. */
+static int list_by_suffix(int dirfd, const char *suffix, char ***ret) {
         _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -418,8 +438,8 @@ int journal_list(int dirfd, char ***ret) {
                 return -ENOMEM;
         struct dirent *de;
         while ((de = readdir(dir))) {
-                size_t n = strlen(de->d_name), sl = strlen(JOURNAL_SUFFIX);
-                if (n <= sl || !streq(de->d_name + n - sl, JOURNAL_SUFFIX))
+                size_t n = strlen(de->d_name), sl = strlen(suffix);
+                if (n <= sl || !streq(de->d_name + n - sl, suffix))
                         continue;
                 _cleanup_free_ char *dom = strndup(de->d_name, n - sl);
                 if (!dom)
@@ -433,4 +453,152 @@ int journal_list(int dirfd, char ***ret) {
         strv_sort(l);
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int journal_list(int dirfd, char ***ret) {
+        return list_by_suffix(dirfd, JOURNAL_SUFFIX, ret);
+}
+
+/* ------------------------------------------------------------ release records */
+
+void release_record_done(ReleaseRecord *r) {
+        free(r->domain);
+        for (size_t i = 0; i < r->n_missing; i++) {
+                free(r->missing[i].target);
+                free(r->missing[i].orig);
+        }
+        free(r->missing);
+        *r = (ReleaseRecord) {};
+}
+
+static int parse_release_line(ReleaseRecord *rec, char *l, unsigned line, const char *expected_domain,
+                              char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ];
+        char *w[6];
+        size_t n = split_words(l, w, 5);
+        unsigned u, ms;
+        StepAction a;
+
+        if (n == 0 || n > 5)
+                return fail(ret_error, line, "malformed record");
+        if (line == 1) {
+                if (n != 2 || !streq(w[0], "vfio-hook-release") || parse_uint(w[1], &u) < 0 || u != JOURNAL_VERSION)
+                        return fail(ret_error, line, "not a vfio-hook release record");
+                return 0;
+        }
+        if (streq(w[0], "domain")) {
+                if (n != 2 || !domain_name_valid(w[1]) || rec->domain ||
+                    (expected_domain && !streq(w[1], expected_domain)))
+                        return fail(ret_error, line, "malformed domain record");
+                rec->domain = strdup(w[1]);
+                return rec->domain ? 0 : -ENOMEM;
+        }
+        if (streq(w[0], "finished")) {
+                if (n != 4 || !streq(w[2], "ms") || parse_uint(w[1], &u) < 0 || parse_uint(w[3], &ms) < 0)
+                        return fail(ret_error, line, "malformed finished record");
+                rec->finished = (time_t) u;
+                rec->msec = ms;
+                return 0;
+        }
+        if (streq(w[0], "missing")) {
+                if (n < 3 || n > 4 || step_action_from_string(w[1], &a) < 0 || !target_valid(a, w[2]) ||
+                    (n == 4 && !filename_is_safe(w[3], 64)))
+                        return fail(ret_error, line, "malformed missing record");
+                if (rec->n_missing >= 4096)
+                        return fail(ret_error, line, "too many missing records");
+                JournalStep *nm = reallocarray(rec->missing, rec->n_missing + 1, sizeof *nm);
+                if (!nm)
+                        return -ENOMEM;
+                rec->missing = nm;
+                JournalStep m = { .action = a, .target = strdup(w[2]), .orig = n == 4 ? strdup(w[3]) : NULL };
+                if (!m.target || (n == 4 && !m.orig)) {
+                        free(m.target);
+                        free(m.orig);
+                        return -ENOMEM;
+                }
+                rec->missing[rec->n_missing++] = m;
+                return 0;
+        }
+        return fail(ret_error, line, "unknown record '%s'", value_quote(w[0], q));
+}
+
+int release_record_parse(const char *text, size_t len, const char *expected_domain, ReleaseRecord *ret,
+                         char **ret_error) {
+        _cleanup_(release_record_done) ReleaseRecord rec = {};
+        _cleanup_free_ char *copy = NULL;
+        unsigned line = 0;
+
+        if (len > JOURNAL_MAX_SIZE || memchr(text, 0, len))
+                return fail(ret_error, 0, "not a vfio-hook release record");
+        copy = strndup(text, len);
+        if (!copy)
+                return -ENOMEM;
+        /* Written whole and renamed into place: every line is complete. */
+        for (char *p = copy, *nl; *p; p = nl + 1) {
+                nl = strchr(p, '\n');
+                line++;
+                if (!nl)
+                        return fail(ret_error, line, "record cut short");
+                *nl = 0;
+                int r = parse_release_line(&rec, p, line, expected_domain, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (!rec.domain)
+                return fail(ret_error, line, "no domain record");
+        *ret = rec;
+        rec = (ReleaseRecord) {};
+        return 0;
+}
+
+int release_record_write(int dirfd, const ReleaseRecord *rec) {
+        _cleanup_free_ char *text = NULL;
+        char name[256], tmp[256 + 8];
+        size_t size = 0;
+        int r = state_filename(rec->domain, RELEASE_SUFFIX, name);
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+
+        FILE *f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "vfio-hook-release %d\ndomain %s\nfinished %lld ms %u\n", JOURNAL_VERSION, rec->domain,
+                (long long) rec->finished, rec->msec);
+        for (size_t i = 0; i < rec->n_missing; i++) {
+                const JournalStep *m = &rec->missing[i];
+                fprintf(f, "missing %s %s%s%s\n", step_action_to_string(m->action), m->target, m->orig ? " " : "",
+                        m->orig ? m->orig : "");
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, text, size);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+int release_record_load(int dirfd, const char *domain, ReleaseRecord *ret, char **ret_error) {
+        _cleanup_free_ char *buf = NULL;
+        char name[256];
+        size_t len;
+        int r = state_filename(domain, RELEASE_SUFFIX, name);
+        if (r < 0)
+                return r;
+        r = read_state_file(dirfd, name, &buf, &len, ret_error);
+        if (r < 0)
+                return r;
+        return release_record_parse(buf, len, domain, ret, ret_error);
+}
+
+int release_record_list(int dirfd, char ***ret) {
+        return list_by_suffix(dirfd, RELEASE_SUFFIX, ret);
 }

@@ -274,7 +274,7 @@ static int cmd_status(const Args *a) {
         int r = open_engine(a, false, &e, &sr, &ops);
         if (r == -ENOENT) {
                 close_engine(&e, sr, ops);
-                fputs(a->json ? "{\"domains\": []}\n" : "No domain holds devices.\n", stdout);
+                fputs(a->json ? "{\"domains\": [], \"releases\": []}\n" : "No domain holds devices.\n", stdout);
                 return EXIT_OK;
         }
         r = r < 0 ? EXIT_FAILED : engine_status(&e, a->json, stdout);

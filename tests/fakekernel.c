@@ -94,7 +94,11 @@ static int unit_state(HostOps *ops, const char *unit, UnitState *ret) {
         }
         if (r < 0)
                 return r;
-        *ret = startswith(s, "active") ? UNIT_ACTIVE : UNIT_INACTIVE;
+        unsigned long long at;
+        if (sscanf(s, "active-at %llu", &at) == 1) /* activating until then */
+                *ret = now_usec() >= at ? UNIT_ACTIVE : UNIT_INACTIVE;
+        else
+                *ret = startswith(s, "active\n") ? UNIT_ACTIVE : UNIT_INACTIVE;
         return 0;
 }
 
@@ -134,8 +138,26 @@ static int unit_stop(HostOps *ops, const char *unit, usec_t timeout, char **ret_
 }
 
 static int unit_start(HostOps *ops, const char *unit, usec_t timeout, char **ret_error) {
-        int r = count_change((FakeKernel *) ops);
-        return r < 0 ? r : set_unit((FakeKernel *) ops, unit, true);
+        FakeKernel *fk = (FakeKernel *) ops;
+        int r = count_change(fk);
+        if (r < 0)
+                return r;
+        r = set_unit(fk, unit, true);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *p = pathf("%s/run/fakekernel/units/%s", fk->root, unit), *state = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (streq_ptr(fk->dead_unit, unit)) {
+                r = unit_processes(fk, unit, false);
+                return r < 0 ? r : write_file(p, "failed\n");
+        }
+        if (fk->unit_delay > 0) {
+                if (asprintf(&state, "active-at %llu\n", (unsigned long long) (now_usec() + fk->unit_delay)) < 0)
+                        return -ENOMEM;
+                return write_file(p, state);
+        }
+        return 0;
 }
 
 int fakekernel_unit_owns(FakeKernel *fk, const char *unit, pid_t pid) {
@@ -548,6 +570,7 @@ FakeKernel *fakekernel_free(FakeKernel *fk) {
         free(fk->root);
         free(fk->memdir);
         free(fk->hang_device);
+        free(fk->dead_unit);
         strv_free(fk->running_domains);
         free(fk);
         return NULL;

@@ -11,7 +11,9 @@
  * - vtconsole `bind` writes bind/unbind the console; platform driver
  *   `bind`/`unbind` writes move the framebuffer device's driver link.
  * - Units: state in run/fakekernel/units/UNIT ("active"/"inactive"); a
- *   unit may own processes, which stop with it and come back on start.
+ *   unit may own processes, which stop with it and come back on start; it
+ *   may fail right after its start (dead_unit) or become active only after
+ *   a while (unit_delay).
  * - Modules: unload fails (-EAGAIN) while the module has holders or a
  *   process holds a device node of its devices; unload removes its PCI
  *   drivers (unbinding devices and their DRM nodes); load brings back the
@@ -38,6 +40,8 @@ typedef struct FakeKernel {
         unsigned fail_at;       /* 0: no fault */
         char *hang_device;      /* detach of this address never returns */
         pid_t stubborn_pid;     /* ignores SIGTERM */
+        char *dead_unit;        /* starts, then fails at once (a display manager without its GPU) */
+        usec_t unit_delay;      /* a started unit is active only this long after its start */
         char **running_domains; /* what libvirt runs (domain_running) */
         bool domain_query_fails; /* libvirt cannot be asked */
 } FakeKernel;

@@ -189,9 +189,9 @@ done
 out=$(timeout 20 "$front" --state-dir "$tmp/state-none" status </dev/null 2>&1); rc=$?
 check "--state-dir DIR status" "0 No domain holds devices." "$rc $out"
 out=$(timeout 20 "$front" --state-dir="$tmp/state-none" status --json </dev/null 2>&1); rc=$?
-check "--state-dir=DIR status --json" '0 {"domains": []}' "$rc $out"
+check "--state-dir=DIR status --json" '0 {"domains": [], "releases": []}' "$rc $out"
 out=$(timeout 20 "$front" --json status --state-dir "$tmp/state-none" </dev/null 2>&1); rc=$?
-check "--json status --state-dir DIR" '0 {"domains": []}' "$rc $out"
+check "--json status --state-dir DIR" '0 {"domains": [], "releases": []}' "$rc $out"
 out=$(timeout 20 "$front" --state status </dev/null 2>&1); rc=$?
 check "an abbreviated option is unknown" "2 vfio-hook: unknown option '--state' (see --help)" "$rc $out"
 out=$(timeout 20 "$front" --sysroot </dev/null 2>&1); rc=$?
@@ -218,7 +218,7 @@ check "front needs only libc" "libc.so.6" "$needed"
 
 # --- status ---
 out=$("$front" status --state-dir "$tmp/state-none"); check "status, nothing held" "No domain holds devices." "$out"
-out=$("$front" status --json --state-dir "$tmp/state-none"); check "status --json, nothing held" '{"domains": []}' "$out"
+out=$("$front" status --json --state-dir "$tmp/state-none"); check "status --json, nothing held" '{"domains": [], "releases": []}' "$out"
 # A corrupt journal and a FIFO beside a good one: listed as unreadable, JSON stays JSON, nothing hangs.
 mkdir -m 0700 "$tmp/state-bad"
 printf 'garbage\n' >"$tmp/state-bad/aaa.journal"

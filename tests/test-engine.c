@@ -357,7 +357,7 @@ START_TEST(test_status_unreadable_journal) {
                                "{\"domain\": \"win10\", \"since\": 1763726400, \"pid\": 42, \"prepared\": true, "
                                "\"devices\": [\"0000:01:00.0\"], "
                                "\"changes\": [{\"action\": \"stop-unit\", \"target\": \"display-manager.service\", "
-                               "\"done\": true}]}]}\n");
+                               "\"done\": true}]}], \"releases\": []}\n");
         ck_assert_msg(strstr(text, "aaa: journal unreadable: journal line 1: not a vfio-hook journal\n"), "%s", text);
         ck_assert_msg(strstr(text, "bbb: journal unreadable: bbb.journal is not a regular file (a FIFO)\n"), "%s", text);
         ck_assert_msg(strstr(text, "win10: since "), "%s", text);
@@ -547,6 +547,86 @@ START_TEST(test_restore_running_domain) {
 }
 END_TEST
 
+/* After release, one line says whether the host came back, in the log and
+ * in status; waiting (under the deadline) for what comes back slowly. */
+START_TEST(test_release_says_host_restored) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        fx.fk->unit_delay = 300 * USEC_PER_MSEC; /* the display manager takes a while */
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        log_set_quiet(false);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 5), EXIT_OK);
+        log_set_sink(NULL, NULL);
+        log_set_quiet(true);
+        ck_assert_msg(strstr(logged, "host restored in "), "%s", logged);
+        UnitState st;
+        ck_assert_int_eq(fx.fk->ops.unit_state(&fx.fk->ops, "display-manager.service", &st), 0);
+        ck_assert_int_eq(st, UNIT_ACTIVE);
+
+        _cleanup_free_ char *text = status_of(&fx, false), *json = status_of(&fx, true);
+        ck_assert_msg(strstr(text, "No domain holds devices.\nwin10: host restored in "), "%s", text);
+        ck_assert_msg(strstr(json, "\"releases\": [{\"domain\": \"win10\", \"finished\": "), "%s", json);
+        ck_assert_msg(strstr(json, "\"restored\": true, \"missing\": []}]}"), "%s", json);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_release_says_what_is_missing) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        /* The display manager starts and dies (no GPU for it, say); nvidia_drm
+         * cannot be loaded back. */
+        fx.fk->dead_unit = strdup("display-manager.service");
+        char p[700];
+        snprintf(p, sizeof p, "%s.kernel/modules/nvidia_drm", fx.root);
+        ck_assert_int_eq(unlink(p), 0);
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(logged, "host not restored: display-manager.service is not active; module nvidia_drm is "
+                                     "not loaded"),
+                      "%s", logged);
+        ck_assert(journal_exists(&fx));
+
+        _cleanup_free_ char *text = status_of(&fx, false), *json = status_of(&fx, true);
+        ck_assert_msg(strstr(text, "win10: host not restored (released "), "%s", text);
+        ck_assert_msg(strstr(text, "): display-manager.service is not active; module nvidia_drm is not loaded\n"), "%s",
+                      text);
+        ck_assert_msg(strstr(json, "\"restored\": false, \"missing\": [\"display-manager.service is not active\", "
+                                   "\"module nvidia_drm is not loaded\"]}]}"),
+                      "%s", json);
+
+        /* restore says it too, and exits 3 while something is missing. */
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_INCOMPLETE);
+        free(fx.fk->dead_unit);
+        fx.fk->dead_unit = NULL;
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_INCOMPLETE); /* nvidia_drm still missing */
+        teardown(&fx);
+}
+END_TEST
+
+/* A GPU whose driver was unloaded before its detach goes back to that driver:
+ * the check knows which one (the journal has the driver prepare found). */
+START_TEST(test_release_checks_the_gpu_driver) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        char p[700];
+        snprintf(p, sizeof p, "%s.kernel/modules/nvidia", fx.root);
+        ck_assert_int_eq(unlink(p), 0); /* nvidia cannot be loaded back */
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(logged, "module nvidia is not loaded; 0000:01:00.0 is not back on nvidia"), "%s", logged);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("engine");
@@ -572,6 +652,9 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_release_checks_names_again);
         tcase_add_test(tc, test_release_module_names);
         tcase_add_test(tc, test_restore_running_domain);
+        tcase_add_test(tc, test_release_says_host_restored);
+        tcase_add_test(tc, test_release_says_what_is_missing);
+        tcase_add_test(tc, test_release_checks_the_gpu_driver);
         suite_add_tcase(s, tc);
         return s;
 }

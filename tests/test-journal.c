@@ -175,6 +175,56 @@ START_TEST(test_not_a_regular_file) {
 }
 END_TEST
 
+START_TEST(test_release_record) {
+        char dir[512], *err = NULL;
+        snprintf(dir, sizeof dir, "%s/tests/tmp-journal-rel-%d", TEST_BUILDDIR, (int) getpid());
+        (void) fakehost_rm_rf(dir);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        ck_assert_int_ge(dfd, 0);
+
+        JournalStep m[] = {
+                { .action = STEP_STOP_UNIT, .target = (char *) "display-manager.service" },
+                { .action = STEP_DETACH_DEVICE, .target = (char *) "0000:01:00.0", .orig = (char *) "nvidia" },
+        };
+        ReleaseRecord w = { .domain = (char *) "win10", .finished = 1763726400, .msec = 1234, .missing = m, .n_missing = 2 };
+        ck_assert_int_eq(release_record_write(dfd, &w), 0);
+        ReleaseRecord r = {};
+        ck_assert_int_eq(release_record_load(dfd, "win10", &r, &err), 0);
+        ck_assert_str_eq(r.domain, "win10");
+        ck_assert_int_eq(r.finished, 1763726400);
+        ck_assert_uint_eq(r.msec, 1234);
+        ck_assert_uint_eq(r.n_missing, 2);
+        ck_assert_str_eq(r.missing[1].target, "0000:01:00.0");
+        ck_assert_str_eq(r.missing[1].orig, "nvidia");
+        release_record_done(&r);
+        char **l = NULL;
+        ck_assert_int_eq(release_record_list(dfd, &l), 0);
+        ck_assert_str_eq(l[0], "win10");
+        ck_assert_ptr_null(l[1]);
+        strv_free(l);
+        ck_assert_int_eq(release_record_load(dfd, "other", &r, &err), -ENOENT);
+
+        static const struct {
+                const char *text, *error;
+        } bad_records[] = {
+                { "vfio-hook-release 1\ndomain win10\nmissing stop-unit ../x\n", "malformed missing record" },
+                { "vfio-hook-release 1\ndomain win10\nmissing explode x\n", "malformed missing record" },
+                { "vfio-hook-release 1\ndomain other\n", "malformed domain record" },
+                { "vfio-hook-release 1\ndomain win10\nfinished 1", "cut short" },
+                { "vfio-hook-journal 1\n", "not a vfio-hook release record" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_records); i++) {
+                err = NULL;
+                ck_assert_int_eq(release_record_parse(bad_records[i].text, strlen(bad_records[i].text), "win10", &r, &err), -EINVAL);
+                ck_assert_msg(strstr(err, bad_records[i].error), "case %zu: %s", i, err);
+                free(err);
+        }
+        close(dfd);
+        (void) fakehost_rm_rf(dir);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("journal");
         TCase *tc = tcase_create("journal");
@@ -184,6 +234,7 @@ int main(void) {
         tcase_add_test(tc, test_nul_byte);
         tcase_add_test(tc, test_write_read_back);
         tcase_add_test(tc, test_not_a_regular_file);
+        tcase_add_test(tc, test_release_record);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
