@@ -337,18 +337,7 @@ static int record_step(Run *run, StepAction a, const char *target, const char *o
                      : journal_append(&run->w, "step %u %s %s", n, step_action_to_string(a), target);
         if (r < 0)
                 return r;
-        JournalStep *ns = realloc(run->j.steps, (run->j.n_steps + 1) * sizeof *ns);
-        if (!ns)
-                return -ENOMEM;
-        run->j.steps = ns;
-        JournalStep s = { .n = n, .action = a, .target = strdup(target), .orig = orig ? strdup(orig) : NULL };
-        if (!s.target || (orig && !s.orig)) {
-                free(s.target);
-                free(s.orig);
-                return -ENOMEM;
-        }
-        run->j.steps[run->j.n_steps++] = s;
-        return 0;
+        return journal_steps_append(&run->j.steps, &run->j.n_steps, n, a, target, orig);
 }
 
 static int record_done(Run *run) {
@@ -874,6 +863,18 @@ static void format_time(time_t t, char buf[static 64]) {
                 snprintf(buf, 64, "?");
 }
 
+/* A file of the state directory that cannot be read, with why. */
+static void status_unreadable(const char *domain, const char *what, const char *why, bool json, FILE *out) {
+        if (!json) {
+                fprintf(out, "%s: %s unreadable: %s\n", domain, what, why);
+                return;
+        }
+        json_write_string(out, domain);
+        fputs(", \"error\": ", out);
+        json_write_string(out, why);
+        fputc('}', out);
+}
+
 /* The journal of one domain: what it holds now. */
 static bool status_journal(Engine *e, const char *domain, bool json, bool first, FILE *out) {
         _cleanup_(journal_done) Journal j = {};
@@ -886,14 +887,7 @@ static bool status_journal(Engine *e, const char *domain, bool json, bool first,
         if (json)
                 fputs(first ? "{\"domain\": " : ", {\"domain\": ", out);
         if (r < 0) {
-                const char *why = err ? err : strerror(-r);
-                if (json) {
-                        json_write_string(out, domain);
-                        fputs(", \"error\": ", out);
-                        json_write_string(out, why);
-                        fputc('}', out);
-                } else
-                        fprintf(out, "%s: journal unreadable: %s\n", domain, why);
+                status_unreadable(domain, "journal", err ? err : strerror(-r), json, out);
                 return true;
         }
         format_time(j.started, since);
@@ -943,14 +937,7 @@ static bool status_release(Engine *e, const char *domain, bool json, bool first,
         if (json)
                 fputs(first ? "{\"domain\": " : ", {\"domain\": ", out);
         if (r < 0) {
-                const char *why = err ? err : strerror(-r);
-                if (json) {
-                        json_write_string(out, domain);
-                        fputs(", \"error\": ", out);
-                        json_write_string(out, why);
-                        fputc('}', out);
-                } else
-                        fprintf(out, "%s: release record unreadable: %s\n", domain, why);
+                status_unreadable(domain, "release record", err ? err : strerror(-r), json, out);
                 return true;
         }
         format_time(rec.finished, when);

@@ -24,6 +24,22 @@ void journal_done(Journal *j) {
         *j = (Journal) {};
 }
 
+int journal_steps_append(JournalStep **steps, size_t *n, unsigned num, StepAction a, const char *target,
+                         const char *orig) {
+        JournalStep *ns = reallocarray(*steps, *n + 1, sizeof *ns);
+        if (!ns)
+                return -ENOMEM;
+        *steps = ns;
+        JournalStep s = { .n = num, .action = a, .target = strdup(target), .orig = orig ? strdup(orig) : NULL };
+        if (!s.target || (orig && !s.orig)) {
+                free(s.target);
+                free(s.orig);
+                return -ENOMEM;
+        }
+        ns[(*n)++] = s;
+        return 0;
+}
+
 static bool vtcon_name_valid(const char *s) {
         unsigned n;
         return startswith(s, "vtcon") && parse_uint(s + 5, &n) >= 0 && n < 64;
@@ -94,18 +110,7 @@ static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_
         if (j->n_steps >= 4096)
                 return fail(ret_error, line, "too many steps");
 
-        JournalStep *ns = realloc(j->steps, (j->n_steps + 1) * sizeof *ns);
-        if (!ns)
-                return -ENOMEM;
-        j->steps = ns;
-        JournalStep s = { .n = num, .action = a, .target = strdup(w[3]), .orig = n == 5 ? strdup(w[4]) : NULL };
-        if (!s.target || (n == 5 && !s.orig)) {
-                free(s.target);
-                free(s.orig);
-                return -ENOMEM;
-        }
-        j->steps[j->n_steps++] = s;
-        return 0;
+        return journal_steps_append(&j->steps, &j->n_steps, num, a, w[3], n == 5 ? w[4] : NULL);
 }
 
 /* The killed list grows by doubling: a long journal parses in linear time. */
@@ -506,18 +511,7 @@ static int parse_release_line(ReleaseRecord *rec, char *l, unsigned line, const 
                         return fail(ret_error, line, "malformed missing record");
                 if (rec->n_missing >= 4096)
                         return fail(ret_error, line, "too many missing records");
-                JournalStep *nm = reallocarray(rec->missing, rec->n_missing + 1, sizeof *nm);
-                if (!nm)
-                        return -ENOMEM;
-                rec->missing = nm;
-                JournalStep m = { .action = a, .target = strdup(w[2]), .orig = n == 4 ? strdup(w[3]) : NULL };
-                if (!m.target || (n == 4 && !m.orig)) {
-                        free(m.target);
-                        free(m.orig);
-                        return -ENOMEM;
-                }
-                rec->missing[rec->n_missing++] = m;
-                return 0;
+                return journal_steps_append(&rec->missing, &rec->n_missing, 0, a, w[2], n == 4 ? w[3] : NULL);
         }
         return fail(ret_error, line, "unknown record '%s'", value_quote(w[0], q));
 }

@@ -56,6 +56,10 @@ typedef struct Journal {
 
 void journal_done(Journal *j);
 
+/* Appends a copy of a step to an array of n steps. */
+int journal_steps_append(JournalStep **steps, size_t *n, unsigned num, StepAction a, const char *target,
+                         const char *orig);
+
 /* Pure: parse a journal's text. expected_domain may be NULL. Every target
  * is validated as if it came from outside (it is used in sysfs paths).
  * -EINVAL and one line "line N: ..." on bad input. */

@@ -19,13 +19,7 @@
 #include "util.h"
 
 typedef struct Args {
-        const char *sysroot;
-        const char *state_dir;
-        const char *config;
-        const char *xml_file;
-        bool json;
-        bool force;
-        bool hook;    /* --hook: libvirt's call, handed on by the front */
+        Options o;    /* with the defaults filled in */
         char **pos;   /* positional arguments */
         int n_pos;
 } Args;
@@ -83,17 +77,11 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
                 printf("vfio-hook %s\n", PACKAGE_VERSION);
                 exit(EXIT_OK);
         }
-        *a = (Args) {
-                .sysroot = o.sysroot ? o.sysroot : "/",
-                .state_dir = o.state_dir ? o.state_dir : STATE_DIR_DEFAULT,
-                .config = o.config,
-                .xml_file = o.xml_file,
-                .json = o.json,
-                .force = o.force,
-                .hook = o.hook,
-                .pos = a->pos,
-                .n_pos = a->n_pos,
-        };
+        if (!o.sysroot)
+                o.sysroot = "/";
+        if (!o.state_dir)
+                o.state_dir = STATE_DIR_DEFAULT;
+        a->o = o;
         return 0;
 }
 
@@ -114,7 +102,7 @@ static int read_xml_file(const char *path, char **ret, size_t *ret_len) {
 }
 
 static int load_domain(const char *xml, size_t len, const Args *a, Domain **ret) {
-        return hook_load_domain(xml, len, a->config ? a->config : CONFIG_PATH_DEFAULT, a->config != NULL, ret);
+        return hook_load_domain(xml, len, a->o.config ? a->o.config : CONFIG_PATH_DEFAULT, a->o.config != NULL, ret);
 }
 
 /* A plan is information: a systemd that cannot be asked makes a unit's
@@ -133,17 +121,17 @@ static int load_requested_domain(const Args *a, Domain **ret) {
         size_t len = 0;
         int r = 0;
 
-        if (a->xml_file) {
-                r = read_xml_file(a->xml_file, &xml, &len);
+        if (a->o.xml_file) {
+                r = read_xml_file(a->o.xml_file, &xml, &len);
                 if (r < 0) {
                         char why[128];
-                        if (streq(a->xml_file, "-"))
+                        if (streq(a->o.xml_file, "-"))
                                 log_error("the domain XML on stdin %s", input_strerror(r, DOMXML_MAX_SIZE, 0, why, sizeof why));
                         else if (r == -EFBIG)
-                                log_error("the domain XML in %s %s", a->xml_file,
+                                log_error("the domain XML in %s %s", a->o.xml_file,
                                           input_strerror(r, DOMXML_MAX_SIZE, 0, why, sizeof why));
                         else
-                                log_error("cannot read the domain XML in %s: %s", a->xml_file, strerror(-r));
+                                log_error("cannot read the domain XML in %s: %s", a->o.xml_file, strerror(-r));
                         return r;
                 }
         } else if (a->n_pos == 1) {
@@ -171,16 +159,16 @@ static int cmd_plan(const Args *a) {
         HostOps *ops = NULL;
         int r;
 
-        if ((a->xml_file != NULL) == (a->n_pos == 1) || a->n_pos > 1) {
+        if ((a->o.xml_file != NULL) == (a->n_pos == 1) || a->n_pos > 1) {
                 log_error("plan takes a DOMAIN or --xml FILE (see --help)");
                 return EXIT_BAD_INPUT;
         }
         if (load_requested_domain(a, &d) < 0)
                 return EXIT_BAD_INPUT;
 
-        r = sysroot_open(a->sysroot, &sr);
+        r = sysroot_open(a->o.sysroot, &sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
                 return EXIT_BAD_INPUT;
         }
         if (d->policy) {
@@ -194,7 +182,7 @@ static int cmd_plan(const Args *a) {
                         r = host_facts_gather(sr, d, unit_state_from_tree, sr, &f);
                 host_ops_real_free(ops);
                 if (r < 0) {
-                        log_error("reading the host's state under %s: %s", a->sysroot, strerror(-r));
+                        log_error("reading the host's state under %s: %s", a->o.sysroot, strerror(-r));
                         return EXIT_FAILED;
                 }
         }
@@ -203,7 +191,7 @@ static int cmd_plan(const Args *a) {
                 log_error("building the plan: %s", strerror(-r));
                 return EXIT_FAILED;
         }
-        if (a->json)
+        if (a->o.json)
                 plan_print_json(&p, &f, stdout);
         else if (!d->policy) {
                 /* Any name libvirt accepts: a newline or a control sequence in it is printed escaped. */
@@ -222,23 +210,23 @@ static int cmd_plan(const Args *a) {
 static int cmd_check(const Args *a) {
         _cleanup_domain_ Domain *d = NULL;
 
-        if (a->n_pos > 1 || (a->xml_file && a->n_pos == 1)) {
+        if (a->n_pos > 1 || (a->o.xml_file && a->n_pos == 1)) {
                 log_error("check takes a DOMAIN, --xml FILE or nothing (see --help)");
                 return EXIT_BAD_INPUT;
         }
         if (load_requested_domain(a, &d) < 0)
                 return EXIT_BAD_INPUT;
-        return check_command(a->sysroot, d, a->json, stdout);
+        return check_command(a->o.sysroot, d, a->o.json, stdout);
 }
 
 static int open_engine(const Args *a, bool create, Engine *e, Sysroot **sr, HostOps **ops) {
         _cleanup_free_ char *err = NULL;
-        int r = sysroot_open(a->sysroot, sr);
+        int r = sysroot_open(a->o.sysroot, sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
                 return -EINVAL;
         }
-        r = engine_open_state_dir(a->state_dir, create, &e->state_fd, &err);
+        r = engine_open_state_dir(a->o.state_dir, create, &e->state_fd, &err);
         if (r < 0) {
                 if (r == -ENOENT)
                         return r;
@@ -274,10 +262,10 @@ static int cmd_status(const Args *a) {
         int r = open_engine(a, false, &e, &sr, &ops);
         if (r == -ENOENT) {
                 close_engine(&e, sr, ops);
-                fputs(a->json ? "{\"domains\": [], \"releases\": []}\n" : "No domain holds devices.\n", stdout);
+                fputs(a->o.json ? "{\"domains\": [], \"releases\": []}\n" : "No domain holds devices.\n", stdout);
                 return EXIT_OK;
         }
-        r = r < 0 ? EXIT_FAILED : engine_status(&e, a->json, stdout);
+        r = r < 0 ? EXIT_FAILED : engine_status(&e, a->o.json, stdout);
         close_engine(&e, sr, ops);
         return r;
 }
@@ -291,7 +279,7 @@ static int replay(const Args *a, const char *domain, bool restore, unsigned time
         Engine e = { .state_fd = -1 };
         Sysroot *sr = NULL;
         HostOps *ops = NULL;
-        const char *cfg_path = a->config ? a->config : CONFIG_PATH_DEFAULT;
+        const char *cfg_path = a->o.config ? a->o.config : CONFIG_PATH_DEFAULT;
 
         if (!domain_name_valid(domain)) {
                 log_bad_name(domain);
@@ -303,12 +291,12 @@ static int replay(const Args *a, const char *domain, bool restore, unsigned time
                 return EXIT_OK; /* no state directory: nothing was ever changed */
         }
         if (r >= 0) {
-                if (config_load(cfg_path, a->config == NULL, &cfg, &err) < 0)
+                if (config_load(cfg_path, a->o.config == NULL, &cfg, &err) < 0)
                         log_warning("%s: only the built-in allowlist applies", err ? err : cfg_path);
                 else
                         e.cfg = &cfg;
         }
-        r = r < 0 ? EXIT_INCOMPLETE : restore ? engine_restore(&e, domain, a->force) : engine_release(&e, domain, timeout);
+        r = r < 0 ? EXIT_INCOMPLETE : restore ? engine_restore(&e, domain, a->o.force) : engine_release(&e, domain, timeout);
         close_engine(&e, sr, ops);
         return r;
 }
@@ -373,7 +361,7 @@ static int hook(const Args *a, const HookCall *call) {
 
         log_open_syslog();
         log_set_quiet(true); /* libvirt shows our stderr in its error: only problems go there */
-        if (!streq(a->sysroot, "/")) {
+        if (!streq(a->o.sysroot, "/")) {
                 log_error("the hook acts on the live host only: --sysroot is for plan, check and status");
                 return EXIT_BAD_INPUT;
         }
@@ -407,8 +395,8 @@ static int hook(const Args *a, const HookCall *call) {
         const char *knob = getenv("VFIO_HOOK_TEST_ABORT_AFTER");
         if (knob && parse_uint(knob, &e.abort_after) < 0)
                 e.abort_after = 0;
-        r = hook_prepare(&e, a->state_dir, domain, xml, len, a->config ? a->config : CONFIG_PATH_DEFAULT,
-                         a->config != NULL);
+        r = hook_prepare(&e, a->o.state_dir, domain, xml, len, a->o.config ? a->o.config : CONFIG_PATH_DEFAULT,
+                         a->o.config != NULL);
         host_ops_real_free(ops);
         sysroot_free(sr);
         return r;
@@ -458,7 +446,7 @@ int main(int argc, char **argv) {
         pos = a.pos;
         if (r < 0)
                 return EXIT_BAD_INPUT;
-        if (a.hook) {
+        if (a.o.hook) {
                 if (a.n_pos < 3 || a.n_pos > 4) {
                         log_error("--hook takes -- DOMAIN OPERATION SUB-OPERATION [EXTRA] (see --help)");
                         return EXIT_BAD_INPUT;

@@ -137,38 +137,31 @@ int nodedev_reattach(const char *uri, const PciAddr *a, usec_t timeout, char **r
         return device_call(NODEDEV_REATTACH, uri, a, timeout, ret_error);
 }
 
-int nodedev_domain_active(const char *uri, const char *domain, usec_t timeout, char **ret_error) {
+/* A call about a domain; errors read "DOING domain NAME: ...". */
+static int domain_call(NodedevAction action, const char *uri, const char *domain, const char *doing, usec_t timeout,
+                       char **ret_payload, char **ret_error) {
         _cleanup_free_ char *what = NULL;
 
         if (ret_error)
                 *ret_error = NULL;
         if (!domain || !domain[0] || strlen(domain) > 1024)
                 return errorf(ret_error, -EINVAL, "invalid domain name");
-        if (asprintf(&what, "asking libvirt whether domain %s is running", domain) < 0)
+        if (asprintf(&what, "%s domain %s", doing, domain) < 0)
                 return -ENOMEM;
 
         NodedevCall c = {
-                .action = NODEDEV_DOMAIN_ACTIVE,
+                .action = action,
                 .uri = uri ? uri : NODEDEV_URI,
                 .name = domain,
         };
-        return run_call(&c, what, timeout, NULL, ret_error);
+        return run_call(&c, what, timeout, ret_payload, ret_error);
+}
+
+int nodedev_domain_active(const char *uri, const char *domain, usec_t timeout, char **ret_error) {
+        return domain_call(NODEDEV_DOMAIN_ACTIVE, uri, domain, "asking libvirt whether it runs", timeout, NULL,
+                           ret_error);
 }
 
 int nodedev_fetch_domain_xml(const char *uri, const char *domain, usec_t timeout, char **ret, char **ret_error) {
-        _cleanup_free_ char *what = NULL;
-
-        if (ret_error)
-                *ret_error = NULL;
-        if (!domain || !domain[0] || strlen(domain) > 1024)
-                return errorf(ret_error, -EINVAL, "invalid domain name");
-        if (asprintf(&what, "fetching the XML of domain %s", domain) < 0)
-                return -ENOMEM;
-
-        NodedevCall c = {
-                .action = NODEDEV_FETCH_XML,
-                .uri = uri ? uri : NODEDEV_URI,
-                .name = domain,
-        };
-        return run_call(&c, what, timeout, ret, ret_error);
+        return domain_call(NODEDEV_FETCH_XML, uri, domain, "fetching the XML of", timeout, ret, ret_error);
 }

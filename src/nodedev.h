@@ -24,7 +24,7 @@ int nodedev_reattach(const char *uri, const PciAddr *a, usec_t timeout, char **r
 
 /* Whether the domain runs (virDomainIsActive over a read-only connection):
  * 1 or 0 (0 too when libvirt knows no such domain). Errors read "asking
- * libvirt whether domain NAME is running: ...". */
+ * libvirt whether it runs domain NAME: ...". */
 int nodedev_domain_active(const char *uri, const char *domain, usec_t timeout, char **ret_error);
 
 /* virDomainGetXMLDesc(dom, 0) over a read-only connection. At most

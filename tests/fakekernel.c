@@ -452,7 +452,7 @@ static int domain_running(HostOps *ops, const char *domain, usec_t timeout, char
         FakeKernel *fk = (FakeKernel *) ops;
         if (fk->domain_query_fails) {
                 if (ret_error)
-                        *ret_error = pathf("asking libvirt whether domain %s is running: Failed to connect socket", domain);
+                        *ret_error = pathf("asking libvirt whether it runs domain %s: Failed to connect socket", domain);
                 return -ECONNREFUSED;
         }
         return strv_contains(fk->running_domains, domain) ? 1 : 0;

@@ -248,7 +248,7 @@ START_TEST(nodedev_domain_running) {
         ck_assert_int_eq(nodedev_domain_active("test:///default", "no-such-domain", LONG, NULL), 0);
         ck_assert_int_eq(nodedev_domain_active("qemu:///system?socket=/nonexistent/vfio-hook/libvirt-sock", "test", LONG, &e),
                          -ECONNREFUSED);
-        assert_one_line(e, "asking libvirt whether domain test is running: ");
+        assert_one_line(e, "asking libvirt whether it runs domain test: ");
 }
 END_TEST
 
