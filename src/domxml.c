@@ -8,7 +8,6 @@
 #include <libxml/xmlerror.h>
 
 #include "domxml.h"
-#include "subprocess.h"
 #include "util.h"
 
 /* The domain XML comes from whoever may define domains, and the hook runs as
@@ -208,7 +207,6 @@ static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **r
         xmlParserCtxtPtr ctxt;
         xmlDoc *doc = NULL;
         bool well_formed = false;
-        char t[FORMAT_TIMEOUT_MAX];
 
         unsigned line = element_with_too_many_attributes(xml, len);
         if (line > 0)
@@ -248,8 +246,8 @@ static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **r
         }
         if (st.too_slow) {
                 xmlFreeDoc(doc);
-                return set_error(ret_error, -EINVAL, "domain XML: parsing took longer than %s (stopped at line %d): refused",
-                                 format_timeout(timeout, t, sizeof t), st.line);
+                return set_error(ret_error, -EINVAL, "domain XML: parsing took longer than %g s (stopped at line %d): refused",
+                                 (double) timeout / (double) USEC_PER_SEC, st.line);
         }
         if (!doc || !well_formed) {
                 xmlFreeDoc(doc);
