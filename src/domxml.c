@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
@@ -14,6 +15,9 @@
  * and depth. libvirt itself never writes a DOCTYPE, so any is refused. */
 
 #define DOMXML_MAX_DEPTH 64U
+/* libxml2 2.9 checks the attributes of an element for duplicates pair by
+ * pair: 40,000 on one element took 25 s. libvirt writes a handful. */
+#define DOMXML_MAX_ATTRIBUTES 256U
 #define DOMXML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
 
 #if LIBXML_VERSION >= 21200
@@ -25,7 +29,11 @@ typedef xmlErrorPtr ErrorPtr;
 typedef struct ParseState {
         bool doctype;
         bool have_error;
+        bool too_slow;
         int line;
+        usec_t deadline;
+        startElementNsSAX2Func start_element;   /* libxml2's own, which builds the tree */
+        charactersSAXFunc characters;
         char message[200];
 } ParseState;
 
@@ -109,15 +117,103 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlCh
         xmlStopParser(ctxt);
 }
 
-static int read_document(const char *xml, size_t len, xmlDoc **ret, char **ret_error) {
+/* The deadline of the whole parse, looked at for each element and each
+ * piece of text (with the attribute bound, nothing else takes long). */
+static bool past_deadline(xmlParserCtxtPtr ctxt) {
+        ParseState *st = ctxt->_private;
+        if (now_usec() < st->deadline)
+                return false;
+        st->too_slow = true;
+        st->line = xmlSAX2GetLineNumber(ctxt);
+        xmlStopParser(ctxt);
+        return true;
+}
+
+static void on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                             int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+                             const xmlChar **attributes) {
+        xmlParserCtxtPtr ctxt = ctx;
+        ParseState *st = ctxt->_private;
+        if (!past_deadline(ctxt))
+                st->start_element(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                                  nb_defaulted, attributes);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len) {
+        xmlParserCtxtPtr ctxt = ctx;
+        ParseState *st = ctxt->_private;
+        if (!past_deadline(ctxt))
+                st->characters(ctx, ch, len);
+}
+
+/* Before libxml2 sees the document: no element may have more than
+ * DOMXML_MAX_ATTRIBUTES attributes. One linear pass; it counts the '='
+ * outside quoted values in each tag (comments, CDATA, processing
+ * instructions, declarations and end tags are skipped), which is the
+ * number of attributes and namespace declarations of a well-formed tag.
+ * Returns 0, or the 1-based line of the first element with too many. */
+static unsigned element_with_too_many_attributes(const char *xml, size_t len) {
+        static const struct {
+                const char *open, *close;
+        } skipped[] = {
+                { "<!--", "-->" }, { "<![CDATA[", "]]>" }, { "<?", "?>" }, { "<!", ">" }, { "</", ">" },
+        };
+        const char *p = xml, *end = xml + len;
+
+        while ((p = memchr(p, '<', (size_t) (end - p)))) {
+                size_t left = (size_t) (end - p), i;
+                for (i = 0; i < ELEMENTSOF(skipped); i++)
+                        if (left >= strlen(skipped[i].open) && memcmp(p, skipped[i].open, strlen(skipped[i].open)) == 0)
+                                break;
+                if (i < ELEMENTSOF(skipped)) {
+                        const char *o = p + strlen(skipped[i].open);
+                        const char *c = memmem(o, (size_t) (end - o), skipped[i].close, strlen(skipped[i].close));
+                        if (!c)
+                                return 0; /* not closed: libxml2 reports it */
+                        p = c + strlen(skipped[i].close);
+                        continue;
+                }
+
+                const char *tag = p;
+                unsigned n = 0;
+                char quote = 0;
+                for (p++; p < end; p++) {
+                        if (quote) {
+                                if (*p == quote)
+                                        quote = 0;
+                        } else if (*p == '"' || *p == '\'')
+                                quote = *p;
+                        else if (*p == '=')
+                                n++;
+                        else if (*p == '>' || *p == '<')
+                                break;
+                }
+                if (n > DOMXML_MAX_ATTRIBUTES) {
+                        unsigned line = 1;
+                        for (const char *q = xml; (q = memchr(q, '\n', (size_t) (tag - q))); q++)
+                                line++;
+                        return line;
+                }
+        }
+        return 0;
+}
+
+static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **ret, char **ret_error) {
         xmlGenericErrorFunc old_generic = xmlGenericError;
         void *old_generic_ctx = xmlGenericErrorContext;
         xmlStructuredErrorFunc old_structured = xmlStructuredError;
         void *old_structured_ctx = xmlStructuredErrorContext;
-        ParseState st = {};
+        ParseState st = { .deadline = now_usec() + timeout };
         xmlParserCtxtPtr ctxt;
         xmlDoc *doc = NULL;
         bool well_formed = false;
+
+        unsigned line = element_with_too_many_attributes(xml, len);
+        if (line > 0)
+                return set_error(ret_error, -EINVAL,
+                                 "domain XML: an element at line %u has more than %u attributes (refused: "
+                                 "libvirt writes a few, and many take long to parse)",
+                                 line, DOMXML_MAX_ATTRIBUTES);
 
         xmlSetGenericErrorFunc(NULL, on_generic_error);
         xmlSetStructuredErrorFunc(&st, on_structured_error);
@@ -128,6 +224,10 @@ static int read_document(const char *xml, size_t len, xmlDoc **ret, char **ret_e
                 ctxt->sax->internalSubset = on_doctype;
                 ctxt->sax->externalSubset = on_doctype;
                 ctxt->sax->entityDecl = on_entity_decl;
+                st.start_element = ctxt->sax->startElementNs;
+                st.characters = ctxt->sax->characters;
+                ctxt->sax->startElementNs = on_start_element;
+                ctxt->sax->characters = on_characters;
                 doc = xmlCtxtReadMemory(ctxt, xml, (int) len, NULL, NULL, DOMXML_OPTIONS);
                 well_formed = ctxt->wellFormed;
                 xmlFreeParserCtxt(ctxt);
@@ -143,6 +243,11 @@ static int read_document(const char *xml, size_t len, xmlDoc **ret, char **ret_e
                 return set_error(ret_error, -EINVAL,
                                  "domain XML has a DOCTYPE declaration, which is refused "
                                  "(libvirt never writes one; DTDs and entities are not accepted)");
+        }
+        if (st.too_slow) {
+                xmlFreeDoc(doc);
+                return set_error(ret_error, -EINVAL, "domain XML: parsing took longer than %g s (stopped at line %d): refused",
+                                 (double) timeout / (double) USEC_PER_SEC, st.line);
         }
         if (!doc || !well_formed) {
                 xmlFreeDoc(doc);
@@ -568,6 +673,10 @@ static int parse_metadata(const xmlNode *metadata, Domain *d, char **ret_error) 
 }
 
 int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error) {
+        return domxml_parse_timeout(xml, len, DOMXML_PARSE_TIMEOUT, ret, ret_error);
+}
+
+int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **ret, char **ret_error) {
         _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
         _cleanup_domain_ Domain *d = NULL;
         char q[VALUE_QUOTE_BUFSZ];
@@ -582,7 +691,7 @@ int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error) {
                 return set_error(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
                                  len, DOMXML_MAX_SIZE);
 
-        r = read_document(xml, len, &doc, ret_error);
+        r = read_document(xml, len, timeout, &doc, ret_error);
         if (r < 0)
                 return r;
 
@@ -592,9 +701,17 @@ int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error) {
         if (too_deep(root, 1))
                 return set_error(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
                                  DOMXML_MAX_DEPTH);
-        if (!node_is(root, "domain"))
+        if (!node_is(root, "domain")) {
+                if (root->ns) {
+                        char q2[VALUE_QUOTE_BUFSZ];
+                        return set_error(ret_error, -EINVAL,
+                                         "domain XML: root element <%s> is in namespace '%s', expected <domain> in "
+                                         "none (libvirt's)",
+                                         element_label(root, q), value_quote(root->ns->href ? xs(root->ns->href) : "", q2));
+                }
                 return set_error(ret_error, -EINVAL, "domain XML: root element is <%s>, expected <domain>",
                                  element_label(root, q));
+        }
 
         d = calloc(1, sizeof(*d));
         if (!d)

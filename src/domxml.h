@@ -31,9 +31,17 @@ static inline void domain_freep(Domain **d) {
 }
 #define _cleanup_domain_ _cleanup_(domain_freep)
 
+/* How long one parse may take: a 16 MiB document of libvirt's kind takes
+ * well under a second. */
+#define DOMXML_PARSE_TIMEOUT (5 * USEC_PER_SEC)
+
 /* Returns 0 and the domain, or -EINVAL (bad input) / -ENOMEM with one line
- * in *ret_error naming the element and value that are wrong. */
+ * in *ret_error naming the element and value that are wrong. Bounded work
+ * on any input: at most DOMXML_MAX_SIZE bytes, DOMXML_PARSE_TIMEOUT, 64
+ * levels deep, 256 attributes per element. */
 int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error);
+/* The same with another time limit (tests). */
+int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **ret, char **ret_error);
 
 /* Domain names used in file names (the journal): see filename_is_safe(). */
 bool domain_name_valid(const char *name);

@@ -25,7 +25,15 @@ typedef struct Run {
         unsigned n_changes;  /* step records written */
 } Run;
 
-int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret_error) {
+int engine_open_state_dir(const char *given, bool create, int *ret_fd, char **ret_error) {
+        /* With a trailing slash open() follows a final symlink despite
+         * O_NOFOLLOW: take the name without it. */
+        _cleanup_free_ char *path = strdup(given);
+        if (!path)
+                return -ENOMEM;
+        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+                path[n - 1] = 0;
+
         if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
                 int r = -errno;
                 if (asprintf(ret_error, "cannot create the state directory %s: %s", path, strerror(-r)) < 0)
@@ -35,6 +43,15 @@ int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret
         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
                 int r = -errno;
+                if (r == -ELOOP || r == -ENOTDIR) {
+                        struct stat lst;
+                        if (lstat(path, &lst) >= 0 && S_ISLNK(lst.st_mode)) {
+                                r = -ELOOP;
+                                if (asprintf(ret_error, "refusing the state directory %s: it is a symbolic link", path) < 0)
+                                        *ret_error = NULL;
+                                return r;
+                        }
+                }
                 if (r != -ENOENT && asprintf(ret_error, "cannot open the state directory %s: %s", path, strerror(-r)) < 0)
                         *ret_error = NULL;
                 return r;
@@ -164,19 +181,24 @@ static const char *undo_verb(StepAction a) {
         }
 }
 
-/* Undo every step begun, in reverse. A step begun but not marked done may
- * have happened in part: each undo looks at the current state first, so
- * it is safe to run on anything. Returns the number of failures. */
-static unsigned undo_all(Engine *e, const Journal *j, usec_t timeout) {
+/* Undo every step begun, in reverse, but those in skip (may be NULL). A
+ * step begun but not marked done may have happened in part: each undo
+ * looks at the current state first, so it is safe to run on anything.
+ * Returns the number of failures. */
+static unsigned undo_all(Engine *e, const Journal *j, const bool *skip, bool *failed_steps, usec_t timeout) {
         unsigned failed = 0;
 
         for (size_t i = j->n_steps; i > 0; i--) {
                 const JournalStep *s = &j->steps[i - 1];
                 _cleanup_free_ char *err = NULL;
                 usec_t t0 = now_usec();
+                if (skip && skip[i - 1])
+                        continue;
                 int r = undo_step(e, s, timeout, &err);
                 if (r < 0) {
                         failed++;
+                        if (failed_steps)
+                                failed_steps[i - 1] = true;
                         log_error("%s %s failed: %s", undo_verb(s->action), s->target,
                                   err ? err : strerror(-r));
                 } else
@@ -185,39 +207,126 @@ static unsigned undo_all(Engine *e, const Journal *j, usec_t timeout) {
         return failed;
 }
 
-/* After release every device should be back on the driver it had. Drivers
- * may probe asynchronously: look again until the deadline. */
-static unsigned verify_released(Engine *e, const Journal *j, usec_t timeout) {
+/* ------------------------------------------------------------------ is the host back? */
+
+static bool fbcon_bound(Engine *e) {
+        VtConsole *l = NULL;
+        size_t n = 0;
+        bool bound = false;
+        if (vtconsoles_read(e->sr, &l, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                bound = bound || (vtconsole_is_fbcon(&l[i]) && l[i].bind == 1);
+        vtconsoles_free(l, n);
+        return bound;
+}
+
+/* Whether the change a step made is undone on the host now. */
+static bool step_undone(Engine *e, const JournalStep *s) {
+        switch (s->action) {
+        case STEP_STOP_UNIT: {
+                UnitState st;
+                return e->ops->unit_state(e->ops, s->target, &st) >= 0 && st == UNIT_ACTIVE;
+        }
+        case STEP_UNBIND_VTCONSOLE:
+                /* That console, or the one the reloaded DRM driver's frame buffer brought. */
+                return fbcon_bound(e);
+        case STEP_UNBIND_FRAMEBUFFER: {
+                _cleanup_free_ char *driver = NULL;
+                if (sysroot_existsf(e->sr, "sys/bus/platform/devices/%s", s->target) == 0)
+                        return true; /* removed by the DRM driver that took the aperture over */
+                return sysroot_link_basenamef(e->sr, &driver, "sys/bus/platform/devices/%s/driver", s->target) >= 0;
+        }
+        case STEP_UNLOAD_MODULE: {
+                _cleanup_(module_info_done) ModuleInfo m = {};
+                return module_info_read(e->sr, s->target, &m) >= 0 && m.state != MODULE_ABSENT;
+        }
+        case STEP_DETACH_DEVICE: {
+                _cleanup_pci_device_ PciDevice *dev = NULL;
+                PciAddr a;
+                if (!s->orig)
+                        return true; /* it had no driver to go back to */
+                return pci_addr_parse(s->target, &a) >= 0 && pci_device_read(e->sr, &a, &dev) >= 0 &&
+                       streq_ptr(dev->driver, s->orig);
+        }
+        default:
+                return false;
+        }
+}
+
+/* What is not back, in words (status says it too, from the release record). */
+static const char *missing_phrase(const JournalStep *s, char *buf, size_t size) {
+        switch (s->action) {
+        case STEP_STOP_UNIT:
+                snprintf(buf, size, "%s is not active", s->target);
+                break;
+        case STEP_UNBIND_VTCONSOLE:
+                snprintf(buf, size, "no frame buffer console is bound (%s was)", s->target);
+                break;
+        case STEP_UNBIND_FRAMEBUFFER:
+                snprintf(buf, size, "%s is not bound to %s", s->target, s->orig ? s->orig : "its driver");
+                break;
+        case STEP_UNLOAD_MODULE:
+                snprintf(buf, size, "module %s is not loaded", s->target);
+                break;
+        case STEP_DETACH_DEVICE:
+                snprintf(buf, size, "%s is not back on %s", s->target, s->orig ? s->orig : "its driver");
+                break;
+        default:
+                snprintf(buf, size, "%s %s is not undone", step_action_to_string(s->action), s->target);
+        }
+        return buf;
+}
+
+/* After the undo: is the host back? Every change of the journal looked at
+ * again until none is missing or the deadline passes (drivers probe
+ * asynchronously, fbcon comes with the DRM driver's frame buffer, a display
+ * manager takes a while to start); no waiting for the steps whose undo
+ * failed or was refused (hopeless), which waiting does not bring back.
+ * Fills missing[] and returns how many are missing. */
+static unsigned check_host_back(Engine *e, const Journal *j, const bool *hopeless, bool *missing, usec_t timeout) {
         usec_t deadline = now_usec() + timeout, wait = 5 * USEC_PER_MSEC;
-        unsigned bad;
 
         for (;;) {
-                bool last = now_usec() >= deadline;
-                bad = 0;
+                unsigned n = 0, waiting = 0;
                 for (size_t i = 0; i < j->n_steps; i++) {
-                        const JournalStep *s = &j->steps[i];
-                        _cleanup_pci_device_ PciDevice *dev = NULL;
-                        PciAddr a;
-                        if (s->action != STEP_DETACH_DEVICE || !s->orig || pci_addr_parse(s->target, &a) < 0)
-                                continue;
-                        int r = pci_device_read(e->sr, &a, &dev);
-                        if (r >= 0 && streq_ptr(dev->driver, s->orig))
-                                continue;
-                        bad++;
-                        if (!last)
-                                continue;
-                        if (r < 0)
-                                log_error("cannot read %s back: %s", s->target, strerror(-r));
-                        else
-                                log_error("%s is on %s, not back on %s", s->target,
-                                          dev->driver ? dev->driver : "no driver", s->orig);
+                        missing[i] = !step_undone(e, &j->steps[i]);
+                        n += missing[i];
+                        waiting += missing[i] && !hopeless[i];
                 }
-                if (bad == 0 || last)
-                        return bad;
-                sleep_usec(wait);
+                usec_t now = now_usec();
+                if (waiting == 0 || now >= deadline)
+                        return n;
+                sleep_usec(wait < deadline - now ? wait : deadline - now);
                 if (wait < 200 * USEC_PER_MSEC)
                         wait *= 2;
         }
+}
+
+/* One line for the log, and the record status reads. */
+static void report_host_back(Engine *e, const Journal *j, const bool *missing, unsigned n_missing, usec_t t0) {
+        ReleaseRecord rec = { .domain = j->domain, .finished = time(NULL), .msec = (unsigned) ((now_usec() - t0) / 1000) };
+        _cleanup_free_ JournalStep *m = calloc(n_missing + 1, sizeof *m);
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        char buf[256];
+
+        FILE *f = open_memstream(&line, &size);
+        for (size_t i = 0; m && f && i < j->n_steps; i++)
+                if (missing[i]) {
+                        m[rec.n_missing++] = j->steps[i];
+                        fprintf(f, "%s%s", ftell(f) ? "; " : "", missing_phrase(&j->steps[i], buf, sizeof buf));
+                }
+        if (f)
+                fclose(f);
+        rec.missing = m;
+        if (n_missing == 0)
+                log_notice("host restored in %.1f s", (double) rec.msec / 1000.0);
+        else
+                log_error("host not restored: %s", line ? line : "see above");
+        int r = m ? release_record_write(e->state_fd, &rec) : -ENOMEM;
+        if (r < 0)
+                log_warning("cannot write the release record for status: %s", strerror(-r));
 }
 
 /* ------------------------------------------------------------------ prepare */
@@ -228,18 +337,7 @@ static int record_step(Run *run, StepAction a, const char *target, const char *o
                      : journal_append(&run->w, "step %u %s %s", n, step_action_to_string(a), target);
         if (r < 0)
                 return r;
-        JournalStep *ns = realloc(run->j.steps, (run->j.n_steps + 1) * sizeof *ns);
-        if (!ns)
-                return -ENOMEM;
-        run->j.steps = ns;
-        JournalStep s = { .n = n, .action = a, .target = strdup(target), .orig = orig ? strdup(orig) : NULL };
-        if (!s.target || (orig && !s.orig)) {
-                free(s.target);
-                free(s.orig);
-                return -ENOMEM;
-        }
-        run->j.steps[run->j.n_steps++] = s;
-        return 0;
+        return journal_steps_append(&run->j.steps, &run->j.n_steps, n, a, target, orig);
 }
 
 static int record_done(Run *run) {
@@ -312,7 +410,10 @@ static int step_unload_module(Run *run, const char *module, char **err) {
         return r < 0 && r != -ENOENT ? r : record_done(run);
 }
 
-static int step_detach_device(Run *run, const char *addr, char **err) {
+/* driver_before: the device's driver when prepare began, which its
+ * journal record keeps even when unloading the stack left it with none:
+ * release checks that it is back on it. */
+static int step_detach_device(Run *run, const char *addr, const char *driver_before, char **err) {
         _cleanup_pci_device_ PciDevice *dev = NULL;
         PciAddr a;
         int r = pci_addr_parse(addr, &a);
@@ -323,7 +424,7 @@ static int step_detach_device(Run *run, const char *addr, char **err) {
                 return r;
         if (streq_ptr(dev->driver, "vfio-pci"))
                 return 0;
-        r = record_step(run, STEP_DETACH_DEVICE, addr, dev->driver);
+        r = record_step(run, STEP_DETACH_DEVICE, addr, dev->driver ? dev->driver : driver_before);
         if (r < 0)
                 return r;
         r = run->e->ops->device_detach(run->e->ops, &a, run->timeout, err);
@@ -426,7 +527,7 @@ static int handle_holders(Run *run, const HostFacts *f) {
         return 0;
 }
 
-/* Step 8: each device on vfio-pci, every endpoint of its group on vfio-pci or on no driver. */
+/* Step 8: each device on vfio-pci, no member of its group keeping VFIO from it. */
 static int verify_detached(Run *run) {
         Engine *e = run->e;
         int bad = 0;
@@ -449,8 +550,7 @@ static int verify_detached(Run *run) {
                         continue;
                 for (size_t k = 0; k < n; k++) {
                         _cleanup_pci_device_ PciDevice *m = NULL;
-                        if (pci_device_read(e->sr, &members[k], &m) < 0 || m->is_bridge || !m->driver ||
-                            streq(m->driver, "vfio-pci"))
+                        if (pci_device_read(e->sr, &members[k], &m) < 0 || !pci_member_blocks_vfio(m))
                                 continue;
                         log_error("IOMMU group %d is not viable: %s is on %s", dev->iommu_group, m->name, m->driver);
                         bad++;
@@ -478,8 +578,15 @@ static int check_conflicts(Engine *e, const Domain *d) {
                         conflicts++;
                         continue;
                 }
-                if (journal_load(e->state_fd, *o, &j, &err) < 0) {
-                        log_warning("cannot read the journal of %s: %s", *o, err ? err : "unreadable");
+                int r2 = journal_load(e->state_fd, *o, &j, &err);
+                if (r2 == -ENOENT)
+                        continue; /* released meanwhile */
+                if (r2 < 0) {
+                        /* It may hold these very devices: two domains must never own one. */
+                        log_error("cannot read the journal of %s (%s): it may hold devices of this domain; run "
+                                  "'vfio-hook status', restore or remove it first",
+                                  *o, err ? err : strerror(-r2));
+                        conflicts++;
                         continue;
                 }
                 for (size_t i = 0; i < d->n_hostdevs; i++)
@@ -492,6 +599,13 @@ static int check_conflicts(Engine *e, const Domain *d) {
                                 }
         }
         return conflicts ? -EBUSY : 0;
+}
+
+static const char *hostdev_driver(const HostFacts *f, const char *addr) {
+        for (size_t i = 0; i < f->n_hostdevs; i++)
+                if (f->hostdevs[i] && streq(f->hostdevs[i]->name, addr))
+                        return f->hostdevs[i]->driver;
+        return NULL;
 }
 
 static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
@@ -524,7 +638,7 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                         r = step_unload_module(run, s->target, &err);
                         break;
                 case STEP_DETACH_DEVICE:
-                        r = step_detach_device(run, s->target, &err);
+                        r = step_detach_device(run, s->target, hostdev_driver(f, s->target), &err);
                         break;
                 default:
                         r = -EINVAL;
@@ -593,7 +707,7 @@ int engine_prepare(Engine *e, const Domain *d) {
         int ret = EXIT_OK;
         if (r < 0) {
                 log_error("prepare failed: undoing %zu step%s", run.j.n_steps, run.j.n_steps == 1 ? "" : "s");
-                if (undo_all(e, &run.j, timeout) > 0) {
+                if (undo_all(e, &run.j, NULL, NULL, timeout) > 0) {
                         log_error("the host is not fully restored: the journal stays in place; fix the above and run "
                                   "'vfio-hook restore %s'", d->name);
                         ret = EXIT_INCOMPLETE;
@@ -609,9 +723,69 @@ int engine_prepare(Engine *e, const Domain *d) {
 
 /* ------------------------------------------------------------------ release */
 
-int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
+/* Whether a module of the journal may be loaded back: on the allowlist, or
+ * claiming one of the journal's devices (what the kernel would load for it
+ * anyway: prepare unloads a DRM driver's own module, bochs, which is on no
+ * list). */
+static bool module_may_come_back(Engine *e, const Journal *j, const char *module) {
+        if (config_module_allowed(e->cfg, module))
+                return true;
+        for (size_t i = 0; i < j->n_devices; i++) {
+                _cleanup_strv_free_ char **mods = NULL;
+                if (e->ops->device_modules(e->ops, &j->devices[i], &mods) >= 0 && strv_contains(mods, module))
+                        return true;
+        }
+        return false;
+}
+
+/* The journal is read as strictly as the XML, and every name in it is
+ * checked again before use, as prepare checked the policy's: the units
+ * and modules must be what root allows. Marks the others in skip and
+ * returns how many there are. */
+static unsigned refuse_names_not_allowed(Engine *e, const Journal *j, bool *skip) {
+        const char *cfg_path = e->cfg && e->cfg->path ? e->cfg->path : CONFIG_PATH_DEFAULT;
+        unsigned n = 0;
+
+        for (size_t i = 0; i < j->n_steps; i++) {
+                const JournalStep *s = &j->steps[i];
+                if (s->action == STEP_STOP_UNIT && !config_service_allowed(e->cfg, s->target))
+                        log_error("the journal names %s, which is not on the allowlist (%s, "
+                                  "nvidia-persistenced.service and allow-service lines of %s): not started",
+                                  s->target, DISPLAY_MANAGER_UNIT, cfg_path);
+                else if (s->action == STEP_UNLOAD_MODULE && !module_may_come_back(e, j, s->target))
+                        log_error("the journal names module %s, which is not on the allowlist and drives none of its "
+                                  "devices: not loaded (add 'allow-module %s' to %s if it should come back)",
+                                  s->target, s->target, cfg_path);
+                else
+                        continue;
+                skip[i] = true;
+                n++;
+        }
+        return n;
+}
+
+/* Asks libvirt whether the domain runs: a restore then would take the
+ * driver, the console and the display manager back without the devices,
+ * which QEMU holds. 0 when restore may go on. */
+static int refuse_running_domain(Engine *e, const char *domain, usec_t timeout) {
+        _cleanup_free_ char *err = NULL;
+        int r = e->ops->domain_running(e->ops, domain, timeout, &err);
+        if (r > 0)
+                log_error("domain %s is running: QEMU holds its devices, so nothing is undone. Stop it (virsh shutdown "
+                          "%s, or virsh destroy %s): its release gives everything back. To undo anyway: "
+                          "vfio-hook restore --force %s",
+                          domain, domain, domain, domain);
+        else if (r < 0)
+                log_error("cannot tell whether domain %s is running (%s): nothing is undone; if it is not running, "
+                          "run vfio-hook restore --force %s",
+                          domain, err ? err : strerror(-r), domain);
+        return r == 0 ? 0 : -EBUSY;
+}
+
+static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool restore, bool force) {
         _cleanup_(journal_done) Journal j = {};
         _cleanup_free_ char *err = NULL;
+        _cleanup_free_ bool *skip = NULL, *missing = NULL;
         usec_t t0 = now_usec(), timeout = (usec_t) (timeout_sec ? timeout_sec : RELEASE_TIMEOUT_DEFAULT) * USEC_PER_SEC;
         int r;
 
@@ -622,23 +796,48 @@ int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
         }
         r = journal_load(e->state_fd, domain, &j, &err);
         if (r == -ENOENT) {
-                log_debug("no journal for %s: nothing to undo", domain);
+                if (restore)
+                        log_info("no journal for %s: nothing to undo", domain);
+                else
+                        log_debug("no journal for %s: nothing to undo", domain);
                 return EXIT_OK;
         }
         if (r < 0) {
                 log_error("cannot read the journal of %s: %s", domain, err ? err : strerror(-r));
                 return EXIT_INCOMPLETE;
         }
+        if (restore && !force && refuse_running_domain(e, domain, timeout) < 0)
+                return EXIT_FAILED;
         if (j.truncated)
                 log_warning("the journal's last record was cut short (a crash during prepare): it is ignored");
 
-        log_info("release: undoing %zu step%s", j.n_steps, j.n_steps == 1 ? "" : "s");
-        unsigned failed = undo_all(e, &j, timeout);
-        failed += verify_released(e, &j, timeout);
-        if (failed > 0) {
-                log_error("restore incomplete: %u problem%s above; the journal stays in place, run 'vfio-hook restore %s' "
-                          "again once fixed",
-                          failed, failed == 1 ? "" : "s", domain);
+        /* skip: refused names; then also the steps whose undo failed. */
+        skip = calloc(j.n_steps + 1, sizeof *skip);
+        missing = calloc(j.n_steps + 1, sizeof *missing);
+        if (!skip || !missing)
+                return EXIT_INCOMPLETE;
+        unsigned failed = refuse_names_not_allowed(e, &j, skip);
+
+        log_info("%s: undoing %zu step%s", restore ? "restore" : "release", j.n_steps, j.n_steps == 1 ? "" : "s");
+        _cleanup_free_ bool *undo_failed = calloc(j.n_steps + 1, sizeof *undo_failed);
+        if (!undo_failed)
+                return EXIT_INCOMPLETE;
+        failed += undo_all(e, &j, skip, undo_failed, timeout);
+        /* Not worth waiting for: what was refused or failed, and the console
+         * and framebuffer when a device did not come back (they come with
+         * its driver). */
+        bool device_failed = false;
+        for (size_t i = 0; i < j.n_steps; i++)
+                device_failed = device_failed || (undo_failed[i] && j.steps[i].action == STEP_DETACH_DEVICE);
+        for (size_t i = 0; i < j.n_steps; i++)
+                skip[i] = skip[i] || undo_failed[i] ||
+                          (device_failed && (j.steps[i].action == STEP_UNBIND_VTCONSOLE ||
+                                             j.steps[i].action == STEP_UNBIND_FRAMEBUFFER));
+        unsigned n_missing = check_host_back(e, &j, skip, missing, timeout);
+        report_host_back(e, &j, missing, n_missing, t0);
+        if (failed > 0 || n_missing > 0) {
+                log_error("restore incomplete: the journal stays in place, run 'vfio-hook restore %s' again once fixed",
+                          domain);
                 return EXIT_INCOMPLETE;
         }
         r = journal_remove(e->state_fd, domain);
@@ -646,15 +845,130 @@ int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
                 log_error("cannot remove the journal of %s: %s", domain, strerror(-r));
                 return EXIT_INCOMPLETE;
         }
-        log_info("release done in %.1f ms", ms_since(t0));
         return EXIT_OK;
+}
+
+int engine_release(Engine *e, const char *domain, unsigned timeout_sec) {
+        return replay(e, domain, timeout_sec, false, false);
+}
+
+int engine_restore(Engine *e, const char *domain, bool force) {
+        return replay(e, domain, 0, true, force);
 }
 
 /* ------------------------------------------------------------------ status */
 
+static void format_time(time_t t, char buf[static 64]) {
+        struct tm tm;
+        if (!localtime_r(&t, &tm) || strftime(buf, 64, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                snprintf(buf, 64, "?");
+}
+
+/* A file of the state directory that cannot be read, with why. */
+static void status_unreadable(const char *domain, const char *what, const char *why, bool json, FILE *out) {
+        if (!json) {
+                fprintf(out, "%s: %s unreadable: %s\n", domain, what, why);
+                return;
+        }
+        json_write_string(out, domain);
+        fputs(", \"error\": ", out);
+        json_write_string(out, why);
+        fputc('}', out);
+}
+
+/* The journal of one domain: what it holds now. */
+static bool status_journal(Engine *e, const char *domain, bool json, bool first, FILE *out) {
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *err = NULL;
+        char since[64];
+        int r = journal_load(e->state_fd, domain, &j, &err);
+
+        if (r == -ENOENT)
+                return false; /* gone meanwhile */
+        if (json)
+                fputs(first ? "{\"domain\": " : ", {\"domain\": ", out);
+        if (r < 0) {
+                status_unreadable(domain, "journal", err ? err : strerror(-r), json, out);
+                return true;
+        }
+        format_time(j.started, since);
+        if (json) {
+                json_write_string(out, j.domain);
+                fprintf(out, ", \"since\": %lld, \"pid\": %d, \"prepared\": %s, \"devices\": [",
+                        (long long) j.started, (int) j.pid, j.prepared ? "true" : "false");
+                for (size_t i = 0; i < j.n_devices; i++) {
+                        char a[PCI_ADDR_STRLEN];
+                        fputs(i ? ", " : "", out);
+                        json_write_string(out, pci_addr_format(&j.devices[i], a));
+                }
+                fputs("], \"changes\": [", out);
+                for (size_t i = 0; i < j.n_steps; i++) {
+                        fputs(i ? ", {\"action\": " : "{\"action\": ", out);
+                        json_write_string(out, step_action_to_string(j.steps[i].action));
+                        fputs(", \"target\": ", out);
+                        json_write_string(out, j.steps[i].target);
+                        fprintf(out, ", \"done\": %s}", j.steps[i].done ? "true" : "false");
+                }
+                fputs("]}", out);
+                return true;
+        }
+        fprintf(out, "%s: since %s (pid %d), %s\n", j.domain, since, (int) j.pid,
+                j.prepared ? "handed over" : "prepare did not finish: run 'vfio-hook restore' to undo");
+        for (size_t i = 0; i < j.n_devices; i++) {
+                char a[PCI_ADDR_STRLEN];
+                fprintf(out, "  device %s\n", pci_addr_format(&j.devices[i], a));
+        }
+        for (size_t i = 0; i < j.n_steps; i++)
+                fprintf(out, "  %-19s %s%s\n", step_action_to_string(j.steps[i].action), j.steps[i].target,
+                        j.steps[i].done ? "" : " (begun, not finished)");
+        for (char **k = j.killed; k && *k; k++)
+                fprintf(out, "  terminated pid %s\n", *k);
+        return true;
+}
+
+/* How the last release of one domain ended: one line. */
+static bool status_release(Engine *e, const char *domain, bool json, bool first, FILE *out) {
+        _cleanup_(release_record_done) ReleaseRecord rec = {};
+        _cleanup_free_ char *err = NULL;
+        char when[64], buf[256];
+        int r = release_record_load(e->state_fd, domain, &rec, &err);
+
+        if (r == -ENOENT)
+                return false; /* gone meanwhile */
+        if (json)
+                fputs(first ? "{\"domain\": " : ", {\"domain\": ", out);
+        if (r < 0) {
+                status_unreadable(domain, "release record", err ? err : strerror(-r), json, out);
+                return true;
+        }
+        format_time(rec.finished, when);
+        if (json) {
+                json_write_string(out, rec.domain);
+                fprintf(out, ", \"finished\": %lld, \"seconds\": %.1f, \"restored\": %s, \"missing\": [",
+                        (long long) rec.finished, (double) rec.msec / 1000.0, rec.n_missing ? "false" : "true");
+                for (size_t i = 0; i < rec.n_missing; i++) {
+                        fputs(i ? ", " : "", out);
+                        json_write_string(out, missing_phrase(&rec.missing[i], buf, sizeof buf));
+                }
+                fputs("]}", out);
+                return true;
+        }
+        if (rec.n_missing == 0) {
+                fprintf(out, "%s: host restored in %.1f s (released %s)\n", rec.domain, (double) rec.msec / 1000.0, when);
+                return true;
+        }
+        fprintf(out, "%s: host not restored (released %s): ", rec.domain, when);
+        for (size_t i = 0; i < rec.n_missing; i++)
+                fprintf(out, "%s%s", i ? "; " : "", missing_phrase(&rec.missing[i], buf, sizeof buf));
+        fputc('\n', out);
+        return true;
+}
+
 int engine_status(Engine *e, bool json, FILE *out) {
-        _cleanup_strv_free_ char **domains = NULL;
+        _cleanup_strv_free_ char **domains = NULL, **released = NULL;
         int r = journal_list(e->state_fd, &domains);
+        if (r >= 0)
+                r = release_record_list(e->state_fd, &released);
         if (r < 0) {
                 log_error("cannot list the journals: %s", strerror(-r));
                 return EXIT_FAILED;
@@ -663,53 +977,14 @@ int engine_status(Engine *e, bool json, FILE *out) {
                 fputs("{\"domains\": [", out);
         else if (!domains[0])
                 fputs("No domain holds devices.\n", out);
-
-        for (char **dom = domains; *dom; dom++) {
-                _cleanup_(journal_done) Journal j = {};
-                _cleanup_free_ char *err = NULL;
-                char since[64] = "?";
-                r = journal_load(e->state_fd, *dom, &j, &err);
-                if (r < 0) {
-                        log_warning("cannot read the journal of %s: %s", *dom, err ? err : strerror(-r));
-                        continue;
-                }
-                struct tm tm;
-                if (localtime_r(&j.started, &tm))
-                        strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S", &tm);
-
-                if (json) {
-                        fprintf(out, "%s{\"domain\": ", dom == domains ? "" : ", ");
-                        json_write_string(out, j.domain);
-                        fprintf(out, ", \"since\": %lld, \"pid\": %d, \"prepared\": %s, \"devices\": [",
-                                (long long) j.started, (int) j.pid, j.prepared ? "true" : "false");
-                        for (size_t i = 0; i < j.n_devices; i++) {
-                                char a[PCI_ADDR_STRLEN];
-                                fputs(i ? ", " : "", out);
-                                json_write_string(out, pci_addr_format(&j.devices[i], a));
-                        }
-                        fputs("], \"changes\": [", out);
-                        for (size_t i = 0; i < j.n_steps; i++) {
-                                fputs(i ? ", {\"action\": " : "{\"action\": ", out);
-                                json_write_string(out, step_action_to_string(j.steps[i].action));
-                                fputs(", \"target\": ", out);
-                                json_write_string(out, j.steps[i].target);
-                                fprintf(out, ", \"done\": %s}", j.steps[i].done ? "true" : "false");
-                        }
-                        fputs("]}", out);
-                        continue;
-                }
-                fprintf(out, "%s: since %s (pid %d), %s\n", j.domain, since, (int) j.pid,
-                        j.prepared ? "handed over" : "prepare did not finish: run 'vfio-hook restore' to undo");
-                for (size_t i = 0; i < j.n_devices; i++) {
-                        char a[PCI_ADDR_STRLEN];
-                        fprintf(out, "  device %s\n", pci_addr_format(&j.devices[i], a));
-                }
-                for (size_t i = 0; i < j.n_steps; i++)
-                        fprintf(out, "  %-19s %s%s\n", step_action_to_string(j.steps[i].action), j.steps[i].target,
-                                j.steps[i].done ? "" : " (begun, not finished)");
-                for (char **k = j.killed; k && *k; k++)
-                        fprintf(out, "  terminated pid %s\n", *k);
-        }
+        size_t n = 0;
+        for (char **dom = domains; *dom; dom++)
+                n += status_journal(e, *dom, json, n == 0, out);
+        if (json)
+                fputs("], \"releases\": [", out);
+        n = 0;
+        for (char **dom = released; *dom; dom++)
+                n += status_release(e, *dom, json, n == 0, out);
         if (json)
                 fputs("]}\n", out);
         return EXIT_OK;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "cmdline.h"
 #include "domxml.h"
 #include "hostops.h"
 #include "policy.h"
@@ -20,11 +21,10 @@ enum {
         EXIT_INCOMPLETE = 3,  /* restore incomplete: the host needs attention */
 };
 
-#define STATE_DIR_DEFAULT "/run/vfio-hook"
-
 typedef struct Engine {
         Sysroot *sr;
         HostOps *ops;
+        const Config *cfg;       /* root's allowlist for release and restore (NULL: the built-in one) */
         int state_fd;            /* the state directory */
         unsigned abort_after;    /* test knob: SIGKILL ourselves after step N (0: off) */
 } Engine;
@@ -35,5 +35,9 @@ int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret
 
 /* Each returns one of the exit codes above, having logged why. */
 int engine_prepare(Engine *e, const Domain *d);
+/* libvirt's release: the journal replayed (timeout_sec 0: the default). */
 int engine_release(Engine *e, const char *domain, unsigned timeout_sec);
+/* `vfio-hook restore`: the same, but refused (EXIT_FAILED) while libvirt
+ * runs the domain or cannot say whether it does, unless forced. */
+int engine_restore(Engine *e, const char *domain, bool force);
 int engine_status(Engine *e, bool json, FILE *out);

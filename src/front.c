@@ -5,7 +5,9 @@
  * with one memmem(), whether the domain could carry our policy. Most calls
  * end here with exit 0. Only when there is work (a domain with policy on
  * prepare/release, a journal to replay, or a subcommand) does it exec the
- * engine, which loads libxml2, libkmod and, when needed, libvirt. */
+ * engine, which loads libxml2, libkmod and, when needed, libvirt. libvirt's
+ * call reaches the engine as --hook [OPTIONS] -- NAME OP SUBOP [EXTRA]
+ * (cmdline.h): a domain called "status" or "-x" is a domain there too. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,21 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
+#include "domxml.h"
 #include "fastscan.h"
+#include "input.h"
 
-#define XML_MAX (16U * 1024U * 1024U)
-#define STATE_DIR_DEFAULT "/run/vfio-hook"
-
-static const char *const subcommands[] = {
-        "check", "plan", "status", "restore", "help", "--help", "-h", "--version",
-};
-
-static bool is_subcommand(const char *s) {
-        for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-                if (strcmp(s, subcommands[i]) == 0)
-                        return true;
-        return false;
-}
+#define XML_TIMEOUT_USEC ((uint64_t) INPUT_TIMEOUT_SEC * 1000000U)
 
 /* The installed engine; else the one beside this binary (a build tree);
  * VFIO_HOOK_ENGINE overrides both (libvirt gives hooks a clean environment). */
@@ -58,46 +51,29 @@ static int exec_engine(char **argv) {
         return 1;
 }
 
-/* Reads all of stdin. Returns the length, or -1 with errno set; sets
- * *too_big (and drains the rest) past XML_MAX. */
-static ssize_t read_stdin(char **ret, bool *too_big) {
-        size_t size = 0, alloc = 64 * 1024;
-        char *buf = malloc(alloc);
-        if (!buf)
-                return -1;
-        *too_big = false;
-        for (;;) {
-                if (size == alloc) {
-                        if (alloc >= XML_MAX) {
-                                char sink[65536];
-                                *too_big = true;
-                                while (read(STDIN_FILENO, sink, sizeof sink) > 0)
-                                        ;
-                                break;
-                        }
-                        alloc *= 2;
-                        char *nb = realloc(buf, alloc);
-                        if (!nb) {
-                                free(buf);
-                                return -1;
-                        }
-                        buf = nb;
-                }
-                ssize_t n = read(STDIN_FILENO, buf + size, alloc - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EBADF) /* no stdin at all: an empty document */
-                                break;
-                        free(buf);
-                        return -1;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
+/* libvirt's call, handed on without a doubt about what is the name:
+ * ENGINE --hook [OPTIONS] -- NAME OP SUBOP [EXTRA]. */
+static int exec_engine_hook(int argc, char **argv, const HookCall *call, int next) {
+        char **args = calloc((size_t) argc + 8, sizeof(char *));
+        int n = 0;
+        if (!args) {
+                fprintf(stderr, "vfio-hook: %s\n", strerror(errno));
+                return 1;
         }
-        *ret = buf;
-        return (ssize_t) size;
+        args[n++] = argv[0];
+        args[n++] = (char *) "--hook";
+        for (int i = next; i < argc; i++)
+                args[n++] = argv[i];
+        args[n++] = (char *) "--";
+        args[n++] = (char *) call->domain;
+        args[n++] = (char *) call->op;
+        args[n++] = (char *) call->subop;
+        if (call->extra)
+                args[n++] = (char *) call->extra;
+        args[n] = NULL;
+        int r = exec_engine(args);
+        free(args);
+        return r;
 }
 
 /* Hand what we read to the engine as its stdin. */
@@ -132,68 +108,77 @@ static bool name_is_safe(const char *s) {
 }
 
 /* Release must run when a journal exists, even if the live XML no longer
- * names our namespace (nothing may stay detached). One stat(). */
-static bool journal_exists(int argc, char **argv) {
-        const char *dir = STATE_DIR_DEFAULT;
-        for (int i = 4; i + 1 < argc; i++)
-                if (strcmp(argv[i], "--state-dir") == 0)
-                        dir = argv[i + 1];
-        if (!name_is_safe(argv[1]))
+ * names our namespace (nothing may stay detached). One stat(). The state
+ * directory is the engine's default unless the options after libvirt's
+ * arguments say otherwise (read as the engine reads them). */
+static bool journal_exists(int argc, char **argv, const char *domain, int next) {
+        Options o = { .state_dir = STATE_DIR_DEFAULT };
+        const char *bad;
+        int n_pos;
+        char **pos = calloc((size_t) argc + 1, sizeof(char *));
+        if (!pos)
+                return true; /* let the engine decide */
+        CmdlineError e = cmdline_parse(argc, argv, next, &o, pos, &n_pos, &bad);
+        free(pos);
+        if (e != CMDLINE_OK)
+                return true; /* the engine says what is wrong */
+        if (!name_is_safe(domain))
                 return false;
         char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/%s.journal", dir, argv[1]) >= (int) sizeof path)
+        if (snprintf(path, sizeof path, "%s/%s.journal", o.state_dir, domain) >= (int) sizeof path)
                 return false;
         struct stat st;
         return stat(path, &st) == 0;
 }
 
 int main(int argc, char **argv) {
-        const char *base = strrchr(argv[0], '/');
-        base = base ? base + 1 : argv[0];
+        HookCall call;
+        int next;
 
-        if (argc >= 2 && is_subcommand(argv[1]) && strcmp(base, "qemu") != 0)
-                return exec_engine(argv);
-        if (argc < 4) {
-                fprintf(stderr,
-                        "usage: vfio-hook DOMAIN OPERATION SUB-OPERATION [EXTRA]   (as libvirt's qemu hook)\n"
-                        "       vfio-hook check|plan|status|restore ...              (see vfio-hook --help)\n");
-                return 2;
+        if (!cmdline_hook_call(argc, argv, &call, &next)) {
+                if (argc >= 1 && cmdline_called_as_hook(argv[0])) {
+                        fprintf(stderr, "vfio-hook: %s is libvirt's hook: libvirt runs it as %s DOMAIN OPERATION "
+                                        "SUB-OPERATION EXTRA (the command line is vfio-hook --help)\n",
+                                argv[0], argv[0]);
+                        return 2;
+                }
+                return exec_engine(argv); /* the command line: the engine reads it */
         }
 
-        const char *op = argv[2], *subop = argv[3];
-        bool prepare = strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0;
-        bool release = strcmp(op, "release") == 0 && strcmp(subop, "end") == 0;
+        bool prepare = strcmp(call.op, "prepare") == 0 && strcmp(call.subop, "begin") == 0;
+        bool release = strcmp(call.op, "release") == 0 && strcmp(call.subop, "end") == 0;
 
-        /* Always drain stdin: libvirt writes the whole XML before it waits. */
-        char *xml = NULL;
-        bool too_big;
-        ssize_t len = read_stdin(&xml, &too_big);
-        if (len < 0) {
-                fprintf(stderr, "vfio-hook: reading the domain XML from stdin: %s\n", strerror(errno));
-                return prepare ? 1 : 0;
-        }
-        if (!prepare && !release) {
+        /* On release the journal is the authority: when there is one, the
+         * engine replays it whatever stdin holds, and reads the XML itself
+         * (within the same bounds) only for its <timeout>. */
+        if (release && journal_exists(argc, argv, call.domain, next))
+                return exec_engine_hook(argc, argv, &call, next);
+
+        /* Read stdin (libvirt writes the whole XML), up to the size and time
+         * limits: a stdin that never ends must not keep the hook. */
+        char *xml = NULL, why[128];
+        size_t len = 0;
+        int r = input_read(STDIN_FILENO, DOMXML_MAX_SIZE, XML_TIMEOUT_USEC, &xml, &len);
+        if (!prepare) {
                 free(xml);
                 return 0;
         }
-        if (too_big) {
-                free(xml);
-                if (!prepare)
-                        return 0;
-                fprintf(stderr, "vfio-hook: the domain XML on stdin is larger than %u MiB\n", XML_MAX >> 20);
-                return 2;
+        if (r == -EBADF)
+                return 0; /* no stdin at all: an empty document, no policy */
+        if (r < 0) {
+                fprintf(stderr, "vfio-hook: the domain XML on stdin %s\n",
+                        input_strerror(r, DOMXML_MAX_SIZE, XML_TIMEOUT_USEC, why, sizeof why));
+                return r == -EFBIG || r == -ETIME ? 2 : 1;
         }
-
-        bool work = fastscan_may_have_policy(xml, (size_t) len) || (release && journal_exists(argc, argv));
-        if (!work) {
+        if (!fastscan_may_have_policy(xml, len)) {
                 free(xml);
                 return 0;
         }
-        if (replace_stdin(xml, (size_t) len) < 0) {
+        if (replace_stdin(xml, len) < 0) {
                 fprintf(stderr, "vfio-hook: passing the domain XML on: %s\n", strerror(errno));
                 free(xml);
                 return 1;
         }
         free(xml);
-        return exec_engine(argv);
+        return exec_engine_hook(argc, argv, &call, next);
 }

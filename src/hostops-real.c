@@ -96,6 +96,28 @@ static int real_device_reattach(HostOps *ops, const PciAddr *a, usec_t timeout, 
         return nodedev_reattach(NODEDEV_URI, a, timeout, ret_error);
 }
 
+static int real_domain_running(HostOps *ops, const char *domain, usec_t timeout, char **ret_error) {
+        return nodedev_domain_active(NODEDEV_URI, domain, timeout, ret_error);
+}
+
+static int real_device_modules(HostOps *ops, const PciAddr *a, char ***ret) {
+        _cleanup_free_ char *alias = NULL, *err = NULL;
+        _cleanup_sysroot_ Sysroot *sr = NULL;
+        char name[PCI_ADDR_STRLEN];
+        KmodOps *k;
+
+        int r = sysroot_open("/", &sr);
+        if (r < 0)
+                return r;
+        r = sysroot_read_linef(sr, &alias, "sys/bus/pci/devices/%s/modalias", pci_addr_format(a, name));
+        if (r < 0)
+                return r;
+        r = get_kmod(real(ops), &k, &err);
+        if (r < 0)
+                return r;
+        return kmodops_alias_modules(k, alias, ret, NULL);
+}
+
 static int real_process_kill(HostOps *ops, pid_t pid, int sig) {
         if (pid <= 0)
                 return -EINVAL;   /* never a process group, never everything */
@@ -116,6 +138,8 @@ HostOps *host_ops_real_new(void) {
                 .device_detach = real_device_detach,
                 .device_reattach = real_device_reattach,
                 .process_kill = real_process_kill,
+                .domain_running = real_domain_running,
+                .device_modules = real_device_modules,
                 .userdata = ro,
         };
         return &ro->ops;

@@ -30,6 +30,12 @@ struct HostOps {
         int (*device_detach)(HostOps *ops, const PciAddr *a, usec_t timeout, char **ret_error);
         int (*device_reattach)(HostOps *ops, const PciAddr *a, usec_t timeout, char **ret_error);
         int (*process_kill)(HostOps *ops, pid_t pid, int sig);
+        /* Whether libvirt runs the domain: 1, 0, or a negative errno when it
+         * cannot be asked. Never from hook mode: libvirt holds the domain. */
+        int (*domain_running)(HostOps *ops, const char *domain, usec_t timeout, char **ret_error);
+        /* The modules that claim the device (its modalias, as modprobe reads
+         * modules.alias): what the kernel would load for it anyway. */
+        int (*device_modules)(HostOps *ops, const PciAddr *a, char ***ret);
         void *userdata;
 };
 

@@ -24,6 +24,22 @@ void journal_done(Journal *j) {
         *j = (Journal) {};
 }
 
+int journal_steps_append(JournalStep **steps, size_t *n, unsigned num, StepAction a, const char *target,
+                         const char *orig) {
+        JournalStep *ns = reallocarray(*steps, *n + 1, sizeof *ns);
+        if (!ns)
+                return -ENOMEM;
+        *steps = ns;
+        JournalStep s = { .n = num, .action = a, .target = strdup(target), .orig = orig ? strdup(orig) : NULL };
+        if (!s.target || (orig && !s.orig)) {
+                free(s.target);
+                free(s.orig);
+                return -ENOMEM;
+        }
+        ns[(*n)++] = s;
+        return 0;
+}
+
 static bool vtcon_name_valid(const char *s) {
         unsigned n;
         return startswith(s, "vtcon") && parse_uint(s + 5, &n) >= 0 && n < 64;
@@ -57,7 +73,9 @@ static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
                 va_start(ap, fmt);
                 vsnprintf(msg, sizeof msg, fmt, ap);
                 va_end(ap);
-                if (asprintf(ret_error, "journal line %u: %s", line, msg) < 0)
+                /* Line 0: about the file as a whole. */
+                if ((line > 0 ? asprintf(ret_error, "journal line %u: %s", line, msg)
+                              : asprintf(ret_error, "%s", msg)) < 0)
                         *ret_error = NULL;
         }
         return -EINVAL;
@@ -75,13 +93,14 @@ static size_t split_words(char *line, char **words, size_t max) {
 }
 
 static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ];
         unsigned num;
         StepAction a;
 
         if (n < 4 || n > 5 || parse_uint(w[1], &num) < 0 || num == 0)
                 return fail(ret_error, line, "malformed step record");
         if (step_action_from_string(w[2], &a) < 0)
-                return fail(ret_error, line, "unknown action '%.32s'", w[2]);
+                return fail(ret_error, line, "unknown action '%s'", value_quote(w[2], q));
         if (!target_valid(a, w[3]))
                 return fail(ret_error, line, "invalid target for %s", w[2]);
         if (n == 5 && !filename_is_safe(w[4], 64))
@@ -91,18 +110,7 @@ static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_
         if (j->n_steps >= 4096)
                 return fail(ret_error, line, "too many steps");
 
-        JournalStep *ns = realloc(j->steps, (j->n_steps + 1) * sizeof *ns);
-        if (!ns)
-                return -ENOMEM;
-        j->steps = ns;
-        JournalStep s = { .n = num, .action = a, .target = strdup(w[3]), .orig = n == 5 ? strdup(w[4]) : NULL };
-        if (!s.target || (n == 5 && !s.orig)) {
-                free(s.target);
-                free(s.orig);
-                return -ENOMEM;
-        }
-        j->steps[j->n_steps++] = s;
-        return 0;
+        return journal_steps_append(&j->steps, &j->n_steps, num, a, w[3], n == 5 ? w[4] : NULL);
 }
 
 /* The killed list grows by doubling: a long journal parses in linear time. */
@@ -124,8 +132,21 @@ static int killed_append(Journal *j, KilledList *k, char *s) {
         return 0;
 }
 
+/* A process name as prepare writes it in a killed record: printable ASCII,
+ * no blank (engine.c makes it so). */
+static bool command_name_valid(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 64)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s <= ' ' || (unsigned char) *s >= 0x7f)
+                        return false;
+        return true;
+}
+
 static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, const char *expected_domain,
                       char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ], q2[VALUE_QUOTE_BUFSZ];
         char *w[6];
         size_t n = split_words(l, w, 5);
         unsigned u;
@@ -137,15 +158,15 @@ static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, co
                 if (n != 2 || !streq(w[0], "vfio-hook-journal"))
                         return fail(ret_error, line, "not a vfio-hook journal");
                 if (parse_uint(w[1], &u) < 0 || u != JOURNAL_VERSION)
-                        return fail(ret_error, line, "unsupported journal version '%.16s'", w[1]);
+                        return fail(ret_error, line, "unsupported journal version '%s'", value_quote(w[1], q));
                 return 0;
         }
         if (streq(w[0], "domain")) {
                 if (n != 2 || !domain_name_valid(w[1]) || j->domain)
                         return fail(ret_error, line, "malformed domain record");
                 if (expected_domain && !streq(w[1], expected_domain))
-                        return fail(ret_error, line, "journal is for domain '%.64s', not '%.64s'", w[1],
-                                    expected_domain);
+                        return fail(ret_error, line, "journal is for domain '%s', not '%s'", value_quote(w[1], q),
+                                    value_quote(expected_domain, q2));
                 j->domain = strdup(w[1]);
                 return j->domain ? 0 : -ENOMEM;
         }
@@ -194,7 +215,7 @@ static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, co
         if (streq(w[0], "killed")) {
                 unsigned pid;
                 char *s;
-                if (n != 3 || parse_uint(w[1], &pid) < 0 || strlen(w[2]) > 64)
+                if (n != 3 || parse_uint(w[1], &pid) < 0 || !command_name_valid(w[2]))
                         return fail(ret_error, line, "malformed killed record");
                 if (asprintf(&s, "%u %s", pid, w[2]) < 0)
                         return -ENOMEM;
@@ -209,7 +230,7 @@ static int parse_line(Journal *j, KilledList *killed, char *l, unsigned line, co
                 j->prepared = true;
                 return 0;
         }
-        return fail(ret_error, line, "unknown record '%.32s'", w[0]);
+        return fail(ret_error, line, "unknown record '%s'", value_quote(w[0], q));
 }
 
 int journal_parse(const char *text, size_t len, const char *expected_domain, Journal *ret, char **ret_error) {
@@ -237,6 +258,10 @@ int journal_parse(const char *text, size_t len, const char *expected_domain, Jou
                         break;
                 }
                 *nl = 0;
+                if (nl > p && nl[-1] == '\r')
+                        return fail(ret_error, line,
+                                    "ends with a carriage return (CRLF line endings: was the journal edited or "
+                                    "copied as text? convert it back with sed -i 's/\\r$//')");
                 r = parse_line(&j, &killed, p, line, expected_domain, ret_error);
                 if (r < 0)
                         return r;
@@ -252,26 +277,44 @@ int journal_parse(const char *text, size_t len, const char *expected_domain, Jou
         return 0;
 }
 
-static int journal_filename(const char *domain, char buf[static 256]) {
+/* DOMAIN + suffix: the domain name is checked before it becomes a path. */
+static int state_filename(const char *domain, const char *suffix, char buf[static 256]) {
         if (!domain_name_valid(domain))
                 return -EINVAL;
-        snprintf(buf, 256, "%s" JOURNAL_SUFFIX, domain);
+        snprintf(buf, 256, "%s%s", domain, suffix);
         return 0;
 }
 
-int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
-        char name[256];
-        int r = journal_filename(domain, name);
-        if (r < 0)
+static int journal_filename(const char *domain, char buf[static 256]) {
+        return state_filename(domain, JOURNAL_SUFFIX, buf);
+}
+
+static const char *file_type(mode_t m) {
+        return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket"
+             : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a file";
+}
+
+/* The whole of a file of the state directory, at most JOURNAL_MAX_SIZE
+ * bytes. -ENOENT when absent. */
+static int read_state_file(int dirfd, const char *name, char **ret, size_t *ret_len, char **ret_error) {
+        /* O_NONBLOCK: a FIFO planted there must not hang status, restore and,
+         * under the host-wide lock, every prepare. */
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0) {
+                int r = -errno;
+                if (r == -ELOOP)
+                        return fail(ret_error, 0, "%s is a symbolic link, not a file vfio-hook wrote", name);
+                if (r != -ENOENT && ret_error && asprintf(ret_error, "cannot open %s: %s", name, strerror(-r)) < 0)
+                        *ret_error = NULL;
                 return r;
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
+        }
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode) || (size_t) st.st_size > JOURNAL_MAX_SIZE)
-                return fail(ret_error, 0, "%s is not a journal file", name);
+        if (!S_ISREG(st.st_mode))
+                return fail(ret_error, 0, "%s is not a regular file (%s)", name, file_type(st.st_mode));
+        if ((size_t) st.st_size > JOURNAL_MAX_SIZE)
+                return fail(ret_error, 0, "%s is larger than %u bytes", name, JOURNAL_MAX_SIZE);
         _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
@@ -286,6 +329,22 @@ int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) 
                         break;
                 len += (size_t) n;
         }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
+        _cleanup_free_ char *buf = NULL;
+        char name[256];
+        size_t len;
+        int r = journal_filename(domain, name);
+        if (r < 0)
+                return r;
+        r = read_state_file(dirfd, name, &buf, &len, ret_error);
+        if (r < 0)
+                return r;
         return journal_parse(buf, len, domain, ret, ret_error);
 }
 
@@ -330,19 +389,6 @@ int journal_create(int dirfd, const char *domain, const PciAddr *devices, size_t
         return 0;
 }
 
-int journal_open_append(int dirfd, const char *domain, JournalWriter *ret) {
-        char name[256];
-        int r = journal_filename(domain, name);
-        if (r < 0)
-                return r;
-        int fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        ret->fd = fd;
-        ret->dirfd = dirfd;
-        return 0;
-}
-
 int journal_append(JournalWriter *w, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;
         va_list ap;
@@ -382,7 +428,8 @@ int journal_remove(int dirfd, const char *domain) {
         return fsync(dirfd) < 0 ? -errno : 0;
 }
 
-int journal_list(int dirfd, char ***ret) {
+/* The domains with a DOMAIN+suffix file in the state directory, sorted. */
+static int list_by_suffix(int dirfd, const char *suffix, char ***ret) {
         _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -396,8 +443,8 @@ int journal_list(int dirfd, char ***ret) {
                 return -ENOMEM;
         struct dirent *de;
         while ((de = readdir(dir))) {
-                size_t n = strlen(de->d_name), sl = strlen(JOURNAL_SUFFIX);
-                if (n <= sl || !streq(de->d_name + n - sl, JOURNAL_SUFFIX))
+                size_t n = strlen(de->d_name), sl = strlen(suffix);
+                if (n <= sl || !streq(de->d_name + n - sl, suffix))
                         continue;
                 _cleanup_free_ char *dom = strndup(de->d_name, n - sl);
                 if (!dom)
@@ -411,4 +458,141 @@ int journal_list(int dirfd, char ***ret) {
         strv_sort(l);
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int journal_list(int dirfd, char ***ret) {
+        return list_by_suffix(dirfd, JOURNAL_SUFFIX, ret);
+}
+
+/* ------------------------------------------------------------ release records */
+
+void release_record_done(ReleaseRecord *r) {
+        free(r->domain);
+        for (size_t i = 0; i < r->n_missing; i++) {
+                free(r->missing[i].target);
+                free(r->missing[i].orig);
+        }
+        free(r->missing);
+        *r = (ReleaseRecord) {};
+}
+
+static int parse_release_line(ReleaseRecord *rec, char *l, unsigned line, const char *expected_domain,
+                              char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ];
+        char *w[6];
+        size_t n = split_words(l, w, 5);
+        unsigned u, ms;
+        StepAction a;
+
+        if (n == 0 || n > 5)
+                return fail(ret_error, line, "malformed record");
+        if (line == 1) {
+                if (n != 2 || !streq(w[0], "vfio-hook-release") || parse_uint(w[1], &u) < 0 || u != JOURNAL_VERSION)
+                        return fail(ret_error, line, "not a vfio-hook release record");
+                return 0;
+        }
+        if (streq(w[0], "domain")) {
+                if (n != 2 || !domain_name_valid(w[1]) || rec->domain ||
+                    (expected_domain && !streq(w[1], expected_domain)))
+                        return fail(ret_error, line, "malformed domain record");
+                rec->domain = strdup(w[1]);
+                return rec->domain ? 0 : -ENOMEM;
+        }
+        if (streq(w[0], "finished")) {
+                if (n != 4 || !streq(w[2], "ms") || parse_uint(w[1], &u) < 0 || parse_uint(w[3], &ms) < 0)
+                        return fail(ret_error, line, "malformed finished record");
+                rec->finished = (time_t) u;
+                rec->msec = ms;
+                return 0;
+        }
+        if (streq(w[0], "missing")) {
+                if (n < 3 || n > 4 || step_action_from_string(w[1], &a) < 0 || !target_valid(a, w[2]) ||
+                    (n == 4 && !filename_is_safe(w[3], 64)))
+                        return fail(ret_error, line, "malformed missing record");
+                if (rec->n_missing >= 4096)
+                        return fail(ret_error, line, "too many missing records");
+                return journal_steps_append(&rec->missing, &rec->n_missing, 0, a, w[2], n == 4 ? w[3] : NULL);
+        }
+        return fail(ret_error, line, "unknown record '%s'", value_quote(w[0], q));
+}
+
+int release_record_parse(const char *text, size_t len, const char *expected_domain, ReleaseRecord *ret,
+                         char **ret_error) {
+        _cleanup_(release_record_done) ReleaseRecord rec = {};
+        _cleanup_free_ char *copy = NULL;
+        unsigned line = 0;
+
+        if (len > JOURNAL_MAX_SIZE || memchr(text, 0, len))
+                return fail(ret_error, 0, "not a vfio-hook release record");
+        copy = strndup(text, len);
+        if (!copy)
+                return -ENOMEM;
+        /* Written whole and renamed into place: every line is complete. */
+        for (char *p = copy, *nl; *p; p = nl + 1) {
+                nl = strchr(p, '\n');
+                line++;
+                if (!nl)
+                        return fail(ret_error, line, "record cut short");
+                *nl = 0;
+                int r = parse_release_line(&rec, p, line, expected_domain, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (!rec.domain)
+                return fail(ret_error, line, "no domain record");
+        *ret = rec;
+        rec = (ReleaseRecord) {};
+        return 0;
+}
+
+int release_record_write(int dirfd, const ReleaseRecord *rec) {
+        _cleanup_free_ char *text = NULL;
+        char name[256], tmp[256 + 8];
+        size_t size = 0;
+        int r = state_filename(rec->domain, RELEASE_SUFFIX, name);
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+
+        FILE *f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "vfio-hook-release %d\ndomain %s\nfinished %lld ms %u\n", JOURNAL_VERSION, rec->domain,
+                (long long) rec->finished, rec->msec);
+        for (size_t i = 0; i < rec->n_missing; i++) {
+                const JournalStep *m = &rec->missing[i];
+                fprintf(f, "missing %s %s%s%s\n", step_action_to_string(m->action), m->target, m->orig ? " " : "",
+                        m->orig ? m->orig : "");
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, text, size);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+int release_record_load(int dirfd, const char *domain, ReleaseRecord *ret, char **ret_error) {
+        _cleanup_free_ char *buf = NULL;
+        char name[256];
+        size_t len;
+        int r = state_filename(domain, RELEASE_SUFFIX, name);
+        if (r < 0)
+                return r;
+        r = read_state_file(dirfd, name, &buf, &len, ret_error);
+        if (r < 0)
+                return r;
+        return release_record_parse(buf, len, domain, ret, ret_error);
+}
+
+int release_record_list(int dirfd, char ***ret) {
+        return list_by_suffix(dirfd, RELEASE_SUFFIX, ret);
 }

@@ -56,6 +56,10 @@ typedef struct Journal {
 
 void journal_done(Journal *j);
 
+/* Appends a copy of a step to an array of n steps. */
+int journal_steps_append(JournalStep **steps, size_t *n, unsigned num, StepAction a, const char *target,
+                         const char *orig);
+
 /* Pure: parse a journal's text. expected_domain may be NULL. Every target
  * is validated as if it came from outside (it is used in sysfs paths).
  * -EINVAL and one line "line N: ..." on bad input. */
@@ -71,10 +75,41 @@ typedef struct JournalWriter {
 } JournalWriter;
 
 int journal_create(int dirfd, const char *domain, const PciAddr *devices, size_t n_devices, JournalWriter *ret);
-int journal_open_append(int dirfd, const char *domain, JournalWriter *ret);
 int journal_append(JournalWriter *w, const char *fmt, ...) _printf_(2, 3);
 void journal_writer_close(JournalWriter *w);
 int journal_remove(int dirfd, const char *domain);
 
 /* The domains that have a journal in the state directory, sorted. */
 int journal_list(int dirfd, char ***ret);
+
+/* What the last release or restore of a domain found, for status:
+ * <state-dir>/<domain>.released, one record per line:
+ *
+ *   vfio-hook-release 1
+ *   domain win10
+ *   finished 1763726400 ms 1234
+ *   missing stop-unit display-manager.service
+ *   missing detach-device 0000:01:00.0 nvidia
+ *
+ * Each "missing" is a journal step whose change is not undone (the host
+ * is restored when there is none). Parsed as strictly as the journal. */
+
+#define RELEASE_SUFFIX ".released"
+
+typedef struct ReleaseRecord {
+        char *domain;
+        time_t finished;
+        unsigned msec;          /* how long the release took */
+        JournalStep *missing;   /* .n unused */
+        size_t n_missing;
+} ReleaseRecord;
+
+void release_record_done(ReleaseRecord *r);
+int release_record_parse(const char *text, size_t len, const char *expected_domain, ReleaseRecord *ret,
+                         char **ret_error);
+/* Replaces <domain>.released (written aside, then renamed). */
+int release_record_write(int dirfd, const ReleaseRecord *r);
+/* -ENOENT when there is none. */
+int release_record_load(int dirfd, const char *domain, ReleaseRecord *ret, char **ret_error);
+/* The domains that have a record, sorted. */
+int release_record_list(int dirfd, char ***ret);

@@ -7,6 +7,7 @@
 
 #include "deadline.h"
 #include "kmodops.h"
+#include "modules.h"
 #include "subprocess.h"
 #include "util.h"
 
@@ -269,4 +270,39 @@ int kmodops_remove(KmodOps *k, const char *name, usec_t timeout, char **ret_erro
 
 int kmodops_load(KmodOps *k, const char *name, usec_t timeout, char **ret_error) {
         return run_call(k, "loading module", name, load_child, timeout, ret_error);
+}
+
+int kmodops_alias_modules(KmodOps *k, const char *alias, char ***ret, char **ret_error) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        struct kmod_list *list = NULL, *i;
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (!l)
+                return -ENOMEM;
+        for (const char *c = alias; *c; c++)
+                if ((unsigned char) *c <= ' ' || (unsigned char) *c >= 0x7f)
+                        return errorf(ret_error, -EINVAL, "invalid modalias");
+        r = kmod_module_new_from_lookup(k->ctx, alias, &list);
+        if (r < 0)
+                return errorf(ret_error, r, "looking up %s: %s", alias, strerror(-r));
+        kmod_list_foreach(i, list) {
+                struct kmod_module *m = kmod_module_get_module(i);
+                _cleanup_free_ char *name = strdup(kmod_module_get_name(m));
+                kmod_module_unref(m);
+                if (!name) {
+                        r = -ENOMEM;
+                        break;
+                }
+                module_name_normalize(name);
+                r = strv_extend_unique(&l, name);
+                if (r < 0)
+                        break;
+        }
+        kmod_module_unref_list(list);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
 }

@@ -47,3 +47,9 @@ int kmodops_remove(KmodOps *k, const char *name, usec_t timeout, char **ret_erro
 /* 0 when loaded (or already loaded, or built in); -ENOENT when there is no
  * such module for the running kernel. Errors read "loading module NAME: ...". */
 int kmodops_load(KmodOps *k, const char *name, usec_t timeout, char **ret_error);
+
+/* The modules that claim a modalias ("pci:v000010DEd00002484sv..."), as
+ * modprobe would find them (modules.alias, and built-in ones): names with
+ * '_', NULL-terminated, possibly none. -EINVAL on an alias with a blank or
+ * a control character. */
+int kmodops_alias_modules(KmodOps *k, const char *alias, char ***ret, char **ret_error);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include "log.h"
+#include "util.h"
 
 static bool use_syslog;
 static bool quiet;
@@ -19,8 +20,12 @@ void log_set_quiet(bool q) {
 }
 
 void log_set_prefix(const char *domain) {
-        if (domain)
-                snprintf(prefix, sizeof prefix, "%s: ", domain);
+        size_t o = 0;
+        /* Escaped (util.h): the name may come from the command line unchecked. */
+        for (; domain && *domain && o + 4 + sizeof ": " < sizeof prefix; domain++)
+                o += escape_byte((unsigned char) *domain, prefix + o);
+        if (o > 0)
+                snprintf(prefix + o, sizeof prefix - o, ": ");
         else
                 prefix[0] = 0;
 }

@@ -4,25 +4,23 @@
  * and docs/design.md, "The two binaries". */
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "domxml.h"
 #include "engine.h"
 #include "facts.h"
+#include "fastscan.h"
 #include "hook.h"
 #include "hostops.h"
+#include "input.h"
 #include "log.h"
 #include "plan.h"
 #include "preflight.h"
 #include "util.h"
 
 typedef struct Args {
-        const char *sysroot;
-        const char *state_dir;
-        const char *config;
-        const char *xml_file;
-        bool json;
+        Options o;    /* with the defaults filled in */
         char **pos;   /* positional arguments */
         int n_pos;
 } Args;
@@ -33,64 +31,58 @@ static void help(void) {
                "  vfio-hook check [DOMAIN | --xml FILE]     what stands in the way: host, domain, IOMMU groups\n"
                "  vfio-hook plan [DOMAIN | --xml FILE]      the steps prepare would take, changing nothing\n"
                "  vfio-hook status                          domains holding devices, from the journals\n"
-               "  vfio-hook restore DOMAIN                  undo a crashed or failed prepare from its journal\n\n"
+               "  vfio-hook restore DOMAIN [--force]        undo a crashed or failed prepare from its journal\n"
+               "                                            (refused while the domain runs, unless --force)\n\n"
                "Options:\n"
                "  --xml FILE        read the domain XML from FILE ('-' for stdin)\n"
                "  --json            machine-readable output\n"
                "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status)\n"
                "  --state-dir DIR   where journals live (default %s)\n"
                "  --config FILE     the allowlist (default %s)\n"
-               "  --help, --version\n\n"
+               "  --force           restore even a domain that runs, or when libvirt cannot say\n"
+               "  --help, --version\n"
+               "Options go anywhere, as --opt VALUE or --opt=VALUE; after -- nothing is an option\n"
+               "(vfio-hook restore -- -x). libvirt's call (DOMAIN prepare begin -) is told by its shape:\n"
+               "a domain may be called status or --json.\n\n"
                "Exit: 0 success, 1 failed (host restored), 2 bad usage or input (nothing changed),\n"
                "      3 restore incomplete (the message says what is left).\n",
                PACKAGE_VERSION, STATE_DIR_DEFAULT, CONFIG_PATH_DEFAULT);
 }
 
-static int parse_args(int argc, char **argv, Args *a) {
-        enum { ARG_SYSROOT = 0x100, ARG_STATE_DIR, ARG_CONFIG, ARG_XML, ARG_JSON, ARG_VERSION };
-        static const struct option options[] = {
-                { "sysroot", required_argument, NULL, ARG_SYSROOT },
-                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
-                { "config", required_argument, NULL, ARG_CONFIG },
-                { "xml", required_argument, NULL, ARG_XML },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                {},
-        };
-        int c;
+/* Options from argv[first..], the rest into a->pos (which the caller frees). */
+static int parse_args(int argc, char **argv, int first, Args *a) {
+        Options o = {};
+        const char *bad = NULL;
 
-        *a = (Args) { .sysroot = "/", .state_dir = STATE_DIR_DEFAULT };
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_SYSROOT:
-                        a->sysroot = optarg;
-                        break;
-                case ARG_STATE_DIR:
-                        a->state_dir = optarg;
-                        break;
-                case ARG_CONFIG:
-                        a->config = optarg;
-                        break;
-                case ARG_XML:
-                        a->xml_file = optarg;
-                        break;
-                case ARG_JSON:
-                        a->json = true;
-                        break;
-                case 'h':
-                        help();
-                        exit(EXIT_OK);
-                case ARG_VERSION:
-                        printf("vfio-hook %s\n", PACKAGE_VERSION);
-                        exit(EXIT_OK);
-                default:
-                        log_error("unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
-                        return -EINVAL;
-                }
-        a->pos = argv + optind;
-        a->n_pos = argc - optind;
+        a->pos = calloc((size_t) argc + 1, sizeof(char *));
+        if (!a->pos) {
+                log_error("%s", strerror(ENOMEM));
+                return -ENOMEM;
+        }
+        CmdlineError e = cmdline_parse(argc, argv, first, &o, a->pos, &a->n_pos, &bad);
+        if (e != CMDLINE_OK) {
+                _cleanup_free_ char *name = strndup(bad, strcspn(bad, "="));
+                char q[VALUE_QUOTE_BUFSZ];
+                if (e == CMDLINE_UNKNOWN_OPTION)
+                        log_error("unknown option '%s' (see --help)", value_quote(bad, q));
+                else
+                        log_error("option '%s' %s (see --help)", value_quote(name ? name : bad, q),
+                                  cmdline_error_to_string(e));
+                return -EINVAL;
+        }
+        if (o.help) {
+                help();
+                exit(EXIT_OK);
+        }
+        if (o.version) {
+                printf("vfio-hook %s\n", PACKAGE_VERSION);
+                exit(EXIT_OK);
+        }
+        if (!o.sysroot)
+                o.sysroot = "/";
+        if (!o.state_dir)
+                o.state_dir = STATE_DIR_DEFAULT;
+        a->o = o;
         return 0;
 }
 
@@ -99,47 +91,19 @@ static void log_bad_name(const char *name) {
         log_error("'%s' is not a domain name vfio-hook accepts (letters, digits and _.@:+- only)", value_quote(name, q));
 }
 
-static int read_all_fd(int fd, char **ret, size_t *ret_len) {
-        size_t size = 0, alloc = 64 * 1024;
-        _cleanup_free_ char *buf = malloc(alloc + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (size == alloc) {
-                        if (alloc > DOMXML_MAX_SIZE)
-                                return -EFBIG;
-                        alloc *= 2;
-                        char *nb = realloc(buf, alloc + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                ssize_t n = read(fd, buf + size, alloc - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = size;
-        return 0;
-}
-
+/* --xml FILE ('-': stdin), as large as the parser takes; no time limit:
+ * a person may be typing. */
 static int read_xml_file(const char *path, char **ret, size_t *ret_len) {
         if (streq(path, "-"))
-                return read_all_fd(STDIN_FILENO, ret, ret_len);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                return input_read(STDIN_FILENO, DOMXML_MAX_SIZE, 0, ret, ret_len);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        return read_all_fd(fd, ret, ret_len);
+        return input_read(fd, DOMXML_MAX_SIZE, 0, ret, ret_len);
 }
 
 static int load_domain(const char *xml, size_t len, const Args *a, Domain **ret) {
-        return hook_load_domain(xml, len, a->config ? a->config : CONFIG_PATH_DEFAULT, a->config != NULL, ret);
+        return hook_load_domain(xml, len, a->o.config ? a->o.config : CONFIG_PATH_DEFAULT, a->o.config != NULL, ret);
 }
 
 /* A plan is information: a systemd that cannot be asked makes a unit's
@@ -158,9 +122,20 @@ static int load_requested_domain(const Args *a, Domain **ret) {
         size_t len = 0;
         int r = 0;
 
-        if (a->xml_file)
-                r = read_xml_file(a->xml_file, &xml, &len);
-        else if (a->n_pos == 1) {
+        if (a->o.xml_file) {
+                r = read_xml_file(a->o.xml_file, &xml, &len);
+                if (r < 0) {
+                        char why[128];
+                        if (streq(a->o.xml_file, "-"))
+                                log_error("the domain XML on stdin %s", input_strerror(r, DOMXML_MAX_SIZE, 0, why, sizeof why));
+                        else if (r == -EFBIG)
+                                log_error("the domain XML in %s %s", a->o.xml_file,
+                                          input_strerror(r, DOMXML_MAX_SIZE, 0, why, sizeof why));
+                        else
+                                log_error("cannot read the domain XML in %s: %s", a->o.xml_file, strerror(-r));
+                        return r;
+                }
+        } else if (a->n_pos == 1) {
                 if (!domain_name_valid(a->pos[0])) {
                         log_bad_name(a->pos[0]);
                         return -EINVAL;
@@ -185,16 +160,16 @@ static int cmd_plan(const Args *a) {
         HostOps *ops = NULL;
         int r;
 
-        if ((a->xml_file != NULL) == (a->n_pos == 1) || a->n_pos > 1) {
+        if ((a->o.xml_file != NULL) == (a->n_pos == 1) || a->n_pos > 1) {
                 log_error("plan takes a DOMAIN or --xml FILE (see --help)");
                 return EXIT_BAD_INPUT;
         }
         if (load_requested_domain(a, &d) < 0)
                 return EXIT_BAD_INPUT;
 
-        r = sysroot_open(a->sysroot, &sr);
+        r = sysroot_open(a->o.sysroot, &sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
                 return EXIT_BAD_INPUT;
         }
         if (d->policy) {
@@ -208,7 +183,7 @@ static int cmd_plan(const Args *a) {
                         r = host_facts_gather(sr, d, unit_state_from_tree, sr, &f);
                 host_ops_real_free(ops);
                 if (r < 0) {
-                        log_error("reading the host's state under %s: %s", a->sysroot, strerror(-r));
+                        log_error("reading the host's state under %s: %s", a->o.sysroot, strerror(-r));
                         return EXIT_FAILED;
                 }
         }
@@ -217,10 +192,15 @@ static int cmd_plan(const Args *a) {
                 log_error("building the plan: %s", strerror(-r));
                 return EXIT_FAILED;
         }
-        if (a->json)
+        if (a->o.json)
                 plan_print_json(&p, &f, stdout);
-        else if (!d->policy)
-                printf("Domain %s has no vfio-hook policy: the hook leaves it alone.\n", d->name);
+        else if (!d->policy) {
+                /* Any name libvirt accepts: a newline or a control sequence in it is printed escaped. */
+                _cleanup_free_ char *name = escape_string(d->name);
+                if (!name)
+                        return EXIT_FAILED;
+                printf("Domain %s has no vfio-hook policy: the hook leaves it alone.\n", name);
+        }
         else
                 plan_print_text(&p, &f, stdout);
         return p.n_problems > 0 ? EXIT_FAILED : EXIT_OK;
@@ -231,23 +211,23 @@ static int cmd_plan(const Args *a) {
 static int cmd_check(const Args *a) {
         _cleanup_domain_ Domain *d = NULL;
 
-        if (a->n_pos > 1 || (a->xml_file && a->n_pos == 1)) {
+        if (a->n_pos > 1 || (a->o.xml_file && a->n_pos == 1)) {
                 log_error("check takes a DOMAIN, --xml FILE or nothing (see --help)");
                 return EXIT_BAD_INPUT;
         }
         if (load_requested_domain(a, &d) < 0)
                 return EXIT_BAD_INPUT;
-        return check_command(a->sysroot, d, a->json, stdout);
+        return check_command(a->o.sysroot, d, a->o.json, stdout);
 }
 
 static int open_engine(const Args *a, bool create, Engine *e, Sysroot **sr, HostOps **ops) {
         _cleanup_free_ char *err = NULL;
-        int r = sysroot_open(a->sysroot, sr);
+        int r = sysroot_open(a->o.sysroot, sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
                 return -EINVAL;
         }
-        r = engine_open_state_dir(a->state_dir, create, &e->state_fd, &err);
+        r = engine_open_state_dir(a->o.state_dir, create, &e->state_fd, &err);
         if (r < 0) {
                 if (r == -ENOENT)
                         return r;
@@ -274,32 +254,50 @@ static void close_engine(Engine *e, Sysroot *sr, HostOps *ops) {
 
 static int cmd_status(const Args *a) {
         Engine e = { .state_fd = -1 };
+        if (a->n_pos > 0) {
+                log_error("status takes no arguments (see --help)");
+                return EXIT_BAD_INPUT;
+        }
         Sysroot *sr = NULL;
         HostOps *ops = NULL;
         int r = open_engine(a, false, &e, &sr, &ops);
         if (r == -ENOENT) {
                 close_engine(&e, sr, ops);
-                fputs(a->json ? "{\"domains\": []}\n" : "No domain holds devices.\n", stdout);
+                fputs(a->o.json ? "{\"domains\": [], \"releases\": []}\n" : "No domain holds devices.\n", stdout);
                 return EXIT_OK;
         }
-        r = r < 0 ? EXIT_FAILED : engine_status(&e, a->json, stdout);
+        r = r < 0 ? EXIT_FAILED : engine_status(&e, a->o.json, stdout);
         close_engine(&e, sr, ops);
         return r;
 }
 
-static int release(const Args *a, const char *domain, unsigned timeout) {
+/* Release (libvirt's) and restore (the command): the journal replayed,
+ * each name in it checked against root's allowlist. A config that cannot
+ * be read must not stop a hand-back: the built-in list then applies. */
+static int replay(const Args *a, const char *domain, bool restore, unsigned timeout) {
+        _cleanup_(config_done) Config cfg = {};
+        _cleanup_free_ char *err = NULL;
         Engine e = { .state_fd = -1 };
         Sysroot *sr = NULL;
         HostOps *ops = NULL;
+        const char *cfg_path = a->o.config ? a->o.config : CONFIG_PATH_DEFAULT;
+
         if (!domain_name_valid(domain)) {
                 log_bad_name(domain);
                 return EXIT_BAD_INPUT;
         }
         int r = open_engine(a, false, &e, &sr, &ops);
-        if (r == -ENOENT)
-                r = EXIT_OK; /* no state directory: nothing was ever changed */
-        else
-                r = r < 0 ? EXIT_INCOMPLETE : engine_release(&e, domain, timeout);
+        if (r == -ENOENT) {
+                close_engine(&e, sr, ops);
+                return EXIT_OK; /* no state directory: nothing was ever changed */
+        }
+        if (r >= 0) {
+                if (config_load(cfg_path, a->o.config == NULL, &cfg, &err) < 0)
+                        log_warning("%s: only the built-in allowlist applies", err ? err : cfg_path);
+                else
+                        e.cfg = &cfg;
+        }
+        r = r < 0 ? EXIT_INCOMPLETE : restore ? engine_restore(&e, domain, a->o.force) : engine_release(&e, domain, timeout);
         close_engine(&e, sr, ops);
         return r;
 }
@@ -311,15 +309,51 @@ static int cmd_restore(const Args *a) {
         }
         log_open_syslog();
         log_set_prefix(a->pos[0]);
-        return release(a, a->pos[0], 0);
+        return replay(a, a->pos[0], true, 0);
 }
 
-static int hook(const Args *a) {
-        const char *domain = a->pos[0], *op = a->pos[1], *subop = a->pos[2];
-        bool prepare = streq(op, "prepare") && streq(subop, "begin");
-        bool rel = streq(op, "release") && streq(subop, "end");
-        _cleanup_free_ char *xml = NULL;
+#define STDIN_TIMEOUT ((usec_t) INPUT_TIMEOUT_SEC * USEC_PER_SEC)
+
+static bool stdin_closed;
+
+static int read_stdin(char **ret, size_t *ret_len) {
+        if (stdin_closed)
+                return -EBADF;
+        return input_read(STDIN_FILENO, DOMXML_MAX_SIZE, STDIN_TIMEOUT, ret, ret_len);
+}
+
+/* Release follows the journal whatever stdin holds: the XML only lends its
+ * <timeout>, when it can be read, parses and is this domain's. 0: the
+ * default. */
+static unsigned release_timeout(const char *domain) {
+        _cleanup_free_ char *xml = NULL, *err = NULL;
         _cleanup_domain_ Domain *d = NULL;
+        char why[256], q[VALUE_QUOTE_BUFSZ];
+        size_t len = 0;
+
+        int r = read_stdin(&xml, &len);
+        if (r < 0)
+                input_strerror(r, DOMXML_MAX_SIZE, STDIN_TIMEOUT, why, sizeof why);
+        else if (!fastscan_may_have_policy(xml, len))
+                return 0; /* no policy there: nothing to lend, nothing to parse */
+        else if (domxml_parse(xml, len, &d, &err) < 0)
+                snprintf(why, sizeof why, "cannot be used: %s", err ? err : "it does not parse");
+        else if (!d->policy)
+                return 0;
+        else if (!streq(d->name, domain))
+                snprintf(why, sizeof why, "is for domain '%s'", value_quote(d->name, q));
+        else
+                return d->policy->timeout_sec;
+        log_warning("the domain XML on stdin %s: release follows the journal, with the default timeout of %u s", why,
+                    POLICY_TIMEOUT_DEFAULT);
+        return 0;
+}
+
+static int hook(const Args *a, const HookCall *call) {
+        const char *domain = call->domain;
+        bool prepare = streq(call->op, "prepare") && streq(call->subop, "begin");
+        bool rel = streq(call->op, "release") && streq(call->subop, "end");
+        _cleanup_free_ char *xml = NULL;
         size_t len = 0;
         int r;
 
@@ -328,26 +362,23 @@ static int hook(const Args *a) {
 
         log_open_syslog();
         log_set_quiet(true); /* libvirt shows our stderr in its error: only problems go there */
-        if (!streq(a->sysroot, "/")) {
+        if (!streq(a->o.sysroot, "/")) {
                 log_error("the hook acts on the live host only: --sysroot is for plan, check and status");
                 return EXIT_BAD_INPUT;
         }
 
-        r = read_all_fd(STDIN_FILENO, &xml, &len);
-        if (r < 0) {
-                log_error("reading the domain XML from stdin: %s", strerror(-r));
-                return prepare ? EXIT_BAD_INPUT : EXIT_OK;
-        }
         if (rel) {
-                /* Release follows the journal, whatever the XML says now; the
-                 * policy, when it parses, only lends its timeout. */
-                unsigned timeout = 0;
+                log_set_prefix(domain);
                 if (!domain_name_valid(domain))
                         return EXIT_OK; /* no journal can carry such a name */
-                if (domxml_parse(xml, len, &d, NULL) >= 0 && d->policy)
-                        timeout = d->policy->timeout_sec;
-                log_set_prefix(domain);
-                return release(a, domain, timeout);
+                return replay(a, domain, false, release_timeout(domain));
+        }
+
+        r = read_stdin(&xml, &len);
+        if (r < 0) {
+                char why[128];
+                log_error("the domain XML on stdin %s", input_strerror(r, DOMXML_MAX_SIZE, STDIN_TIMEOUT, why, sizeof why));
+                return EXIT_BAD_INPUT;
         }
 
         Engine e = { .state_fd = -1 };
@@ -365,17 +396,65 @@ static int hook(const Args *a) {
         const char *knob = getenv("VFIO_HOOK_TEST_ABORT_AFTER");
         if (knob && parse_uint(knob, &e.abort_after) < 0)
                 e.abort_after = 0;
-        r = hook_prepare(&e, a->state_dir, domain, xml, len, a->config ? a->config : CONFIG_PATH_DEFAULT,
-                         a->config != NULL);
+        r = hook_prepare(&e, a->o.state_dir, domain, xml, len, a->o.config ? a->o.config : CONFIG_PATH_DEFAULT,
+                         a->o.config != NULL);
         host_ops_real_free(ops);
         sysroot_free(sr);
         return r;
 }
 
+/* A closed stdin, stdout or stderr would be taken by the next open() (a
+ * journal read as the domain XML, log lines written into a file): put
+ * /dev/null there, and remember that stdin was closed. */
+static void fill_std_fds(void) {
+        for (int fd = 0; fd <= 2; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                if (fd == STDIN_FILENO)
+                        stdin_closed = true;
+                int n = open("/dev/null", O_RDWR | O_NOCTTY);
+                if (n >= 0 && n != fd) {
+                        (void) dup2(n, fd);
+                        close(n);
+                }
+        }
+}
+
 int main(int argc, char **argv) {
+        _cleanup_free_ char **pos = NULL;
+        HookCall call;
         Args a;
-        if (parse_args(argc, argv, &a) < 0)
+        int next;
+
+        fill_std_fds();
+
+        /* libvirt's call, run directly (the front hands it on with --hook):
+         * the name is never read as an option or a subcommand. */
+        if (cmdline_hook_call(argc, argv, &call, &next)) {
+                int r = parse_args(argc, argv, next, &a);
+                pos = a.pos;
+                if (r < 0)
+                        return EXIT_BAD_INPUT;
+                if (a.n_pos > 0) {
+                        char q[VALUE_QUOTE_BUFSZ];
+                        log_error("unexpected argument '%s' after the hook's four (see --help)", value_quote(a.pos[0], q));
+                        return EXIT_BAD_INPUT;
+                }
+                return hook(&a, &call);
+        }
+
+        int r = parse_args(argc, argv, 1, &a);
+        pos = a.pos;
+        if (r < 0)
                 return EXIT_BAD_INPUT;
+        if (a.o.hook) {
+                if (a.n_pos < 3 || a.n_pos > 4) {
+                        log_error("--hook takes -- DOMAIN OPERATION SUB-OPERATION [EXTRA] (see --help)");
+                        return EXIT_BAD_INPUT;
+                }
+                call = (HookCall) { a.pos[0], a.pos[1], a.pos[2], a.n_pos > 3 ? a.pos[3] : NULL };
+                return hook(&a, &call);
+        }
         if (a.n_pos == 0) {
                 help();
                 return EXIT_BAD_INPUT;
@@ -397,8 +476,7 @@ int main(int argc, char **argv) {
                 help();
                 return EXIT_OK;
         }
-        if (a.n_pos >= 3 && a.n_pos <= 4)
-                return hook(&a);
-        log_error("unknown command '%s' (see --help)", cmd);
+        char q[VALUE_QUOTE_BUFSZ];
+        log_error("unknown command '%s' (see --help)", value_quote(cmd, q));
         return EXIT_BAD_INPUT;
 }

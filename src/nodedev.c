@@ -8,6 +8,7 @@ typedef enum NodedevAction {
         NODEDEV_DETACH,
         NODEDEV_REATTACH,
         NODEDEV_FETCH_XML,
+        NODEDEV_DOMAIN_ACTIVE,
 } NodedevAction;
 
 typedef struct NodedevCall {
@@ -30,10 +31,27 @@ static int nodedev_child(void *userdata, char **ret_payload, size_t *ret_size, c
         if (r < 0)
                 return r;
 
-        virConnectPtr conn = c->action == NODEDEV_FETCH_XML ? v.virConnectOpenReadOnly(c->uri)
-                                                             : v.virConnectOpen(c->uri);
+        bool read_only = c->action == NODEDEV_FETCH_XML || c->action == NODEDEV_DOMAIN_ACTIVE;
+        virConnectPtr conn = read_only ? v.virConnectOpenReadOnly(c->uri) : v.virConnectOpen(c->uri);
         if (!conn)
                 return errorf(ret_error, -ECONNREFUSED, "%s", virt_last_error(&v));
+
+        if (c->action == NODEDEV_DOMAIN_ACTIVE) {
+                virDomainPtr dom = v.virDomainLookupByName(conn, c->name);
+                if (!dom) {
+                        /* No such domain (a transient one that is gone): not running. */
+                        r = v.virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? 0
+                                                                         : errorf(ret_error, -EIO, "%s", virt_last_error(&v));
+                        v.virConnectClose(conn);
+                        return r;
+                }
+                r = v.virDomainIsActive(dom);
+                if (r < 0)
+                        r = errorf(ret_error, -EIO, "%s", virt_last_error(&v));
+                v.virDomainFree(dom);
+                v.virConnectClose(conn);
+                return r > 0 ? 1 : r;
+        }
 
         if (c->action == NODEDEV_FETCH_XML) {
                 virDomainPtr dom = v.virDomainLookupByName(conn, c->name);
@@ -82,10 +100,10 @@ static int run_call(NodedevCall *c, const char *what, usec_t timeout, char **ret
         bool timed_out;
         int r;
 
-        r = deadline_run_payload(nodedev_child, c, timeout, ret_payload ? DOMAIN_XML_MAX : 0, ret_payload,
+        r = deadline_run_payload(nodedev_child, c, timeout, ret_payload ? DOMXML_MAX_SIZE : 0, ret_payload,
                                  NULL, &timed_out, &e);
         if (r >= 0)
-                return 0;
+                return r;
         if (timed_out)
                 return errorf(ret_error, r, "%s: libvirt did not answer within %s", what,
                               format_timeout(timeout, t, sizeof t));
@@ -119,20 +137,31 @@ int nodedev_reattach(const char *uri, const PciAddr *a, usec_t timeout, char **r
         return device_call(NODEDEV_REATTACH, uri, a, timeout, ret_error);
 }
 
-int nodedev_fetch_domain_xml(const char *uri, const char *domain, usec_t timeout, char **ret, char **ret_error) {
+/* A call about a domain; errors read "DOING domain NAME: ...". */
+static int domain_call(NodedevAction action, const char *uri, const char *domain, const char *doing, usec_t timeout,
+                       char **ret_payload, char **ret_error) {
         _cleanup_free_ char *what = NULL;
 
         if (ret_error)
                 *ret_error = NULL;
         if (!domain || !domain[0] || strlen(domain) > 1024)
                 return errorf(ret_error, -EINVAL, "invalid domain name");
-        if (asprintf(&what, "fetching the XML of domain %s", domain) < 0)
+        if (asprintf(&what, "%s domain %s", doing, domain) < 0)
                 return -ENOMEM;
 
         NodedevCall c = {
-                .action = NODEDEV_FETCH_XML,
+                .action = action,
                 .uri = uri ? uri : NODEDEV_URI,
                 .name = domain,
         };
-        return run_call(&c, what, timeout, ret, ret_error);
+        return run_call(&c, what, timeout, ret_payload, ret_error);
+}
+
+int nodedev_domain_active(const char *uri, const char *domain, usec_t timeout, char **ret_error) {
+        return domain_call(NODEDEV_DOMAIN_ACTIVE, uri, domain, "asking libvirt whether it runs", timeout, NULL,
+                           ret_error);
+}
+
+int nodedev_fetch_domain_xml(const char *uri, const char *domain, usec_t timeout, char **ret, char **ret_error) {
+        return domain_call(NODEDEV_FETCH_XML, uri, domain, "fetching the XML of", timeout, ret, ret_error);
 }

@@ -127,6 +127,26 @@ int pci_device_read(Sysroot *sr, const PciAddr *a, PciDevice **ret) {
         return 0;
 }
 
+bool pci_driver_is_vfio(const char *driver) {
+        static const char *const variant_suffixes[] = { "_vfio_pci", "-vfio-pci" };
+
+        if (!driver)
+                return false;
+        if (streq(driver, "vfio-pci"))
+                return true;
+        size_t n = strlen(driver);
+        for (size_t i = 0; i < ELEMENTSOF(variant_suffixes); i++) {
+                size_t k = strlen(variant_suffixes[i]);
+                if (n > k && streq(driver + n - k, variant_suffixes[i]))
+                        return true;
+        }
+        return false;
+}
+
+bool pci_member_blocks_vfio(const PciDevice *m) {
+        return !m->is_bridge && m->driver && !pci_driver_is_vfio(m->driver) && !streq(m->driver, "pci-stub");
+}
+
 static int cmp_addr(const void *x, const void *y) {
         const PciAddr *a = x, *b = y;
         if (a->domain != b->domain)

@@ -49,6 +49,18 @@ static inline bool pci_device_is_display(const PciDevice *d) {
 /* -ENOENT when there is no such device. */
 int pci_device_read(Sysroot *sr, const PciAddr *a, PciDevice **ret);
 
+/* vfio-pci or one of its variant drivers (mlx5_vfio_pci, hisi_acc_vfio_pci,
+ * nvgrace_gpu_vfio_pci, ...: "<vendor>_vfio_pci" or "<vendor>-vfio-pci"). */
+bool pci_driver_is_vfio(const char *driver);
+
+/* Whether a member of an IOMMU group that stays on the host keeps VFIO
+ * from using the group. The kernel's rule (drivers/vfio/group.c,
+ * vfio_dev_viable() and vfio_dev_driver_allowed()): a group is viable when
+ * every member is a bridge (header type other than normal), has no driver,
+ * is on a vfio driver, or is on pci-stub. plan, check and prepare's last
+ * check all ask this. */
+bool pci_member_blocks_vfio(const PciDevice *m);
+
 /* Members of an IOMMU group, sorted by address. */
 int pci_iommu_group_members(Sysroot *sr, int group, PciAddr **ret, size_t *ret_n);
 

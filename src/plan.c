@@ -91,12 +91,6 @@ static bool driver_is_vfio(const char *driver) {
         return streq_ptr(driver, "vfio-pci");
 }
 
-/* A group member outside the domain blocks VFIO when it is an endpoint on
- * a host driver (bridges and unbound or VFIO-owned devices are fine). */
-static bool member_blocks_group(const PciDevice *m) {
-        return !m->is_bridge && m->driver && !driver_is_vfio(m->driver) && !streq(m->driver, "pci-stub");
-}
-
 static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
         int r;
 
@@ -135,7 +129,7 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
 
         for (size_t i = 0; i < f->n_others; i++) {
                 const PciDevice *m = f->others[i];
-                if (!member_blocks_group(m))
+                if (!pci_member_blocks_vfio(m))
                         continue;
                 /* Name the hostdev that shares the group, for the message. */
                 const char *with = "a hostdev";

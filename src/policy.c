@@ -177,23 +177,8 @@ char *value_quote(const char *s, char buf[static VALUE_QUOTE_BUFSZ]) {
 
         if (!s)
                 s = "";
-        for (i = 0; s[i] && i < VALUE_QUOTE_CHARS; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (c == '\\') {
-                        buf[o++] = '\\';
-                        buf[o++] = '\\';
-                } else if (c == '\n') {
-                        buf[o++] = '\\';
-                        buf[o++] = 'n';
-                } else if (c == '\t') {
-                        buf[o++] = '\\';
-                        buf[o++] = 't';
-                } else if (c < 0x20 || c >= 0x7f) {
-                        snprintf(buf + o, 5, "\\x%02x", c);
-                        o += 4;
-                } else
-                        buf[o++] = (char) c;
-        }
+        for (i = 0; s[i] && i < VALUE_QUOTE_CHARS; i++)
+                o += escape_byte((unsigned char) s[i], buf + o);
         if (s[i]) {
                 memcpy(buf + o, "...", 3);
                 o += 3;
@@ -313,12 +298,16 @@ int config_load(const char *path, bool missing_ok, Config *ret, char **ret_error
         }
         if (!S_ISREG(st.st_mode))
                 return set_error(ret_error, -EPERM, "%s: not a regular file", path);
-        if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
-            (st.st_mode & S_IWOTH) ||
-            ((st.st_mode & S_IWGRP) && st.st_gid != 0))
-                return set_error(ret_error, -EPERM,
-                                 "%s: refusing a file that others can write (owner uid %u, group gid %u, mode %04o)",
-                                 path, (unsigned) st.st_uid, (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+        /* Only root (or whoever runs us) may decide what root allows. */
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return set_error(ret_error, -EPERM, "%s: refusing it: owned by uid %u, not by root", path,
+                                 (unsigned) st.st_uid);
+        if (st.st_mode & S_IWOTH)
+                return set_error(ret_error, -EPERM, "%s: refusing it: writable by others (mode %04o)", path,
+                                 (unsigned) (st.st_mode & 07777));
+        if ((st.st_mode & S_IWGRP) && st.st_gid != 0)
+                return set_error(ret_error, -EPERM, "%s: refusing it: writable by group %u (mode %04o)", path,
+                                 (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
 
         f = fdopen(fd, "r");
         if (!f)

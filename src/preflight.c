@@ -1049,7 +1049,7 @@ static int check_group(DomainCtx *c, int group, CheckReport *r) {
                         fprintf(b_fine.f, "%s%s (bridge)", ftell(b_fine.f) ? ", " : "", addr);
                         continue;
                 }
-                if (!m->driver || driver_is_vfio(m->driver)) {
+                if (!pci_member_blocks_vfio(m)) {
                         fprintf(b_fine.f, "%s%s (%s)", ftell(b_fine.f) ? ", " : "", addr,
                                 m->driver ? m->driver : "no driver");
                         continue;

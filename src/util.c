@@ -109,3 +109,31 @@ bool filename_is_safe(const char *s, size_t max) {
         }
         return true;
 }
+
+size_t escape_byte(unsigned char c, char out[static 5]) {
+        switch (c) {
+        case '\\':
+                return (size_t) snprintf(out, 5, "\\\\");
+        case '\n':
+                return (size_t) snprintf(out, 5, "\\n");
+        case '\t':
+                return (size_t) snprintf(out, 5, "\\t");
+        default:
+                if (c < 0x20 || c >= 0x7f)
+                        return (size_t) snprintf(out, 5, "\\x%02x", c);
+                out[0] = (char) c;
+                out[1] = 0;
+                return 1;
+        }
+}
+
+char *escape_string(const char *s) {
+        size_t n = strlen(s);
+        char *r = malloc(n * 4 + 1), *o = r;
+        if (!r)
+                return NULL;
+        for (; *s; s++)
+                o += escape_byte((unsigned char) *s, o);
+        *o = 0;
+        return r;
+}

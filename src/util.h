@@ -32,3 +32,12 @@ int parse_uint(const char *s, unsigned *ret);
 /* Names that may appear as a path component: [A-Za-z0-9_.@:+-], not "." or "..",
  * 1..max characters. Used for every name that ends up in a path. */
 bool filename_is_safe(const char *s, size_t max);
+
+/* Escaping for a terminal or a log line, so that no byte of untrusted input
+ * is read as a control sequence: "\\", "\n", "\t", and "\xNN" for every
+ * other byte below 0x20 or from 0x7f (DEL, C1 controls in UTF-8, any
+ * non-ASCII). escape_byte() writes at most 4 characters and a NUL into out
+ * and returns how many; escape_string() returns a new string (NULL on
+ * ENOMEM). */
+size_t escape_byte(unsigned char c, char out[static 5]);
+char *escape_string(const char *s);

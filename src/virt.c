@@ -14,6 +14,7 @@ static const struct {
         SYM(virInitialize),
         SYM(virSetErrorFunc),
         SYM(virGetLastErrorMessage),
+        SYM(virGetLastErrorCode),
         SYM(virConnectOpen),
         SYM(virConnectOpenReadOnly),
         SYM(virConnectClose),
@@ -23,6 +24,7 @@ static const struct {
         SYM(virNodeDeviceFree),
         SYM(virDomainLookupByName),
         SYM(virDomainGetXMLDesc),
+        SYM(virDomainIsActive),
         SYM(virDomainFree),
 };
 

@@ -20,6 +20,7 @@ typedef struct VirtLib {
         __typeof__(virInitialize) *virInitialize;
         __typeof__(virSetErrorFunc) *virSetErrorFunc;
         __typeof__(virGetLastErrorMessage) *virGetLastErrorMessage;
+        __typeof__(virGetLastErrorCode) *virGetLastErrorCode;
         __typeof__(virConnectOpen) *virConnectOpen;
         __typeof__(virConnectOpenReadOnly) *virConnectOpenReadOnly;
         __typeof__(virConnectClose) *virConnectClose;
@@ -29,6 +30,7 @@ typedef struct VirtLib {
         __typeof__(virNodeDeviceFree) *virNodeDeviceFree;
         __typeof__(virDomainLookupByName) *virDomainLookupByName;
         __typeof__(virDomainGetXMLDesc) *virDomainGetXMLDesc;
+        __typeof__(virDomainIsActive) *virDomainIsActive;
         __typeof__(virDomainFree) *virDomainFree;
 } VirtLib;
 

@@ -42,6 +42,7 @@ static bool addr_ok(const char *s) {
         return s[11] <= '7' && strchr("01", s[8]) && isdigit((unsigned char) s[11]);
 }
 
+static int vpathf(char **ret, const char *root, const char *fmt, va_list ap) _printf_(3, 0);
 static int vpathf(char **ret, const char *root, const char *fmt, va_list ap) {
         _cleanup_free_ char *rel = NULL;
         if (vasprintf(&rel, fmt, ap) < 0)
@@ -2091,7 +2092,6 @@ static int spec_line(Spec *s, char **w) {
 }
 
 static int build(const char *spec, const char *file, const char *root) {
-        _cleanup_strv_free_ char **lines = NULL;
         Spec s = { .root = root, .file = file, .next_bus = 1 };
         int r;
 

@@ -94,7 +94,11 @@ static int unit_state(HostOps *ops, const char *unit, UnitState *ret) {
         }
         if (r < 0)
                 return r;
-        *ret = startswith(s, "active") ? UNIT_ACTIVE : UNIT_INACTIVE;
+        unsigned long long at;
+        if (sscanf(s, "active-at %llu", &at) == 1) /* activating until then */
+                *ret = now_usec() >= at ? UNIT_ACTIVE : UNIT_INACTIVE;
+        else
+                *ret = startswith(s, "active\n") ? UNIT_ACTIVE : UNIT_INACTIVE;
         return 0;
 }
 
@@ -134,8 +138,26 @@ static int unit_stop(HostOps *ops, const char *unit, usec_t timeout, char **ret_
 }
 
 static int unit_start(HostOps *ops, const char *unit, usec_t timeout, char **ret_error) {
-        int r = count_change((FakeKernel *) ops);
-        return r < 0 ? r : set_unit((FakeKernel *) ops, unit, true);
+        FakeKernel *fk = (FakeKernel *) ops;
+        int r = count_change(fk);
+        if (r < 0)
+                return r;
+        r = set_unit(fk, unit, true);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *p = pathf("%s/run/fakekernel/units/%s", fk->root, unit), *state = NULL;
+        if (!p)
+                return -ENOMEM;
+        if (streq_ptr(fk->dead_unit, unit)) {
+                r = unit_processes(fk, unit, false);
+                return r < 0 ? r : write_file(p, "failed\n");
+        }
+        if (fk->unit_delay > 0) {
+                if (asprintf(&state, "active-at %llu\n", (unsigned long long) (now_usec() + fk->unit_delay)) < 0)
+                        return -ENOMEM;
+                return write_file(p, state);
+        }
+        return 0;
 }
 
 int fakekernel_unit_owns(FakeKernel *fk, const char *unit, pid_t pid) {
@@ -424,6 +446,57 @@ static int device_reattach(HostOps *ops, const PciAddr *a, usec_t timeout, char 
         return rebind_device(fk, addr, drv, nodes);
 }
 
+/* ---- libvirt's domains, and modalias lookups ---- */
+
+static int domain_running(HostOps *ops, const char *domain, usec_t timeout, char **ret_error) {
+        FakeKernel *fk = (FakeKernel *) ops;
+        if (fk->domain_query_fails) {
+                if (ret_error)
+                        *ret_error = pathf("asking libvirt whether it runs domain %s: Failed to connect socket", domain);
+                return -ECONNREFUSED;
+        }
+        return strv_contains(fk->running_domains, domain) ? 1 : 0;
+}
+
+/* The modules that drove the device: remembered from an unload (memdir),
+ * or bound now. What modules.alias would say for it. */
+static int device_modules(HostOps *ops, const PciAddr *a, char ***ret) {
+        FakeKernel *fk = (FakeKernel *) ops;
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_free_ char *dir = pathf("%s/modules", fk->memdir);
+        _cleanup_pci_device_ PciDevice *dev = NULL;
+        char addr[PCI_ADDR_STRLEN];
+        int r;
+
+        if (!l || !dir)
+                return -ENOMEM;
+        pci_addr_format(a, addr);
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                _cleanup_free_ char *p = NULL, *mem = NULL;
+                if (de->d_name[0] == '.')
+                        continue;
+                p = pathf("%s/%s", dir, de->d_name);
+                if (!p || read_file(p, &mem) < 0)
+                        continue;
+                for (char *save = NULL, *line = strtok_r(mem, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char drv[64], ad[16];
+                        if (sscanf(line, "%63s %15s", drv, ad) == 2 && streq(ad, addr)) {
+                                r = strv_extend_unique(&l, de->d_name);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+        if (pci_device_read(fk->sr, a, &dev) >= 0 && dev->driver_module) {
+                r = strv_extend_unique(&l, dev->driver_module);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 static int process_kill(HostOps *ops, pid_t pid, int sig) {
         FakeKernel *fk = (FakeKernel *) ops;
         if (sig == SIGTERM && pid == fk->stubborn_pid)
@@ -447,6 +520,8 @@ int fakekernel_new(const char *root, FakeKernel **ret) {
                 .device_detach = device_detach,
                 .device_reattach = device_reattach,
                 .process_kill = process_kill,
+                .domain_running = domain_running,
+                .device_modules = device_modules,
         };
         fk->root = strdup(root);
         fk->memdir = pathf("%s.kernel", root);
@@ -495,6 +570,8 @@ FakeKernel *fakekernel_free(FakeKernel *fk) {
         free(fk->root);
         free(fk->memdir);
         free(fk->hang_device);
+        free(fk->dead_unit);
+        strv_free(fk->running_domains);
         free(fk);
         return NULL;
 }

@@ -11,13 +11,17 @@
  * - vtconsole `bind` writes bind/unbind the console; platform driver
  *   `bind`/`unbind` writes move the framebuffer device's driver link.
  * - Units: state in run/fakekernel/units/UNIT ("active"/"inactive"); a
- *   unit may own processes, which stop with it and come back on start.
+ *   unit may own processes, which stop with it and come back on start; it
+ *   may fail right after its start (dead_unit) or become active only after
+ *   a while (unit_delay).
  * - Modules: unload fails (-EAGAIN) while the module has holders or a
  *   process holds a device node of its devices; unload removes its PCI
  *   drivers (unbinding devices and their DRM nodes); load brings back the
  *   same module, drivers and bindings (what the kernel would re-probe).
  * - Devices: detach moves a device to vfio-pci, reattach gives it back to
- *   its driver when that driver is loaded.
+ *   its driver when that driver is loaded. A device's modules (its
+ *   modalias) are those that drove it.
+ * - libvirt runs the domains in running_domains.
  *
  * What the "kernel" must remember across processes (a test kills the
  * engine and restores from another process) lives in MEMDIR, beside the
@@ -36,6 +40,10 @@ typedef struct FakeKernel {
         unsigned fail_at;       /* 0: no fault */
         char *hang_device;      /* detach of this address never returns */
         pid_t stubborn_pid;     /* ignores SIGTERM */
+        char *dead_unit;        /* starts, then fails at once (a display manager without its GPU) */
+        usec_t unit_delay;      /* a started unit is active only this long after its start */
+        char **running_domains; /* what libvirt runs (domain_running) */
+        bool domain_query_fails; /* libvirt cannot be asked */
 } FakeKernel;
 
 /* Takes a built fakehost tree; makes vfio-pci a built-in driver and every

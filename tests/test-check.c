@@ -486,6 +486,21 @@ START_TEST(test_group_shared_with_nic) {
         run(&h, d, &r);
         ck_assert_contains(expect(&r, "iommu-group:1", CHECK_PASS)->message, "0000:02:00.0 (vfio-pci)");
         host_done(&h);
+
+        /* pci-stub and the vfio-pci variant drivers are what the kernel accepts too. */
+        static const char *const fine[] = { "pci-stub", "mlx5_vfio_pci" };
+        for (size_t i = 0; i < ELEMENTSOF(fine); i++) {
+                _cleanup_free_ char *extra = NULL, *want = NULL;
+                ck_assert_int_ge(asprintf(&extra, "pcidriver %s", fine[i]), 0);
+                ck_assert_int_ge(asprintf(&want, "0000:02:00.0 (%s)", fine[i]), 0);
+                check_report_done(&r);
+                host_build(&h, "nonviable-group", extra);
+                ck_assert_int_eq(fakehost_pci_unbind(h.root, "0000:02:00.0"), 0);
+                ck_assert_int_eq(fakehost_pci_bind(h.root, "0000:02:00.0", fine[i]), 0);
+                run(&h, d, &r);
+                ck_assert_contains(expect(&r, "iommu-group:1", CHECK_PASS)->message, want);
+                host_done(&h);
+        }
 }
 END_TEST
 

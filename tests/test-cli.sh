@@ -57,6 +57,12 @@ check "no policy: empty plan" '0 {"domain": "win10-plain", "steps": [], "problem
 
 out=$("$front" plan --xml "$ex/win10-nvidia.xml" --sysroot "$tmp/nvidia-desktop")
 check "text plan" "Plan for domain win10: 10 steps" "$(head -1 <<<"$out")"
+# A name no journal could carry reaches the terminal escaped, on one line.
+# (XML forbids C0 controls but a tab, a newline, DEL and the C1 controls: CSI is \xc2\x9b in UTF-8.)
+printf '<domain><name>a\nb\t\177\302\2332J</name></domain>' >"$tmp/odd-name.xml"
+out=$("$front" plan --xml "$tmp/odd-name.xml" --sysroot "$tmp/nvidia-desktop"); rc=$?
+check "plan, a name with a newline and controls: escaped" \
+        '0 Domain a\nb\t\x7f\xc2\x9b2J has no vfio-hook policy: the hook leaves it alone.' "$rc $out"
 
 # --- bad input: exit 2, one line naming what is wrong ---
 sed 's|<vh:stack>auto</vh:stack>|<vh:stack>voodoo</vh:stack>|' "$ex/win10-nvidia.xml" >"$tmp/bad.xml"
@@ -80,6 +86,131 @@ out=$("$front" win10 release end - --state-dir "$tmp/state-none" <"$ex/win10-nvi
 check "release without journal: nothing to do" "0 " "$rc $out"
 err=$("$front" win10 prepare begin - --state-dir "$tmp/state" <"$tmp/bad.xml" 2>&1); rc=$?
 check "hook, bad policy: exit 2, nothing created" "2 no" "$rc $([ -e "$tmp/state" ] && echo yes || echo no)"
+# --- release replays the journal whatever stdin holds; stdin is read within bounds ---
+journal() { # journal DIR NAME: a journal with no steps (its replay only removes it)
+        mkdir -p -m 0700 "$1"
+        printf 'vfio-hook-journal 1\ndomain %s\nstarted 1763726400 pid 42\nprepared\n' "$2" >"$1/$2.journal"
+}
+replayed() { [ -e "$1/$2.journal" ] && echo "journal left" || echo replayed; }
+xml_of_size() { # xml_of_size SIZE: a domain without policy, exactly SIZE bytes
+        local head='<domain><name>big</name><description>' tail='</description></domain>'
+        printf '%s' "$head"
+        head -c $(($1 - ${#head} - ${#tail})) /dev/zero | tr '\0' x
+        printf '%s' "$tail"
+}
+xml_of_size $((16 * 1024 * 1024)) >"$tmp/16m.xml"
+xml_of_size $((16 * 1024 * 1024 + 1)) >"$tmp/16m+1.xml"
+xml_of_size $((17 * 1024 * 1024)) >"$tmp/17m.xml"
+st=$tmp/state-release
+journal "$st" win10
+err=$(timeout 60 "$front" win10 release end - --state-dir "$st" <"$tmp/17m.xml" 2>&1); rc=$?
+check "release, 17 MiB on stdin: journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+check "release, 17 MiB on stdin: warns, default timeout" 1 "$(grep -c 'larger than 16 MiB.*default timeout' <<<"$err")"
+journal "$st" win10
+err=$(timeout 60 "$front" win10 release end - --state-dir "$st" <&- 2>&1); rc=$?
+check "release, stdin closed: journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+check "release, stdin closed: warns" 1 "$(grep -c 'stdin is closed.*default timeout' <<<"$err")"
+journal "$st" win10
+err=$(printf '<domain><name>win10</name><metadata><vh:policy xmlns:vh="urn:vfio-hook:policy:1">' |
+        timeout 60 "$front" win10 release end - --state-dir "$st" 2>&1); rc=$?
+check "release, malformed XML: journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+check "release, malformed XML: warns" 1 "$(grep -c 'not well-formed.*default timeout' <<<"$err")"
+slow_writer() { # a writer that never closes: its FIFO in $tmp/slow, its pid in $writer
+        rm -f "$tmp/slow" && mkfifo "$tmp/slow"
+        (printf '<domain>'; exec sleep 60) >"$tmp/slow" &
+        writer=$!
+}
+journal "$st" win10
+slow_writer
+t0=$SECONDS
+err=$(timeout 60 "$front" win10 release end - --state-dir "$st" <"$tmp/slow" 2>&1); rc=$?
+kill "$writer"
+check "release, a writer that never closes: replayed within the input time limit" "0 replayed yes" \
+        "$rc $(replayed "$st" win10) $([ $((SECONDS - t0)) -lt 20 ] && echo yes || echo no)"
+check "release, a writer that never closes: warns" 1 "$(grep -c 'did not end within 5 s.*default timeout' <<<"$err")"
+if command -v python3 >/dev/null 2>&1; then
+        # A non-blocking pipe whose writer has written nothing yet: read() says EAGAIN.
+        journal "$st" win10
+        rc=$(python3 - "$front" "$st" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.set_blocking(r, False)
+p = subprocess.run([sys.argv[1], "win10", "release", "end", "-", "--state-dir", sys.argv[2]], stdin=r,
+                   stderr=subprocess.DEVNULL, timeout=60)
+print(p.returncode)
+PY
+        )
+        check "release, non-blocking stdin (EAGAIN): journal replayed" "0 replayed" "$rc $(replayed "$st" win10)"
+fi
+# prepare and plan agree: exactly 16 MiB is fine, one byte more is not.
+out=$(timeout 60 "$front" big prepare begin - <"$tmp/16m.xml" 2>&1); rc=$?
+check "prepare, exactly 16 MiB: read (no policy: nothing to do)" "0 " "$rc $out"
+out=$(timeout 60 "$front" plan --xml "$tmp/16m.xml" 2>&1); rc=$?
+check "plan, exactly 16 MiB: read" "0 Domain big has no vfio-hook policy: the hook leaves it alone." "$rc $out"
+err=$(timeout 60 "$front" big prepare begin - <"$tmp/16m+1.xml" 2>&1); rc=$?
+check "prepare, 16 MiB + 1: refused" "2 vfio-hook: the domain XML on stdin is larger than 16 MiB" "$rc $err"
+err=$(timeout 60 "$front" plan --xml "$tmp/16m+1.xml" 2>&1); rc=$?
+check "plan, 16 MiB + 1: refused" "2 vfio-hook: the domain XML in $tmp/16m+1.xml is larger than 16 MiB" "$rc $err"
+# An endless stdin: the size limit, or the time limit for a writer that never closes.
+err=$(timeout 60 "$front" win10 prepare begin - </dev/zero 2>&1); rc=$?
+check "prepare, /dev/zero: refused at the size limit" "2 vfio-hook: the domain XML on stdin is larger than 16 MiB" "$rc $err"
+slow_writer
+t0=$SECONDS
+err=$(timeout 60 "$front" win10 prepare begin - <"$tmp/slow" 2>&1); rc=$?
+kill "$writer"
+check "prepare, a writer that never closes: refused at the time limit" \
+        "2 vfio-hook: the domain XML on stdin did not end within 5 s yes" "$rc $err $([ $((SECONDS - t0)) -lt 20 ] && echo yes || echo no)"
+out=$(timeout 60 "$front" win10 started begin - </dev/zero 2>&1); rc=$?
+check "started, /dev/zero: exit 0" "0 " "$rc $out"
+
+# --- hook mode and subcommands are never confused (libvirt accepts any of these names) ---
+mkdir -p "$tmp/hooks/qemu.d"
+ln -s "$front" "$tmp/hooks/qemu"
+ln -s "$front" "$tmp/hooks/qemu.d/vfio-hook"
+for name in status check plan restore help --json -x --state-dir=x; do
+        # prepare: the engine reads the domain's XML (here a policy with a bad
+        # value: exit 2 naming it), whatever the name looks like.
+        sed -e "s|<name>win10</name>|<name>$name</name>|" -e 's|<vh:stack>auto</vh:stack>|<vh:stack>voodoo</vh:stack>|' \
+                "$ex/win10-nvidia.xml" >"$tmp/named.xml"
+        for hook in "$front" "$tmp/hooks/qemu" "$tmp/hooks/qemu.d/vfio-hook"; do
+                err=$(timeout 20 "$hook" "$name" prepare begin - <"$tmp/named.xml" 2>&1 >/dev/null); rc=$?
+                check "domain '$name', prepare through ${hook#"$tmp/"}: exit 2 on its policy" "2 1" \
+                        "$rc $(grep -c voodoo <<<"$err")"
+        done
+        # release: the journal of that name is replayed (it has no steps) and removed.
+        case $name in *=*) continue ;; esac # not a name vfio-hook accepts: it can have no journal
+        rm -rf "$tmp/state-named" && mkdir -m 0700 "$tmp/state-named"
+        printf 'vfio-hook-journal 1\ndomain %s\nstarted 1763726400 pid 42\nprepared\n' "$name" >"$tmp/state-named/$name.journal"
+        out=$(timeout 20 "$front" "$name" release end - --state-dir "$tmp/state-named" <"$tmp/named.xml" 2>&1); rc=$?
+        check "domain '$name', release: journal replayed" "0 gone" \
+                "$rc $([ -e "$tmp/state-named/$name.journal" ] && echo there || echo gone)"
+done
+# Options before the subcommand, in both forms; never hook mode waiting on stdin.
+out=$(timeout 20 "$front" --state-dir "$tmp/state-none" status </dev/null 2>&1); rc=$?
+check "--state-dir DIR status" "0 No domain holds devices." "$rc $out"
+out=$(timeout 20 "$front" --state-dir="$tmp/state-none" status --json </dev/null 2>&1); rc=$?
+check "--state-dir=DIR status --json" '0 {"domains": [], "releases": []}' "$rc $out"
+out=$(timeout 20 "$front" --json status --state-dir "$tmp/state-none" </dev/null 2>&1); rc=$?
+check "--json status --state-dir DIR" '0 {"domains": [], "releases": []}' "$rc $out"
+out=$(timeout 20 "$front" --state status </dev/null 2>&1); rc=$?
+check "an abbreviated option is unknown" "2 vfio-hook: unknown option '--state' (see --help)" "$rc $out"
+out=$(timeout 20 "$front" --sysroot </dev/null 2>&1); rc=$?
+check "an option without its value" "2 vfio-hook: option '--sysroot' needs a value (see --help)" "$rc $out"
+# A domain whose name looks like an option, after --.
+printf 'vfio-hook-journal 1\ndomain -x\nstarted 1763726400 pid 42\nprepared\n' >"$tmp/state-named/-x.journal"
+err=$(timeout 20 "$front" restore -x --state-dir "$tmp/state-named" 2>&1); rc=$?
+check "restore -x: an unknown option" "2 vfio-hook: unknown option '-x' (see --help)" "$rc $err"
+err=$(timeout 20 "$front" restore --force --state-dir="$tmp/state-named" -- -x 2>&1); rc=$?
+check "restore -- -x: replayed" "0 gone" "$rc $([ -e "$tmp/state-named/-x.journal" ] && echo there || echo gone)"
+# The front finds the journal with either form of --state-dir.
+printf 'vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\nprepared\n' >"$tmp/state-named/win10.journal"
+timeout 20 "$front" win10 release end - --state-dir="$tmp/state-named" <"$ex/no-policy.xml" >/dev/null 2>&1; rc=$?
+check "release with --state-dir=DIR: journal replayed" "0 gone" \
+        "$rc $([ -e "$tmp/state-named/win10.journal" ] && echo there || echo gone)"
+# Called as libvirt's hook with a subcommand's name and nothing else: usage.
+err=$(timeout 20 "$tmp/hooks/qemu" status </dev/null 2>&1); rc=$?
+check "hooks/qemu status: usage, exit 2" "2 1" "$rc $(grep -c 'libvirt runs it as' <<<"$err")"
+
 # The front links nothing but libc (docs/design.md, "The two binaries").
 # (A sanitizer build adds its runtimes: they are not ours to count.)
 needed=$(readelf -d "$front" | awk '/NEEDED/{print $NF}' | tr -d '[]' | grep -v -e '^libasan' -e '^libubsan' | paste -sd,)
@@ -87,7 +218,21 @@ check "front needs only libc" "libc.so.6" "$needed"
 
 # --- status ---
 out=$("$front" status --state-dir "$tmp/state-none"); check "status, nothing held" "No domain holds devices." "$out"
-out=$("$front" status --json --state-dir "$tmp/state-none"); check "status --json, nothing held" '{"domains": []}' "$out"
+out=$("$front" status --json --state-dir "$tmp/state-none"); check "status --json, nothing held" '{"domains": [], "releases": []}' "$out"
+# A corrupt journal and a FIFO beside a good one: listed as unreadable, JSON stays JSON, nothing hangs.
+mkdir -m 0700 "$tmp/state-bad"
+printf 'garbage\n' >"$tmp/state-bad/aaa.journal"
+mkfifo "$tmp/state-bad/bbb.journal"
+printf 'vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\ndevice 0000:01:00.0\nprepared\n' >"$tmp/state-bad/win10.journal"
+out=$(timeout 20 "$front" status --state-dir "$tmp/state-bad"); rc=$?
+check "status, unreadable journals listed" "0 aaa: journal unreadable: journal line 1: not a vfio-hook journal|bbb: journal unreadable: bbb.journal is not a regular file (a FIFO)" \
+        "$rc $(grep unreadable <<<"$out" | paste -sd'|')"
+out=$(timeout 20 "$front" status --json --state-dir "$tmp/state-bad"); rc=$?
+check "status --json, unreadable journals: exit 0" 0 $rc
+if command -v python3 >/dev/null 2>&1; then
+        got=$(python3 -c 'import json, sys; print(",".join(d["domain"] + ("!" if "error" in d else "") for d in json.load(sys.stdin)["domains"]))' <<<"$out")
+        check "status --json parses" "aaa!,bbb!,win10" "$got"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

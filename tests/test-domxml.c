@@ -291,7 +291,10 @@ END_TEST
 
 START_TEST(test_root_element) {
         expect_error("<domainx><name>a</name></domainx>", "root element is <domainx>, expected <domain>");
-        expect_error("<d:domain xmlns:d='urn:x'><name>a</name></d:domain>", "root element is <d:domain>");
+        expect_error("<d:domain xmlns:d='urn:x'><name>a</name></d:domain>",
+                     "root element <d:domain> is in namespace 'urn:x', expected <domain> in none (libvirt's)");
+        expect_error("<domain xmlns='urn:evil'><name>a</name></domain>",
+                     "root element <domain> is in namespace 'urn:evil', expected <domain> in none (libvirt's)");
 }
 END_TEST
 
@@ -471,9 +474,74 @@ START_TEST(test_depth) {
         _cleanup_free_ char *libxml_limit = nested(300);
 
         _cleanup_domain_ Domain *d = parse_ok(ok);
+        ck_assert_ptr_nonnull(d);
         expect_error(deep, "domain XML is nested more than 64 levels deep");
         expect_error(hundred, "domain XML is nested more than 64 levels deep");
         expect_error(libxml_limit, "domain XML is not well-formed");
+}
+END_TEST
+
+/* A domain whose <metadata> holds one element with n attributes besides
+ * its namespace declaration (which counts as one). */
+static char *many_attributes(unsigned n, const char *value) {
+        char *s = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&s, &size);
+
+        ck_assert_ptr_nonnull(f);
+        fputs("<domain><name>a</name><metadata>\n<x:y xmlns:x='urn:x'", f);
+        for (unsigned i = 0; i < n; i++)
+                fprintf(f, " a%u='%s'", i, value);
+        fputs("/></metadata></domain>", f);
+        fclose(f);
+        return s;
+}
+
+/* libxml2 2.9 takes time quadratic in the attributes of one element
+ * (40,000 took 25 s): more than 256 are refused before it sees them. */
+START_TEST(test_attributes_per_element) {
+        _cleanup_free_ char *ok = many_attributes(255, "v"), *over = many_attributes(256, "v");
+        _cleanup_free_ char *huge = many_attributes(40000, "v");
+        _cleanup_domain_ Domain *d = parse_ok(ok);
+        ck_assert_ptr_nonnull(d);
+        expect_error(over, "domain XML: an element at line 2 has more than 256 attributes");
+        expect_error(huge, "domain XML: an element at line 2 has more than 256 attributes");
+
+        /* '=' in values, comments, CDATA and processing instructions is no attribute. */
+        _cleanup_free_ char *values = many_attributes(200, "a=b=c\" = \"");
+        _cleanup_free_ char *text = NULL;
+        ck_assert_int_ge(asprintf(&text, "<domain><name>a</name><!-- %0300d --><description><![CDATA[%0300d]]>"
+                                         "<?pi %0300d?></description></domain>", 0, 0, 0), 0);
+        for (char *p = text; *p; p++)
+                if (*p == '0')
+                        *p = '=';
+        _cleanup_domain_ Domain *d2 = parse_ok(values), *d3 = parse_ok(text);
+        ck_assert_ptr_nonnull(d2);
+        ck_assert_ptr_nonnull(d3);
+}
+END_TEST
+
+/* The total time of a parse is bounded too: the deadline stops it. */
+START_TEST(test_parse_deadline) {
+        char *s = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&s, &size);
+        ck_assert_ptr_nonnull(f);
+        fputs("<domain><name>a</name><metadata><x xmlns='urn:x'>", f);
+        for (unsigned i = 0; i < 20000; i++)
+                fputs("<y/>", f);
+        fputs("</x></metadata></domain>", f);
+        fclose(f);
+        _cleanup_free_ char *xml = s, *err = NULL;
+
+        Domain *d = NULL;
+        ck_assert_int_eq(domxml_parse_timeout(xml, size, 1, &d, &err), -EINVAL);
+        ck_assert_ptr_null(d);
+        ck_assert_msg(err && strstr(err, "domain XML: parsing took longer than 1e-06 s"), "%s", err);
+        free(err);
+        err = NULL;
+        ck_assert_int_eq(domxml_parse_timeout(xml, size, 60 * USEC_PER_SEC, &d, &err), 0);
+        domain_free(d);
 }
 END_TEST
 
@@ -708,6 +776,8 @@ static Suite *domxml_suite(void) {
         tcase_add_test(tc, test_doctype_utf16);
         tcase_add_test(tc, test_depth);
         tcase_add_test(tc, test_size);
+        tcase_add_test(tc, test_attributes_per_element);
+        tcase_add_test(tc, test_parse_deadline);
         tcase_add_test(tc, test_libxml_is_silent);
         suite_add_tcase(s, tc);
 

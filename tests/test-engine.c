@@ -14,6 +14,7 @@
 #include "fakekernel.h"
 #include "journal.h"
 #include "log.h"
+#include "plan.h"
 #include "util.h"
 
 static char card0[] = "/dev/dri/card0";
@@ -26,6 +27,13 @@ typedef struct Fixture {
         Domain *d;
         char *before;
 } Fixture;
+
+static void write_state_file(const Fixture *fx, const char *name, const char *content) {
+        int fd = openat(fx->e.state_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t) strlen(content));
+        close(fd);
+}
 
 static bool journal_exists(const Fixture *fx) {
         char p[600];
@@ -276,6 +284,87 @@ START_TEST(test_problems_change_nothing) {
 }
 END_TEST
 
+/* The kernel lets VFIO use a group whose other members are on pci-stub or on
+ * a vfio-pci variant driver (drivers/vfio/group.c): plan, check and the
+ * engine's last check apply that one rule, so a clean plan is a clean prepare. */
+START_TEST(test_group_member_on_stub_or_vfio_variant) {
+        static const char *const drivers[] = { "pci-stub", "mlx5_vfio_pci" };
+        for (size_t i = 0; i < ELEMENTSOF(drivers); i++) {
+                Fixture fx = {};
+                setup(&fx, "nonviable-group.host", "win10-nvidia.xml", NULL);
+                ck_assert_int_eq(fakehost_pci_unbind(fx.root, "0000:02:00.0"), 0);
+                ck_assert_int_eq(fakehost_pci_driver_add(fx.root, drivers[i], NULL), 0);
+                ck_assert_int_eq(fakehost_pci_bind(fx.root, "0000:02:00.0", drivers[i]), 0);
+                free(fx.before);
+                fx.before = test_snapshot(fx.root);
+
+                _cleanup_(host_facts_done) HostFacts f = {};
+                _cleanup_(plan_done) Plan p = {};
+                ck_assert_int_eq(host_facts_gather(fx.e.sr, fx.d, host_ops_unit_state, fx.e.ops, &f), 0);
+                ck_assert_int_eq(plan_build(fx.d, &f, &p), 0);
+                ck_assert_msg(p.n_problems == 0, "%s: plan: %s", drivers[i], p.problems[0].message);
+
+                ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_OK, "prepare with a member on %s", drivers[i]);
+                ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+                test_assert_tree_is(fx.root, fx.before);
+                teardown(&fx);
+        }
+}
+END_TEST
+
+/* Another domain's journal that cannot be read may hold these devices:
+ * prepare stops there rather than let two domains own one device. */
+START_TEST(test_conflict_with_unreadable_journal) {
+        static const char *const kinds[] = { "corrupt", "fifo" };
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                Fixture fx = {};
+                setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+                if (streq(kinds[i], "fifo"))
+                        ck_assert_int_eq(mkfifoat(fx.e.state_fd, "other.journal", 0600), 0);
+                else
+                        write_state_file(&fx, "other.journal", "vfio-hook-journal 1\ndomain other\nbogus\n");
+                ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "prepare beside a %s journal", kinds[i]);
+                test_assert_tree_is(fx.root, fx.before);
+                ck_assert(!journal_exists(&fx));
+                teardown(&fx);
+        }
+}
+END_TEST
+
+static char *status_of(Fixture *fx, bool json) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(engine_status(&fx->e, json, f), EXIT_OK);
+        fclose(f);
+        return buf;
+}
+
+/* An unreadable journal is listed with its reason, and the JSON stays JSON. */
+START_TEST(test_status_unreadable_journal) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        write_state_file(&fx, "aaa.journal", "garbage\n");
+        ck_assert_int_eq(mkfifoat(fx.e.state_fd, "bbb.journal", 0600), 0);
+        write_state_file(&fx, "win10.journal",
+                         "vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\ndevice 0000:01:00.0\n"
+                         "step 1 stop-unit display-manager.service\ndone 1\nprepared\n");
+        _cleanup_free_ char *json = status_of(&fx, true), *text = status_of(&fx, false);
+        ck_assert_str_eq(json, "{\"domains\": ["
+                               "{\"domain\": \"aaa\", \"error\": \"journal line 1: not a vfio-hook journal\"}, "
+                               "{\"domain\": \"bbb\", \"error\": \"bbb.journal is not a regular file (a FIFO)\"}, "
+                               "{\"domain\": \"win10\", \"since\": 1763726400, \"pid\": 42, \"prepared\": true, "
+                               "\"devices\": [\"0000:01:00.0\"], "
+                               "\"changes\": [{\"action\": \"stop-unit\", \"target\": \"display-manager.service\", "
+                               "\"done\": true}]}], \"releases\": []}\n");
+        ck_assert_msg(strstr(text, "aaa: journal unreadable: journal line 1: not a vfio-hook journal\n"), "%s", text);
+        ck_assert_msg(strstr(text, "bbb: journal unreadable: bbb.journal is not a regular file (a FIFO)\n"), "%s", text);
+        ck_assert_msg(strstr(text, "win10: since "), "%s", text);
+        teardown(&fx);
+}
+END_TEST
+
 START_TEST(test_status) {
         Fixture fx = {};
         setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
@@ -308,6 +397,236 @@ START_TEST(test_state_dir_must_be_private) {
 }
 END_TEST
 
+/* A trailing slash makes open() follow a final symlink whatever O_NOFOLLOW
+ * says: the state directory's name is taken without it. */
+START_TEST(test_state_dir_trailing_slash_symlink) {
+        char dir[600], link[620], with_slash[640], *err = NULL;
+        int fd = -1;
+        snprintf(dir, sizeof dir, "%s/tests/tmp-engine-%d-slash", TEST_BUILDDIR, (int) getpid());
+        snprintf(link, sizeof link, "%s-link", dir);
+        snprintf(with_slash, sizeof with_slash, "%s//", link);
+        (void) fakehost_rm_rf(dir);
+        (void) unlink(link);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        ck_assert_int_eq(symlink(dir, link), 0);
+        ck_assert_int_eq(engine_open_state_dir(with_slash, false, &fd, &err), -ELOOP);
+        ck_assert_msg(err && strstr(err, "is a symbolic link"), "%s", err ? err : "(null)");
+        free(err);
+        err = NULL;
+        snprintf(with_slash, sizeof with_slash, "%s/", dir);
+        ck_assert_int_eq(engine_open_state_dir(with_slash, false, &fd, &err), 0);
+        close(fd);
+        (void) unlink(link);
+        (void) fakehost_rm_rf(dir);
+}
+END_TEST
+
+/* Nothing of a journal reaches the terminal raw, not even in an error. */
+START_TEST(test_status_escapes) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        write_state_file(&fx, "win10.journal",
+                         "vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\nkilled 1234 \x1b]0;owned\x07\n");
+        write_state_file(&fx, "x.journal", "vfio-hook-journal 1\ndomain x\n\x1b[2J\x1b[31mred 1\n");
+        _cleanup_free_ char *text = status_of(&fx, false);
+        for (const char *c = text; *c; c++)
+                ck_assert_msg(*c == '\n' || ((unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7f),
+                              "raw byte 0x%02x in status: %s", (unsigned char) *c, text);
+        ck_assert_msg(strstr(text, "win10: journal unreadable: journal line 4: malformed killed record"), "%s", text);
+        ck_assert_msg(strstr(text, "x: journal unreadable: journal line 3: unknown record '\\x1b[2J\\x1b[31mred'"), "%s",
+                      text);
+        teardown(&fx);
+}
+END_TEST
+
+/* Logged lines, for what the engine says. */
+static char logged[8192];
+static void log_to_buffer(int priority, const char *msg, void *userdata) {
+        size_t n = strlen(logged);
+        snprintf(logged + n, sizeof logged - n, "%s\n", msg);
+}
+
+#define JOURNAL_HEAD "vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\n"
+
+/* Release and restore check every name of the journal again, as prepare
+ * checked the policy's: a journal that says stop-unit sshd.service does not
+ * make restore start sshd. */
+START_TEST(test_release_checks_names_again) {
+        Fixture fx = {};
+        UnitState st;
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        write_state_file(&fx, "win10.journal", JOURNAL_HEAD "step 1 stop-unit sshd.service\ndone 1\nprepared\n");
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_int_eq(fx.fk->ops.unit_state(&fx.fk->ops, "sshd.service", &st), 0);
+        ck_assert_int_eq(st, UNIT_ABSENT);
+        ck_assert_msg(strstr(logged, "the journal names sshd.service, which is not on the allowlist"), "%s", logged);
+        ck_assert(journal_exists(&fx));
+
+        /* Allowed by root's config: started. */
+        Config cfg = {};
+        ck_assert_int_eq(strv_extend(&cfg.allowed_services, "sshd.service"), 0);
+        fx.e.cfg = &cfg;
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
+        ck_assert_int_eq(fx.fk->ops.unit_state(&fx.fk->ops, "sshd.service", &st), 0);
+        ck_assert_int_eq(st, UNIT_ACTIVE);
+        config_done(&cfg);
+        fx.e.cfg = NULL;
+        teardown(&fx);
+}
+END_TEST
+
+/* A module comes back when it is on the allowlist or claims one of the
+ * journal's devices (bochs, found from the card, is on no list). */
+START_TEST(test_release_module_names) {
+        Fixture fx = {};
+        setup(&fx, "qemu-bochs.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(fx.fk->ops.module_remove(&fx.fk->ops, "e1000e", USEC_PER_SEC, NULL), 0);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/e1000e"), 0);
+
+        /* The journal's device is the bochs card: e1000e claims none of them. */
+        write_state_file(&fx, "win10.journal",
+                         JOURNAL_HEAD "device 0000:00:01.0\nstep 1 unload-module e1000e\ndone 1\nprepared\n");
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/e1000e"), 0);
+        ck_assert_msg(strstr(logged, "the journal names module e1000e, which is not on the allowlist and drives none "
+                                     "of its devices"),
+                      "%s", logged);
+
+        /* The NIC among its devices: e1000e is what the kernel would load for it. */
+        write_state_file(&fx, "win10.journal",
+                         JOURNAL_HEAD "device 0000:00:02.0\nstep 1 unload-module e1000e\ndone 1\nprepared\n");
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/e1000e"), 1);
+        teardown(&fx);
+}
+END_TEST
+
+/* restore leaves a hand-off alone while its domain runs (QEMU has the
+ * devices), unless forced; when libvirt cannot say, it does not guess. */
+START_TEST(test_restore_running_domain) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        _cleanup_free_ char *handed_over = test_snapshot(fx.root);
+
+        ck_assert_int_eq(strv_extend(&fx.fk->running_domains, "win10"), 0);
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", false), EXIT_FAILED);
+        ck_assert_msg(strstr(logged, "domain win10 is running"), "%s", logged);
+        ck_assert_msg(strstr(logged, "virsh destroy win10"), "%s", logged);
+        ck_assert_msg(strstr(logged, "--force"), "%s", logged);
+        test_assert_tree_is(fx.root, handed_over);
+        ck_assert(journal_exists(&fx));
+
+        fx.fk->domain_query_fails = true;
+        logged[0] = 0;
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", false), EXIT_FAILED);
+        ck_assert_msg(strstr(logged, "cannot tell whether domain win10 is running"), "%s", logged);
+        log_set_sink(NULL, NULL);
+        test_assert_tree_is(fx.root, handed_over);
+
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        ck_assert(!journal_exists(&fx));
+
+        /* Not running: restored without --force. */
+        fx.fk->domain_query_fails = false;
+        strv_free(fx.fk->running_domains);
+        fx.fk->running_domains = NULL;
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", false), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+END_TEST
+
+/* After release, one line says whether the host came back, in the log and
+ * in status; waiting (under the deadline) for what comes back slowly. */
+START_TEST(test_release_says_host_restored) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        fx.fk->unit_delay = 300 * USEC_PER_MSEC; /* the display manager takes a while */
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        log_set_quiet(false);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 5), EXIT_OK);
+        log_set_sink(NULL, NULL);
+        log_set_quiet(true);
+        ck_assert_msg(strstr(logged, "host restored in "), "%s", logged);
+        UnitState st;
+        ck_assert_int_eq(fx.fk->ops.unit_state(&fx.fk->ops, "display-manager.service", &st), 0);
+        ck_assert_int_eq(st, UNIT_ACTIVE);
+
+        _cleanup_free_ char *text = status_of(&fx, false), *json = status_of(&fx, true);
+        ck_assert_msg(strstr(text, "No domain holds devices.\nwin10: host restored in "), "%s", text);
+        ck_assert_msg(strstr(json, "\"releases\": [{\"domain\": \"win10\", \"finished\": "), "%s", json);
+        ck_assert_msg(strstr(json, "\"restored\": true, \"missing\": []}]}"), "%s", json);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_release_says_what_is_missing) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        /* The display manager starts and dies (no GPU for it, say); nvidia_drm
+         * cannot be loaded back. */
+        fx.fk->dead_unit = strdup("display-manager.service");
+        char p[700];
+        snprintf(p, sizeof p, "%s.kernel/modules/nvidia_drm", fx.root);
+        ck_assert_int_eq(unlink(p), 0);
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(logged, "host not restored: display-manager.service is not active; module nvidia_drm is "
+                                     "not loaded"),
+                      "%s", logged);
+        ck_assert(journal_exists(&fx));
+
+        _cleanup_free_ char *text = status_of(&fx, false), *json = status_of(&fx, true);
+        ck_assert_msg(strstr(text, "win10: host not restored (released "), "%s", text);
+        ck_assert_msg(strstr(text, "): display-manager.service is not active; module nvidia_drm is not loaded\n"), "%s",
+                      text);
+        ck_assert_msg(strstr(json, "\"restored\": false, \"missing\": [\"display-manager.service is not active\", "
+                                   "\"module nvidia_drm is not loaded\"]}]}"),
+                      "%s", json);
+
+        /* restore says it too, and exits 3 while something is missing. */
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_INCOMPLETE);
+        free(fx.fk->dead_unit);
+        fx.fk->dead_unit = NULL;
+        ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_INCOMPLETE); /* nvidia_drm still missing */
+        teardown(&fx);
+}
+END_TEST
+
+/* A GPU whose driver was unloaded before its detach goes back to that driver:
+ * the check knows which one (the journal has the driver prepare found). */
+START_TEST(test_release_checks_the_gpu_driver) {
+        Fixture fx = {};
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        char p[700];
+        snprintf(p, sizeof p, "%s.kernel/modules/nvidia", fx.root);
+        ck_assert_int_eq(unlink(p), 0); /* nvidia cannot be loaded back */
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(logged, "module nvidia is not loaded; 0000:01:00.0 is not back on nvidia"), "%s", logged);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("engine");
@@ -323,8 +642,19 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_device_hangs);
         tcase_add_test(tc, test_conflict_with_other_domain);
         tcase_add_test(tc, test_problems_change_nothing);
+        tcase_add_test(tc, test_group_member_on_stub_or_vfio_variant);
+        tcase_add_test(tc, test_conflict_with_unreadable_journal);
+        tcase_add_test(tc, test_status_unreadable_journal);
         tcase_add_test(tc, test_status);
         tcase_add_test(tc, test_state_dir_must_be_private);
+        tcase_add_test(tc, test_state_dir_trailing_slash_symlink);
+        tcase_add_test(tc, test_status_escapes);
+        tcase_add_test(tc, test_release_checks_names_again);
+        tcase_add_test(tc, test_release_module_names);
+        tcase_add_test(tc, test_restore_running_domain);
+        tcase_add_test(tc, test_release_says_host_restored);
+        tcase_add_test(tc, test_release_says_what_is_missing);
+        tcase_add_test(tc, test_release_checks_the_gpu_driver);
         suite_add_tcase(s, tc);
         return s;
 }

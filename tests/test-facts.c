@@ -288,6 +288,29 @@ START_TEST(test_pci_header_type) {
 }
 END_TEST
 
+/* The kernel's rule for the members of a group that stay on the host. */
+START_TEST(test_pci_member_blocks_vfio) {
+        static const struct {
+                bool bridge;
+                const char *driver;
+                bool blocks;
+        } cases[] = {
+                { false, NULL, false },           { false, "vfio-pci", false },
+                { false, "pci-stub", false },     { false, "mlx5_vfio_pci", false },
+                { false, "pds-vfio-pci", false }, { true, "pcieport", false },
+                { true, NULL, false },            { false, "igb", true },
+                { false, "snd_hda_intel", true }, { false, "vfio_pci_core", true },
+                { false, "_vfio_pci", true },     { false, "vfio", true },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                PciDevice m = { .is_bridge = cases[i].bridge, .driver = (char *) cases[i].driver };
+                ck_assert_msg(pci_member_blocks_vfio(&m) == cases[i].blocks, "%s%s: expected %s",
+                              cases[i].bridge ? "bridge on " : "", cases[i].driver ? cases[i].driver : "no driver",
+                              cases[i].blocks ? "blocks" : "fine");
+        }
+}
+END_TEST
+
 START_TEST(test_pci_groups) {
         _cleanup_(host_done) Host h = {};
         _cleanup_free_ PciAddr *m = NULL;
@@ -1409,6 +1432,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_pci_absent);
         tcase_add_test(tc, test_pci_malformed);
         tcase_add_test(tc, test_pci_header_type);
+        tcase_add_test(tc, test_pci_member_blocks_vfio);
         tcase_add_test(tc, test_pci_groups);
         tcase_add_test(tc, test_pci_no_iommu);
         tcase_add_test(tc, test_pci_drm_nodes);

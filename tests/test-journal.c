@@ -75,6 +75,13 @@ static const struct {
         { HEAD "started soon pid 1\n", "malformed started record" },
         { HEAD "prepared now\n", "malformed prepared record" },
         { "vfio-hook-journal 1\ndomain ../etc\n", "malformed domain record" },
+        { "vfio-hook-journal 1\r\ndomain win10\r\n", "journal line 1: ends with a carriage return (CRLF line endings" },
+        { HEAD "killed 12 \x1b]0;x\x07\n", "malformed killed record" },
+        { HEAD "killed 12 a\x7f\n", "malformed killed record" },
+        /* Untrusted bytes in a message are escaped. */
+        { HEAD "\x1b[2Jx 1\n", "unknown record '\\x1b[2Jx'" },
+        { HEAD "step 1 \x1b[2J vtcon1\n", "unknown action '\\x1b[2J'" },
+        { "vfio-hook-journal \x1b[2J\n", "unsupported journal version '\\x1b[2J'" },
 };
 
 START_TEST(test_bad) {
@@ -83,6 +90,9 @@ START_TEST(test_bad) {
         ck_assert_int_eq(parse(bad[_i].text, "win10", &j, &err), -EINVAL);
         ck_assert_msg(err && strstr(err, bad[_i].error), "case %d: got '%s', want '%s'", _i, err ? err : "(null)",
                       bad[_i].error);
+        for (const char *c = err; *c; c++)
+                ck_assert_msg((unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7f, "case %d: raw byte 0x%02x in '%s'",
+                              _i, (unsigned char) *c, err);
         free(err);
 }
 END_TEST
@@ -140,6 +150,81 @@ START_TEST(test_write_read_back) {
 }
 END_TEST
 
+/* A FIFO (or anything but a regular file) where a journal should be is
+ * refused at once: opening it must not wait for a writer. */
+START_TEST(test_not_a_regular_file) {
+        char dir[512], *err = NULL;
+        snprintf(dir, sizeof dir, "%s/tests/tmp-journal-fifo-%d", TEST_BUILDDIR, (int) getpid());
+        (void) fakehost_rm_rf(dir);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        ck_assert_int_ge(dfd, 0);
+        ck_assert_int_eq(mkfifoat(dfd, "win10.journal", 0600), 0);
+        ck_assert_int_eq(mkdirat(dfd, "dir.journal", 0700), 0);
+
+        Journal j = {};
+        ck_assert_int_eq(journal_load(dfd, "win10", &j, &err), -EINVAL);
+        ck_assert_msg(strstr(err, "win10.journal is not a regular file (a FIFO)"), "%s", err);
+        free(err);
+        err = NULL;
+        ck_assert_int_eq(journal_load(dfd, "dir", &j, &err), -EINVAL);
+        ck_assert_msg(strstr(err, "dir.journal is not a regular file (a directory)"), "%s", err);
+        free(err);
+        close(dfd);
+        (void) fakehost_rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_release_record) {
+        char dir[512], *err = NULL;
+        snprintf(dir, sizeof dir, "%s/tests/tmp-journal-rel-%d", TEST_BUILDDIR, (int) getpid());
+        (void) fakehost_rm_rf(dir);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        ck_assert_int_ge(dfd, 0);
+
+        JournalStep m[] = {
+                { .action = STEP_STOP_UNIT, .target = (char *) "display-manager.service" },
+                { .action = STEP_DETACH_DEVICE, .target = (char *) "0000:01:00.0", .orig = (char *) "nvidia" },
+        };
+        ReleaseRecord w = { .domain = (char *) "win10", .finished = 1763726400, .msec = 1234, .missing = m, .n_missing = 2 };
+        ck_assert_int_eq(release_record_write(dfd, &w), 0);
+        ReleaseRecord r = {};
+        ck_assert_int_eq(release_record_load(dfd, "win10", &r, &err), 0);
+        ck_assert_str_eq(r.domain, "win10");
+        ck_assert_int_eq(r.finished, 1763726400);
+        ck_assert_uint_eq(r.msec, 1234);
+        ck_assert_uint_eq(r.n_missing, 2);
+        ck_assert_str_eq(r.missing[1].target, "0000:01:00.0");
+        ck_assert_str_eq(r.missing[1].orig, "nvidia");
+        release_record_done(&r);
+        char **l = NULL;
+        ck_assert_int_eq(release_record_list(dfd, &l), 0);
+        ck_assert_str_eq(l[0], "win10");
+        ck_assert_ptr_null(l[1]);
+        strv_free(l);
+        ck_assert_int_eq(release_record_load(dfd, "other", &r, &err), -ENOENT);
+
+        static const struct {
+                const char *text, *error;
+        } bad_records[] = {
+                { "vfio-hook-release 1\ndomain win10\nmissing stop-unit ../x\n", "malformed missing record" },
+                { "vfio-hook-release 1\ndomain win10\nmissing explode x\n", "malformed missing record" },
+                { "vfio-hook-release 1\ndomain other\n", "malformed domain record" },
+                { "vfio-hook-release 1\ndomain win10\nfinished 1", "cut short" },
+                { "vfio-hook-journal 1\n", "not a vfio-hook release record" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_records); i++) {
+                err = NULL;
+                ck_assert_int_eq(release_record_parse(bad_records[i].text, strlen(bad_records[i].text), "win10", &r, &err), -EINVAL);
+                ck_assert_msg(strstr(err, bad_records[i].error), "case %zu: %s", i, err);
+                free(err);
+        }
+        close(dfd);
+        (void) fakehost_rm_rf(dir);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("journal");
         TCase *tc = tcase_create("journal");
@@ -148,6 +233,8 @@ int main(void) {
         tcase_add_loop_test(tc, test_bad, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_nul_byte);
         tcase_add_test(tc, test_write_read_back);
+        tcase_add_test(tc, test_not_a_regular_file);
+        tcase_add_test(tc, test_release_record);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -240,6 +240,34 @@ START_TEST(nodedev_domain_xml) {
 }
 END_TEST
 
+/* libvirt's test driver runs a domain called "test". */
+START_TEST(nodedev_domain_running) {
+        _cleanup_free_ char *e = NULL;
+
+        ck_assert_int_eq(nodedev_domain_active("test:///default", "test", LONG, NULL), 1);
+        ck_assert_int_eq(nodedev_domain_active("test:///default", "no-such-domain", LONG, NULL), 0);
+        ck_assert_int_eq(nodedev_domain_active("qemu:///system?socket=/nonexistent/vfio-hook/libvirt-sock", "test", LONG, &e),
+                         -ECONNREFUSED);
+        assert_one_line(e, "asking libvirt whether it runs domain test: ");
+}
+END_TEST
+
+START_TEST(kmod_alias_lookup) {
+        _cleanup_kmodops_ KmodOps *k = NULL;
+        _cleanup_strv_free_ char **none = NULL, **bad = NULL;
+        _cleanup_free_ char *e = NULL;
+
+        ck_assert_int_eq(kmodops_new(&k, NULL), 0);
+        /* No module claims this made-up device. */
+        ck_assert_int_eq(kmodops_alias_modules(k, "pci:v0000FFFEd0000FFFEsv0000FFFEsd0000FFFEbcFEsc00i00", &none, NULL), 0);
+        ck_assert_ptr_nonnull(none);
+        ck_assert_ptr_null(none[0]);
+        ck_assert_int_eq(kmodops_alias_modules(k, "pci:v0000 x", &bad, &e), -EINVAL);
+        ck_assert_ptr_null(bad);
+        ck_assert_str_eq(e, "invalid modalias");
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("kmodops");
         TCase *tc = tcase_create("kmod");
@@ -248,6 +276,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, kmod_names);
         tcase_add_test(tc, kmod_not_loaded);
         tcase_add_test(tc, kmod_builtin);
+        tcase_add_test(tc, kmod_alias_lookup);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("libvirt");
@@ -258,6 +287,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, nodedev_no_daemon);
         tcase_add_test(tc, nodedev_unknown_device);
         tcase_add_test(tc, nodedev_hang);
+        tcase_add_test(tc, nodedev_domain_running);
         tcase_add_test(tc, nodedev_domain_xml);
         suite_add_tcase(s, tc);
         return s;

@@ -292,7 +292,21 @@ START_TEST(test_config_unsafe_files) {
         Config c = {};
 
         ck_assert_int_eq(config_load(ww, false, &c, &err), -EPERM);
-        ck_assert_ptr_nonnull(strstr(err, "refusing a file that others can write"));
+        ck_assert_msg(strstr(err, "refusing it: writable by others (mode 0666)"), "%s", err);
+
+        /* Each reason is its own: the owner, the group, others. */
+        if (geteuid() == 0) {
+                _cleanup_free_ char *theirs = write_file("theirs.conf", "allow-module evil\n", 0644);
+                _cleanup_free_ char *group = write_file("group.conf", "allow-module evil\n", 0664);
+                _cleanup_free_ char *e1 = NULL, *e2 = NULL;
+                ck_assert_int_eq(chown(theirs, 4242, 0), 0);
+                ck_assert_int_eq(config_load(theirs, false, &c, &e1), -EPERM);
+                ck_assert_msg(strstr(e1, "refusing it: owned by uid 4242, not by root"), "%s", e1);
+                ck_assert_int_eq(chown(group, 0, 4243), 0);
+                ck_assert_int_eq(config_load(group, false, &c, &e2), -EPERM);
+                ck_assert_msg(strstr(e2, "refusing it: writable by group 4243 (mode 0664)"), "%s", e2);
+        } else
+                printf("test_config_unsafe_files: not root, the owner and group cases need chown(): not run\n");
 
         /* A directory, and a FIFO that must not hang the hook. */
         ck_assert_int_eq(config_load(tmpdir, true, &c, &err2), -EPERM);

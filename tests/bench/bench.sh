@@ -66,7 +66,8 @@ MKHOST=$BUILDDIR/tests/mkhost
 die() { echo "bench.sh: $*" >&2 && exit 1; }
 part() { [[ ,$PARTS, == *,$1,* ]]; }
 [[ -x $FRONT && -x $ENGINE ]] || die "no vfio-hook and vfio-hook-engine in $BUILDDIR (build the project first, or give the build directory)"
-case $WORK in "$SRCDIR" | "$SRCDIR"/*) [[ $BUILDDIR == "$SRCDIR" ]] || die "the work directory $WORK is in the source tree" ;; esac
+# Never into the sources; a build directory inside the source tree (build/) is fine.
+case $WORK in "$BUILDDIR" | "$BUILDDIR"/*) ;; "$SRCDIR" | "$SRCDIR"/*) die "the work directory $WORK is in the source tree" ;; esac
 mkdir -p "$WORK"
 
 # Figures: fmt NUMBER [DECIMALS]; ratio A B [DECIMALS].

@@ -31,7 +31,7 @@ esac
 sources() {
         case $1 in
         domxml)  echo domxml policy util pciaddr ;;
-        journal) echo journal domxml policy util pciaddr console modules plan json sysroot ;;
+        journal) echo journal domxml policy util pciaddr pci console modules plan json sysroot ;;
         config)  echo policy util ;;
         *) return 1 ;;
         esac

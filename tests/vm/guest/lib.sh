@@ -91,6 +91,9 @@ fbcon_bound() {
 list_dir() { [[ -d $1 ]] && find "$1" -mindepth 1 -maxdepth 1 -printf '%f ' | sed 's/ $//'; return 0; }
 
 journal_of() { echo "$STATE_DIR/$1.journal"; }
+# What the hook keeps in its state directory but the record of how each
+# release ended (DOMAIN.released, for `vfio-hook status`): journals, locks.
+state_files() { [[ -d $STATE_DIR ]] && find "$STATE_DIR" -mindepth 1 ! -name '*.released' -printf '%P\n' | sort; return 0; }
 
 # ---------------------------------------------------------------- snapshots
 
@@ -124,9 +127,7 @@ snapshot() {
 		[[ -e $f ]] && printf 'dev %s\n' "$f"
 	done
 	lsmod | awk 'NR > 1 { print "module " $1 }' | sort
-	if [[ -d $STATE_DIR ]]; then
-		find "$STATE_DIR" -mindepth 1 -printf 'state %P\n' | sort
-	fi
+	state_files | sed 's/^/state /'
 }
 
 # state_diff BEFORE AFTER: empty when equal, else a unified diff of the facts.
@@ -243,7 +244,7 @@ require_desktop() {
 	[[ $(driver "$GPU") == bochs-drm ]] || fail "precondition: $GPU is on $(driver "$GPU"), not bochs-drm"
 	module_loaded bochs || fail "precondition: module bochs is not loaded"
 	fbcon_bound || fail "precondition: no frame buffer console is bound"
-	[[ -z $(list_dir "$STATE_DIR") ]] || fail "precondition: $STATE_DIR is not empty: $(list_dir "$STATE_DIR")"
+	[[ -z $(state_files) ]] || fail "precondition: $STATE_DIR holds $(state_files | tr '\n' ' ')"
 }
 
 # While a domain with our policy holds the GPU: the single-GPU hand-off done.
