@@ -29,7 +29,9 @@ comp_text=$(cat "$comp")
 # --- the command line, as --help prints it ---
 help=$("$top_builddir/vfio-hook-engine" --help)
 commands=$(sed -n 's/^  vfio-hook \([a-z][a-z-]*\)\b.*/\1/p' <<<"$help" | sort -u)
-options=$(grep -oE -- '--[a-z][a-z-]*' <<<"$help" | sort -u)
+# Options are named on the indented lines (usage and the option list); the
+# prose under them only talks about options (--opt VALUE).
+options=$(grep -E '^  ' <<<"$help" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
 nonempty "subcommands in --help" "$commands"
 nonempty "options in --help" "$options"
 for c in $commands; do
