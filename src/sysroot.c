@@ -55,7 +55,7 @@ void sysroot_set_write_hook(Sysroot *sr, SysrootWriteFn fn, void *userdata) {
         sr->write_userdata = userdata;
 }
 
-static int vformat(char **ret, const char *fmt, va_list ap) {
+_printf_(2, 0) static int vformat(char **ret, const char *fmt, va_list ap) {
         char *p;
         if (vasprintf(&p, fmt, ap) < 0)
                 return -ENOMEM;

@@ -42,7 +42,7 @@ static bool addr_ok(const char *s) {
         return s[11] <= '7' && strchr("01", s[8]) && isdigit((unsigned char) s[11]);
 }
 
-static int vpathf(char **ret, const char *root, const char *fmt, va_list ap) {
+_printf_(3, 0) static int vpathf(char **ret, const char *root, const char *fmt, va_list ap) {
         _cleanup_free_ char *rel = NULL;
         if (vasprintf(&rel, fmt, ap) < 0)
                 return -ENOMEM;

@@ -471,6 +471,7 @@ START_TEST(test_depth) {
         _cleanup_free_ char *libxml_limit = nested(300);
 
         _cleanup_domain_ Domain *d = parse_ok(ok);
+        ck_assert_ptr_nonnull(d);
         expect_error(deep, "domain XML is nested more than 64 levels deep");
         expect_error(hundred, "domain XML is nested more than 64 levels deep");
         expect_error(libxml_limit, "domain XML is not well-formed");
