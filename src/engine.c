@@ -356,38 +356,27 @@ static bool wait_processes_gone(Engine *e, const Holder *h, size_t n, usec_t tim
         }
 }
 
-/* Step 3 of DESIGN.md: after the display manager is gone, whoever still
- * holds the GPU's nodes is refused or terminated, as the policy says. */
-static int handle_holders(Run *run, const HostFacts *f) {
+/* Step 3 of DESIGN.md: once the units are stopped, whoever still holds a
+ * node the plan counts (the domain's devices', and those of modules that
+ * go) is refused or terminated, as the policy says. */
+static int handle_holders(Run *run, const Plan *plan) {
         Engine *e = run->e;
-        _cleanup_strv_free_ char **paths = NULL;
         Holder *h = NULL;
         size_t n = 0;
         int r;
 
-        for (size_t i = 0; i < f->n_hostdevs; i++) {
-                _cleanup_strv_free_ char **nodes = NULL;
-                if (!f->hostdevs[i] || pci_device_drm_nodes(e->sr, &f->hostdevs[i]->addr, &nodes) < 0)
-                        continue;
-                for (char **nd = nodes; nd && *nd; nd++) {
-                        _cleanup_free_ char *p = NULL;
-                        if (asprintf(&p, "/dev/dri/%s", *nd) < 0)
-                                return -ENOMEM;
-                        r = strv_extend(&paths, p);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        r = holders_find(e->sr, paths, f->stack == STACK_NVIDIA, &h, &n);
+        r = holders_find(e->sr, plan->decisions.holder_paths, plan->decisions.holder_prefixes, &h, &n);
         if (r < 0)
                 return r;
         if (n == 0)
                 return 0;
 
         if (run->d->policy->holders == HOLDERS_REFUSE) {
-                for (size_t i = 0; i < n; i++)
-                        log_error("%s is held by pid %d (%s): close it, or set <holders>terminate</holders>",
-                                  h[i].path, (int) h[i].pid, h[i].command);
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *who = holder_describe(&h[i]);
+                        log_error("%s is held by %s: close it, or set <holders>terminate</holders>", h[i].path,
+                                  who ? who : h[i].command);
+                }
                 holders_free(h, n);
                 return -EBUSY;
         }
@@ -463,9 +452,13 @@ static int unit_state_adapter(const char *unit, UnitState *ret, void *userdata) 
         return ops->unit_state(ops, unit, ret);
 }
 
-static int check_conflicts(Engine *e, const Domain *d) {
+/* The other domains' journals: a device one of them holds is a conflict;
+ * every device they detached is recorded in f (when given) with the
+ * driver it goes back to, which the plan counts as still served by that
+ * driver's module. Returns the number of conflicts. */
+static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f) {
         _cleanup_strv_free_ char **domains = NULL;
-        int r = journal_list(e->state_fd, &domains), conflicts = 0;
+        int r = journal_list(state_fd, &domains), conflicts = 0;
         if (r < 0)
                 return r;
         for (char **o = domains; *o; o++) {
@@ -477,7 +470,7 @@ static int check_conflicts(Engine *e, const Domain *d) {
                         conflicts++;
                         continue;
                 }
-                if (journal_load(e->state_fd, *o, &j, &err) < 0) {
+                if (journal_load(state_fd, *o, &j, &err) < 0) {
                         log_warning("cannot read the journal of %s: %s", *o, err ? err : "unreadable");
                         continue;
                 }
@@ -489,11 +482,25 @@ static int check_conflicts(Engine *e, const Domain *d) {
                                                   *o);
                                         conflicts++;
                                 }
+                for (size_t i = 0; f && i < j.n_steps; i++) {
+                        PciAddr a;
+                        if (j.steps[i].action != STEP_DETACH_DEVICE || !j.steps[i].orig ||
+                            pci_addr_parse(j.steps[i].target, &a) < 0)
+                                continue;
+                        r = host_facts_add_held(f, &a, j.steps[i].orig, *o);
+                        if (r < 0)
+                                return r;
+                }
         }
-        return conflicts ? -EBUSY : 0;
+        return conflicts;
 }
 
-static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
+int engine_add_held_devices(int state_fd, const Domain *d, HostFacts *f) {
+        int r = scan_other_journals(state_fd, d, f);
+        return r < 0 ? r : 0;
+}
+
+static int run_steps(Run *run, const Plan *plan) {
         bool holders_done = false;
         int r = 0;
 
@@ -502,7 +509,7 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                 _cleanup_free_ char *err = NULL;
 
                 if (s->action != STEP_STOP_UNIT && !holders_done) {
-                        r = handle_holders(run, f);
+                        r = handle_holders(run, plan);
                         if (r < 0)
                                 return r;
                         holders_done = true;
@@ -536,7 +543,7 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                 log_info("%s %s (%.1f ms)", step_action_to_string(s->action), s->target, ms_since(t0));
         }
         if (!holders_done) {
-                r = handle_holders(run, f);
+                r = handle_holders(run, plan);
                 if (r < 0)
                         return r;
         }
@@ -554,14 +561,25 @@ int engine_prepare(Engine *e, const Domain *d) {
                 log_error("cannot take the host-wide lock: %s", r == -ETIME ? "another vfio-hook holds it" : strerror(-r));
                 return EXIT_FAILED;
         }
-        if (check_conflicts(e, d) < 0)
+        /* Conflicts first: they refuse before anything is asked of the host. */
+        _cleanup_(host_facts_done) HostFacts others = {};
+        r = scan_other_journals(e->state_fd, d, &others);
+        if (r != 0) {
+                if (r < 0)
+                        log_error("reading the other domains' journals: %s", strerror(-r));
                 return EXIT_FAILED;
-
+        }
         r = host_facts_gather(e->sr, d, unit_state_adapter, e->ops, &f);
-        if (r >= 0)
-                r = plan_build(d, &f, &plan);
         if (r < 0) {
                 log_error("reading the host's state: %s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        f.held = TAKE_PTR(others.held);
+        f.n_held = others.n_held;
+        others.n_held = 0;
+        r = plan_build(d, &f, &plan);
+        if (r < 0) {
+                log_error("building the plan: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         if (plan.n_problems > 0) {
@@ -584,7 +602,7 @@ int engine_prepare(Engine *e, const Domain *d) {
         }
         log_info("prepare: %zu step%s", plan.n_steps, plan.n_steps == 1 ? "" : "s");
 
-        r = run_steps(&run, &plan, &f);
+        r = run_steps(&run, &plan);
         if (r >= 0)
                 r = journal_append(&run.w, "prepared");
         journal_writer_close(&run.w);

@@ -206,6 +206,12 @@ static int cmd_plan(const Args *a) {
                 } else
                         r = host_facts_gather(sr, d, unit_state_from_tree, sr, &f);
                 host_ops_real_free(ops);
+                /* Devices other domains hold go back to their drivers: prepare
+                 * counts them, and so does the plan when it can read the journals. */
+                _cleanup_free_ char *err = NULL;
+                _cleanup_close_ int state_fd = -1;
+                if (r >= 0 && engine_open_state_dir(a->state_dir, false, &state_fd, &err) >= 0)
+                        r = engine_add_held_devices(state_fd, d, &f);
                 if (r < 0) {
                         log_error("reading the host's state under %s: %s", a->sysroot, strerror(-r));
                         return EXIT_FAILED;

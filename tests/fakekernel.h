@@ -17,7 +17,8 @@
  *   drivers (unbinding devices and their DRM nodes); load brings back the
  *   same module, drivers and bindings (what the kernel would re-probe).
  * - Devices: detach moves a device to vfio-pci, reattach gives it back to
- *   its driver when that driver is loaded.
+ *   its driver when that driver is loaded. Detach fails (-ETIME) while a
+ *   process holds a node of the device (in Linux the unbind would hang).
  *
  * What the "kernel" must remember across processes (a test kills the
  * engine and restores from another process) lives in MEMDIR, beside the
