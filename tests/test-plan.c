@@ -420,6 +420,36 @@ START_TEST(test_module_held_by_a_staying_module) {
 }
 END_TEST
 
+/* <module> is held to the same rule: snd_hda_intel also drives the
+ * onboard audio on the dual-GPU desktop, and only the card's audio on the
+ * single-GPU AMD desktop. */
+START_TEST(test_listed_module) {
+        _cleanup_domain_ Domain *nv = domain_new("x", "<module>snd_hda_intel</module>", "0000:01:00.0", "0000:01:00.1",
+                                                 NULL);
+        _cleanup_domain_ Domain *amd = domain_new("x", "<module>snd_hda_intel</module>", "0000:03:00.0", "0000:03:00.1",
+                                                  NULL);
+        _cleanup_(run_done) Run r = {};
+        Host h = {};
+
+        host_build(&h, "dual-gpu-desktop", NULL);
+        plan(&h, nv, &r);
+        assert_decision(&r.p, STEP_UNLOAD_MODULE, "snd_hda_intel", false,
+                        "snd_hda_intel stays: it still serves 0000:00:1f.3, which stays with the host", NULL);
+        assert_decision(&r.p, STEP_DETACH_DEVICE, "0000:01:00.1", true,
+                        "unbinds it from snd_hda_intel, which stays loaded", NULL);
+        run_done(&r);
+        host_done(&h);
+
+        host_build(&h, "amd-desktop", NULL);
+        plan(&h, amd, &r);
+        assert_steps(&r.p, "stop-unit display-manager.service", "unbind-vtconsole vtcon1",
+                     "unbind-framebuffer simple-framebuffer.0", "unload-module amdgpu", "unload-module snd_hda_intel",
+                     "detach-device 0000:03:00.0", "detach-device 0000:03:00.1", NULL);
+        assert_decision(&r.p, STEP_UNLOAD_MODULE, "snd_hda_intel", true, "(0000:03:00.1)", NULL);
+        host_done(&h);
+}
+END_TEST
+
 /* ---- where the firmware framebuffer is, where fbcon draws ------------------------------------------ */
 
 START_TEST(test_framebuffer_evidence) {
@@ -641,6 +671,7 @@ static Suite *plan_suite(void) {
         tcase_add_test(tc, test_laptop_optimus);
         tcase_add_test(tc, test_server_bmc);
         tcase_add_test(tc, test_module_held_by_a_staying_module);
+        tcase_add_test(tc, test_listed_module);
         tcase_add_test(tc, test_framebuffer_evidence);
         tcase_add_test(tc, test_fbcon_map);
         tcase_add_test(tc, test_single_gpu_fallback);
