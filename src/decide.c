@@ -226,9 +226,20 @@ static int console_place(Ctx *c) {
         _cleanup_strv_free_ char **phrases = NULL, **where = NULL;
 
         if (f->n_fbs == 0) {
+                /* No frame buffer: a text console is the boot VGA's, if any. */
+                for (size_t i = 0; i < f->n_displays; i++)
+                        if (f->displays[i]->boot_vga == 1) {
+                                const char *vga = f->displays[i]->name;
+                                c->console_taken = taken_name(c, vga);
+                                c->console_says = strf("no frame buffer in /sys/class/graphics: the console is the "
+                                                       "boot VGA's, %s, %s",
+                                                       vga, fate(c, vga));
+                                return c->console_says ? 0 : -ENOMEM;
+                        }
                 c->console_taken = true;
                 c->console_says = strdup("nothing tells which card draws the console (no frame buffer in "
-                                         "/sys/class/graphics): taken to be the domain's, as on a single-GPU host");
+                                         "/sys/class/graphics, no boot VGA): taken to be the domain's, as on a "
+                                         "single-GPU host");
                 return c->console_says ? 0 : -ENOMEM;
         }
         for (const char *m = f->fbcon_map; m && *m; m++) {

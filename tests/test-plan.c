@@ -545,6 +545,33 @@ START_TEST(test_fbcon_map) {
 }
 END_TEST
 
+/* No frame buffer listed, but a boot VGA: the console is that card's. */
+START_TEST(test_console_on_boot_vga) {
+        _cleanup_domain_ Domain *d = domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *igpu = domain_new("x", "", "0000:00:02.0", NULL);
+        _cleanup_(run_done) Run r = {};
+        _cleanup_free_ char *graphics = NULL, *fb0 = NULL;
+        Host h = {};
+
+        host_build(&h, "dual-gpu-desktop", NULL);
+        ck_assert_int_ge(asprintf(&graphics, "%s/sys/class/graphics", h.root), 0);
+        ck_assert_int_ge(asprintf(&fb0, "%s/sys/devices/pci0000:00/0000:00:02.0/graphics", h.root), 0);
+        ck_assert_int_eq(fakehost_rm_rf(graphics), 0);
+        ck_assert_int_eq(fakehost_rm_rf(fb0), 0);
+        plan(&h, d, &r);
+        assert_decision(&r.p, STEP_UNBIND_VTCONSOLE, "vtcon1", false,
+                        "no frame buffer in /sys/class/graphics: the console is the boot VGA's, 0000:00:02.0, which "
+                        "stays with the host",
+                        NULL);
+        assert_decision(&r.p, STEP_STOP_UNIT, "display-manager.service", false, NULL);
+        run_done(&r);
+        plan(&h, igpu, &r);
+        assert_decision(&r.p, STEP_UNBIND_VTCONSOLE, "vtcon1", true, "0000:00:02.0, which the domain takes", NULL);
+        assert_decision(&r.p, STEP_STOP_UNIT, "display-manager.service", true, "the console goes", NULL);
+        host_done(&h);
+}
+END_TEST
+
 /* ---- nothing tells: the single-GPU answer --------------------------------------------------------- */
 
 START_TEST(test_single_gpu_fallback) {
@@ -674,6 +701,7 @@ static Suite *plan_suite(void) {
         tcase_add_test(tc, test_listed_module);
         tcase_add_test(tc, test_framebuffer_evidence);
         tcase_add_test(tc, test_fbcon_map);
+        tcase_add_test(tc, test_console_on_boot_vga);
         tcase_add_test(tc, test_single_gpu_fallback);
         tcase_add_test(tc, test_explicit_values);
         tcase_add_test(tc, test_output);
