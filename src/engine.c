@@ -452,11 +452,11 @@ static int unit_state_adapter(const char *unit, UnitState *ret, void *userdata) 
         return ops->unit_state(ops, unit, ret);
 }
 
-/* The other domains' journals: a device one of them holds is a conflict;
- * every device they detached is recorded in f (when given) with the
- * driver it goes back to, which the plan counts as still served by that
- * driver's module. Returns the number of conflicts. */
-static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f) {
+/* The other domains' journals: every device they detached is recorded in
+ * f with the driver it goes back to, which the plan counts as still served
+ * by that driver's module. For prepare (log_conflicts), a device one of
+ * them holds, or a journal of d itself, is a conflict: logged and counted. */
+static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f, bool log_conflicts) {
         _cleanup_strv_free_ char **domains = NULL;
         int r = journal_list(state_fd, &domains), conflicts = 0;
         if (r < 0)
@@ -465,8 +465,10 @@ static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f) {
                 _cleanup_(journal_done) Journal j = {};
                 _cleanup_free_ char *err = NULL;
                 if (streq(*o, d->name)) {
-                        log_error("a journal of an earlier prepare of %s is still there: run 'vfio-hook restore %s' first",
-                                  d->name, d->name);
+                        if (log_conflicts)
+                                log_error("a journal of an earlier prepare of %s is still there: run 'vfio-hook restore "
+                                          "%s' first",
+                                          d->name, d->name);
                         conflicts++;
                         continue;
                 }
@@ -474,7 +476,7 @@ static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f) {
                         log_warning("cannot read the journal of %s: %s", *o, err ? err : "unreadable");
                         continue;
                 }
-                for (size_t i = 0; i < d->n_hostdevs; i++)
+                for (size_t i = 0; log_conflicts && i < d->n_hostdevs; i++)
                         for (size_t k = 0; k < j.n_devices; k++)
                                 if (pci_addr_equal(&d->hostdevs[i].addr, &j.devices[k])) {
                                         char a[PCI_ADDR_STRLEN];
@@ -482,7 +484,7 @@ static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f) {
                                                   *o);
                                         conflicts++;
                                 }
-                for (size_t i = 0; f && i < j.n_steps; i++) {
+                for (size_t i = 0; i < j.n_steps; i++) {
                         PciAddr a;
                         if (j.steps[i].action != STEP_DETACH_DEVICE || !j.steps[i].orig ||
                             pci_addr_parse(j.steps[i].target, &a) < 0)
@@ -496,7 +498,7 @@ static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f) {
 }
 
 int engine_add_held_devices(int state_fd, const Domain *d, HostFacts *f) {
-        int r = scan_other_journals(state_fd, d, f);
+        int r = scan_other_journals(state_fd, d, f, false);
         return r < 0 ? r : 0;
 }
 
@@ -563,7 +565,7 @@ int engine_prepare(Engine *e, const Domain *d) {
         }
         /* Conflicts first: they refuse before anything is asked of the host. */
         _cleanup_(host_facts_done) HostFacts others = {};
-        r = scan_other_journals(e->state_fd, d, &others);
+        r = scan_other_journals(e->state_fd, d, &others, true);
         if (r != 0) {
                 if (r < 0)
                         log_error("reading the other domains' journals: %s", strerror(-r));

@@ -36,8 +36,8 @@ int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret
 
 /* Records in f the devices other domains hold (from their journals in
  * state_fd), which go back to their drivers on those domains' release:
- * `plan` shows what prepare would decide with them. Conflicts with d are
- * logged. */
+ * `plan` shows what prepare would decide with them. d's own journal (the
+ * domain runs) is skipped. */
 int engine_add_held_devices(int state_fd, const Domain *d, HostFacts *f);
 
 /* Each returns one of the exit codes above, having logged why. */
