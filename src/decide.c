@@ -500,10 +500,10 @@ static int decide_unit(Ctx *c, const UnitFact *u) {
         if (u->state == UNIT_ABSENT || u->state == UNIT_INACTIVE)
                 return add(c, STEP_STOP_UNIT, u->name, false,
                            strf("%s stays: %s", u->name, u->state == UNIT_ABSENT ? "not installed" : "not running"));
-        if (dm)
-                return decide_display_manager(c, u);
         if (strv_contains(c->p->services, u->name))
                 return add(c, STEP_STOP_UNIT, u->name, true, strf("%s stops: <service>%s</service>", u->name, u->name));
+        if (dm)
+                return decide_display_manager(c, u);
         return add(c, STEP_STOP_UNIT, u->name, true,
                    strf("%s stops: it comes with the %s stack and holds its devices' nodes", u->name,
                         stack_to_string(c->f->stack)));

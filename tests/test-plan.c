@@ -634,6 +634,19 @@ START_TEST(test_explicit_values) {
         ck_assert_str_eq(r.p.steps[0].target, "nvidia-persistenced.service");
         run_done(&r);
 
+        /* The display manager named as a <service> is stopped as named. */
+        _cleanup_domain_ Domain *svc = domain_new("x", "<service>display-manager.service</service>", "0000:01:00.0",
+                                                  "0000:01:00.1", NULL);
+        host_done(&h);
+        host_build(&h, "dual-gpu-desktop", NULL);
+        run_done(&r);
+        plan(&h, svc, &r);
+        assert_decision(&r.p, STEP_STOP_UNIT, "display-manager.service", true,
+                        "<service>display-manager.service</service>", NULL);
+        run_done(&r);
+        host_done(&h);
+        host_build(&h, "nvidia-desktop", NULL);
+
         /* No display controller taken: nothing of the screen moves. */
         plan(&h, nic, &r);
         assert_steps(&r.p, "detach-device 0000:00:14.0", NULL);
