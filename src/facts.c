@@ -254,10 +254,6 @@ static int gather_device_nodes(Sysroot *sr, HostFacts *f) {
         return 0;
 }
 
-static bool unload_order_has(const HostFacts *f, const char *module) {
-        return strv_contains(f->unload_order, module);
-}
-
 /* Holders of anything a decision could make matter: the domain's nodes,
  * /dev/kfd (amdgpu's, when it may go) and, for the nvidia stack, every
  * /dev/nvidia* (the module's own nodes and each GPU's). The plan picks the
@@ -275,7 +271,7 @@ static int gather_holders(Sysroot *sr, HostFacts *f) {
                 if (r < 0)
                         return r;
         }
-        if (unload_order_has(f, "amdgpu")) {
+        if (strv_contains(f->unload_order, "amdgpu")) {
                 r = strv_extend(&paths, "/dev/kfd");
                 if (r < 0)
                         return r;

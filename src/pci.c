@@ -250,9 +250,11 @@ int pci_device_drm_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
 
 /* ---- device nodes ------------------------------------------------------------ */
 
-/* Real trees are three levels deep (sound/card1/controlC1); anything far
- * deeper, or far bigger, is not a device directory we should walk. */
-#define DEV_WALK_DEPTH_MAX 6U
+/* Sound nodes sit three levels down (sound/card1/controlC1), a connector's
+ * DDC bus six (drm/card1/card1-DP-1/i2c-5/i2c-dev/i2c-5: its /dev/i2c-5 is
+ * the card's node too); anything far deeper, or far bigger, is not a
+ * device directory we should walk. */
+#define DEV_WALK_DEPTH_MAX 8U
 #define DEV_WALK_ENTRIES_MAX 20000U
 #define DEVNAME_MAX 128U
 

@@ -367,6 +367,10 @@ START_TEST(test_pci_dev_nodes) {
         ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.1", "sound/card1/controlC1", "snd/controlC1"), 0);
         ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.1", "sound/card1/pcmC1D3p", "snd/pcmC1D3p"), 0);
         ck_assert_int_eq(fakehost_graphics_add(h.root, 1, "nvidia-drmdrmfb", "0000:01:00.0"), 0);
+        /* A connector's DDC bus, six levels down. */
+        ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.0", "drm/card0/card0-DP-1/i2c-5/i2c-dev/i2c-5",
+                                              "i2c-5"),
+                         0);
         /* A uevent without DEVNAME, a connector, odd names, a link out. */
         host_mkdir(&h, "%s/drm/card0/card0-DP-1", dev);
         host_write(&h, "DEVTYPE=drm_connector\n", "%s/drm/card0/card0-DP-1/uevent", dev);
@@ -377,7 +381,7 @@ START_TEST(test_pci_dev_nodes) {
         host_symlink(&h, "../../../../devices/pci0000:00/0000:00:14.0", "%s/elsewhere", dev);
 
         ck_assert_int_eq(pci_device_dev_nodes(h.sr, &a, &gpu), 0);
-        assert_strv(gpu, "/dev/dri/card0", "/dev/dri/renderD128", "/dev/fb1", NULL);
+        assert_strv(gpu, "/dev/dri/card0", "/dev/dri/renderD128", "/dev/fb1", "/dev/i2c-5", NULL);
         ck_assert_int_eq(pci_device_dev_nodes(h.sr, &b, &audio), 0);
         assert_strv(audio, "/dev/snd/controlC1", "/dev/snd/pcmC1D3p", NULL);
         /* A bridge: the functions below it are not its nodes. */

@@ -4,7 +4,7 @@
 # the audio function, vh-second the second card. bochs serves both cards,
 # so it stays loaded all along: while one domain holds a card it gives back
 # to bochs-drm, the other domain does not unload bochs (the hook reads the
-# other domain's journal). Two rounds, each starting the domains one after
+# other domain's journal; `vfio-hook plan` says so). Two rounds, each starting the domains one after
 # the other: destroyed in the reverse order, then in the same order. After
 # each round the host is exactly as before.
 trap dm_standin_stop EXIT
@@ -30,6 +30,13 @@ round() { # FIRST-STARTED SECOND-STARTED FIRST-DESTROYED SECOND-DESTROYED
 	t0=$(now)
 	start_ok "$1"
 	module_loaded bochs || fail "after starting $1 alone: bochs was unloaded"
+	# Every device bound to bochs now is $2's: bochs stays for $1's card.
+	local plan d
+	plan=$(timeout 60 vfio-hook plan --json "$2") || fail "vfio-hook plan $2 failed: $plan"
+	d=$(plan_decision "$plan" bochs)
+	log "while $1 runs, the plan of $2 for bochs: $d"
+	[[ $d == "keep "*"which domain $1 holds and gives back to bochs-drm"* ]] ||
+		fail "while $1 runs, the plan of $2 does not keep bochs for $1's card: $d"
 	start_ok "$2"
 	both_running "started $1, then $2"
 	destroy_ok "$3"
