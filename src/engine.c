@@ -603,6 +603,9 @@ int engine_prepare(Engine *e, const Domain *d) {
                 return EXIT_FAILED;
         }
         log_info("prepare: %zu step%s", plan.n_steps, plan.n_steps == 1 ? "" : "s");
+        /* Why each thing moves or stays: the story `journalctl -t vfio-hook` tells. */
+        for (size_t i = 0; i < plan.decisions.n; i++)
+                log_info("%s", plan.decisions.list[i].reason);
 
         r = run_steps(&run, &plan);
         if (r >= 0)
