@@ -317,7 +317,12 @@ static int module_own(const Ctx *c, const ModuleFact *m, Served *s) {
                         return r;
         }
         for (size_t k = 0; k < f->n_held; k++) {
-                if (!strv_contains(m->drivers, f->held[k].driver) || taken(c, &f->held[k].addr))
+                bool bound = false;
+                for (size_t b = 0; b < m->n_bound && !bound; b++)
+                        bound = pci_addr_equal(&m->bound[b], &f->held[k].addr);
+                /* Bound already (libvirt gave it back before that domain's
+                 * release ran): counted above. */
+                if (bound || !strv_contains(m->drivers, f->held[k].driver) || taken(c, &f->held[k].addr))
                         continue;
                 _cleanup_free_ char *ph = strf("%s, which domain %s holds and gives back to %s",
                                                pci_addr_format(&f->held[k].addr, a), f->held[k].domain,

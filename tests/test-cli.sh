@@ -77,6 +77,8 @@ EOF
 mkdir -m 0700 "$tmp/srv-state"
 printf 'vfio-hook-journal 1\ndomain vm-a\nstarted 1763726400 pid 4242\ndevice 0000:4d:00.0\nstep 1 detach-device 0000:4d:00.0 i915\ndone 1\nprepared\n' >"$tmp/srv-state/vm-a.journal"
 chmod 0600 "$tmp/srv-state/vm-a.journal"
+# vm-a has its card: off i915 (as libvirt's detach leaves it).
+rm "$tmp/server-bmc/sys/bus/pci/drivers/i915/0000:4d:00.0" "$tmp/server-bmc/sys/bus/pci/devices/0000:4d:00.0/driver"
 out=$("$front" plan --json --xml "$tmp/srv-b.xml" --sysroot "$tmp/server-bmc" --state-dir "$tmp/srv-state"); rc=$?
 check "server, second domain: one step" "0 detach-device 0000:4e:00.0" "$rc $(steps <<<"$out")"
 check "server: i915 stays for the card vm-a gives back" 1 "$(grep -c '0000:4d:00.0, which domain vm-a holds and gives back to i915' <<<"$out")"

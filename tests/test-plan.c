@@ -380,15 +380,35 @@ START_TEST(test_server_bmc) {
         assert_all_explained(&r.p);
         run_done(&r);
 
-        /* B while A holds its card: that card goes back to i915 one day. */
+        /* B while A holds its card (on vfio-pci): that card goes back to
+         * i915 one day. */
+        ck_assert_int_eq(fakehost_pci_driver_add(h.root, "vfio-pci", NULL), 0);
+        ck_assert_int_eq(fakehost_pci_unbind(h.root, "0000:4d:00.0"), 0);
+        ck_assert_int_eq(fakehost_pci_bind(h.root, "0000:4d:00.0", "vfio-pci"), 0);
         plan(&h, b, &r);
         ck_assert_int_eq(pci_addr_parse("0000:4d:00.0", &held), 0);
         ck_assert_int_eq(host_facts_add_held(&r.f, &held, "i915", "vm-a"), 0);
         plan_done(&r.p);
         ck_assert_int_eq(plan_build(b, &r.f, &r.p), 0);
         assert_steps(&r.p, "detach-device 0000:4e:00.0", NULL);
-        assert_decision(&r.p, STEP_UNLOAD_MODULE, "i915", false, "0000:4d:00.0, which domain vm-a holds and gives back to i915",
+        assert_decision(&r.p, STEP_UNLOAD_MODULE, "i915", false,
+                        "i915 stays: it still serves 0000:4f:00.0 and 0000:50:00.0, which stay with the host, and "
+                        "0000:4d:00.0, which domain vm-a holds and gives back to i915",
                         NULL);
+        run_done(&r);
+
+        /* libvirt gave it back before vm-a's release ran: counted once. */
+        ck_assert_int_eq(fakehost_pci_unbind(h.root, "0000:4d:00.0"), 0);
+        ck_assert_int_eq(fakehost_pci_bind(h.root, "0000:4d:00.0", "i915"), 0);
+        plan(&h, b, &r);
+        ck_assert_int_eq(host_facts_add_held(&r.f, &held, "i915", "vm-a"), 0);
+        plan_done(&r.p);
+        ck_assert_int_eq(plan_build(b, &r.f, &r.p), 0);
+        assert_decision(&r.p, STEP_UNLOAD_MODULE, "i915", false,
+                        "i915 stays: it still serves 0000:4d:00.0, 0000:4f:00.0 and 0000:50:00.0, which stay with the "
+                        "host",
+                        NULL);
+        ck_assert_not_contains(decisions_find(&r.p.decisions, STEP_UNLOAD_MODULE, "i915")->reason, "vm-a");
         run_done(&r);
 
         /* The BMC's VGA itself: the framebuffer on it, fbcon on that, the
