@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <limits.h>
 
 #include "console.h"
@@ -119,6 +120,26 @@ bool framebuffer_name_valid(const char *name) {
         return false;
 }
 
+/* The last PCI address in the device's sysfs path: the function it hangs
+ * below ("../../../devices/pci0000:00/0000:00:02.0/efi-framebuffer.0"). */
+static int framebuffer_parent(Sysroot *sr, const char *device, char ret[static PCI_ADDR_STRLEN]) {
+        _cleanup_free_ char *target = NULL;
+        char *save = NULL;
+
+        ret[0] = 0;
+        int r = sysroot_readlinkf(sr, &target, "sys/bus/platform/devices/%s", device);
+        if (r == -ENOENT || r == -EINVAL) /* gone, or not a link */
+                return 0;
+        if (r < 0)
+                return r;
+        for (char *c = strtok_r(target, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                PciAddr a;
+                if (pci_addr_parse(c, &a) >= 0)
+                        pci_addr_format(&a, ret);
+        }
+        return 0;
+}
+
 int framebuffers_read(Sysroot *sr, Framebuffer **ret, size_t *ret_n) {
         _cleanup_strv_free_ char **names = NULL;
         Framebuffer *l = NULL;
@@ -154,7 +175,10 @@ int framebuffers_read(Sysroot *sr, Framebuffer **ret, size_t *ret_n) {
 
                 snprintf(l[n].device, sizeof l[n].device, "%s", *i);
                 l[n].driver = TAKE_PTR(driver);
+                r = framebuffer_parent(sr, *i, l[n].parent);
                 n++;
+                if (r < 0)
+                        goto fail;
         }
 
         /* Names came sorted from the directory listing. */
@@ -165,4 +189,159 @@ int framebuffers_read(Sysroot *sr, Framebuffer **ret, size_t *ret_n) {
 fail:
         framebuffers_free(l, n);
         return r;
+}
+
+void graphics_fbs_free(GraphicsFb *l, size_t n) {
+        for (size_t i = 0; l && i < n; i++) {
+                free(l[i].name);
+                free(l[i].device);
+        }
+        free(l);
+}
+
+static int fb_number(const char *s, unsigned *ret) {
+        if (!startswith(s, "fb") || strlen(s) > 6)
+                return -EINVAL;
+        return parse_uint(s + 2, ret);
+}
+
+static int cmp_fb(const void *x, const void *y) {
+        const GraphicsFb *a = x, *b = y;
+        return a->index < b->index ? -1 : a->index > b->index;
+}
+
+int graphics_fbs_read(Sysroot *sr, GraphicsFb **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        GraphicsFb *l = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sysroot_list_dirf(sr, &names, "sys/class/graphics");
+        if (r < 0 && r != -ENOENT)
+                return r;
+        l = calloc(strv_length(names) + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        for (char **i = names; i && *i; i++) {
+                _cleanup_free_ char *name = NULL, *device = NULL;
+                unsigned num;
+                PciAddr a;
+
+                if (fb_number(*i, &num) < 0) /* fbcon is a class device too */
+                        continue;
+                r = sysroot_read_linef(sr, &name, "sys/class/graphics/%s/name", *i);
+                if (r == -ENOENT)
+                        continue; /* gone meanwhile */
+                if (r < 0)
+                        goto fail;
+                r = sysroot_link_basenamef(sr, &device, "sys/class/graphics/%s/device", *i);
+                if (r < 0 && r != -ENOENT)
+                        goto fail;
+                /* Only names that mean something to us: a PCI function or a
+                 * firmware framebuffer. */
+                if (device && pci_addr_parse(device, &a) < 0 && !framebuffer_name_valid(device)) {
+                        free(device);
+                        device = NULL;
+                }
+                /* Any driver names its frame buffer: keep it printable. */
+                for (char *c = name; *c; c++)
+                        if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f)
+                                *c = '?';
+                l[n++] = (GraphicsFb) { .index = num, .name = TAKE_PTR(name), .device = TAKE_PTR(device) };
+        }
+        qsort(l, n, sizeof *l, cmp_fb);
+        *ret = l;
+        *ret_n = n;
+        return 0;
+fail:
+        graphics_fbs_free(l, n);
+        return r;
+}
+
+int fbcon_map_from_cmdline(char *const *cmdline, char **ret) {
+        const char *fbcon = cmdline_get(cmdline, "fbcon"), *map = NULL;
+        char out[11] = "";
+        size_t n = 0;
+
+        /* fbcon=map:01,font:VGA8x16: options split by ','. */
+        for (const char *p = fbcon; p && *p;) {
+                size_t len = strcspn(p, ",");
+                if (startswith(p, "map:") && len > strlen("map:"))
+                        map = p + strlen("map:");
+                p += len + (p[len] == ',');
+        }
+        for (const char *c = map; c && *c >= '0' && *c <= '9'; c++)
+                if (!strchr(out, *c)) {
+                        out[n++] = *c;
+                        out[n] = 0;
+                }
+        if (n == 0)
+                strcpy(out, "0");
+        char *s = strdup(out);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* The names the kernel gives the firmware framebuffer's memory: the fbdev
+ * drivers' request_mem_region() names, sysfb's resource for
+ * simple-framebuffer, and simpledrm's. */
+static bool firmware_fb_resource(const char *name) {
+        static const char *const names[] = { "efifb", "vesafb", "BOOTFB", "simpledrm", "simplefb" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(name, names[i]))
+                        return true;
+        return false;
+}
+
+/* Nesting in /proc/iomem is two spaces per level. */
+#define IOMEM_DEPTH_MAX 16U
+
+int iomem_firmware_fb(const char *iomem, FirmwareFbMemory *ret) {
+        /* The PCI function open at each depth, "" where none. */
+        char open_fn[IOMEM_DEPTH_MAX][PCI_ADDR_STRLEN] = {};
+
+        *ret = (FirmwareFbMemory) {};
+        for (const char *p = iomem; p && *p;) {
+                const char *eol = strchr(p, '\n');
+                size_t len = eol ? (size_t) (eol - p) : strlen(p), indent = strspn(p, " ");
+                char name[64] = "";
+                uint64_t start, end;
+                int off = 0;
+
+                const char *line = p;
+                p = eol ? eol + 1 : NULL;
+                if (indent % 2 != 0 || indent / 2 >= IOMEM_DEPTH_MAX || len > 256)
+                        continue;
+                unsigned depth = (unsigned) indent / 2;
+                if (sscanf(line, " %" SCNx64 "-%" SCNx64 " : %n", &start, &end, &off) != 2 || off <= 0 ||
+                    (size_t) off >= len)
+                        continue;
+                size_t nlen = len - (size_t) off;
+                if (nlen >= sizeof name)
+                        continue;
+                memcpy(name, line + off, nlen);
+                name[nlen] = 0;
+                strstrip_trailing(name);
+
+                PciAddr a;
+                for (unsigned d = depth; d < IOMEM_DEPTH_MAX; d++)
+                        open_fn[d][0] = 0;
+                if (pci_addr_parse(name, &a) >= 0)
+                        pci_addr_format(&a, open_fn[depth]);
+                if (!firmware_fb_resource(name))
+                        continue;
+
+                snprintf(ret->resource, sizeof ret->resource, "%s", name);
+                ret->start = start;
+                ret->end = end;
+                for (unsigned d = depth; d > 0; d--)
+                        if (open_fn[d - 1][0]) {
+                                memcpy(ret->owner, open_fn[d - 1], PCI_ADDR_STRLEN);
+                                break;
+                        }
+                return 1;
+        }
+        return 0;
 }

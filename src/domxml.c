@@ -463,6 +463,16 @@ static int parse_choice(const char *elem, const char *v, const char *yes, const 
         return 0;
 }
 
+/* auto, keep, or the element's word for a change (unbind, stop). */
+static int parse_auto_choice(const char *elem, const char *v, const char *change_word, Choice *ret, char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ];
+
+        if (choice_from_string(v, change_word, ret) < 0)
+                return set_error(ret_error, -EINVAL, "policy: <%s> has unknown value '%s' (expected auto, keep or %s)",
+                                 elem, value_quote(v, q), change_word);
+        return 0;
+}
+
 static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_error) {
         const char *elem = policy_elements[e];
         char q[VALUE_QUOTE_BUFSZ];
@@ -478,11 +488,11 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
                                          value_quote(v, q));
                 return 0;
         case PE_CONSOLE:
-                return parse_choice(elem, v, "unbind", "keep", &p->unbind_console, ret_error);
+                return parse_auto_choice(elem, v, "unbind", &p->console, ret_error);
         case PE_FRAMEBUFFER:
-                return parse_choice(elem, v, "unbind", "keep", &p->unbind_framebuffer, ret_error);
+                return parse_auto_choice(elem, v, "unbind", &p->framebuffer, ret_error);
         case PE_DISPLAY_MANAGER:
-                return parse_choice(elem, v, "stop", "keep", &p->stop_display_manager, ret_error);
+                return parse_auto_choice(elem, v, "stop", &p->display_manager, ret_error);
         case PE_HOLDERS:
                 r = parse_choice(elem, v, "terminate", "refuse", &b, ret_error);
                 if (r < 0)

@@ -457,39 +457,28 @@ static bool wait_processes_gone(Engine *e, const Holder *h, size_t n, usec_t tim
         }
 }
 
-/* Step 3 (docs/design.md, "The order of prepare"): after the display
- * manager is gone, whoever still holds the GPU's nodes is refused or
- * terminated, as the policy says. */
-static int handle_holders(Run *run, const HostFacts *f) {
+/* Step 3 (docs/design.md, "The order of prepare"): once the units are
+ * stopped, whoever still holds a node the plan counts (the domain's
+ * devices', and those of modules that go) is refused or terminated, as the
+ * policy says. */
+static int handle_holders(Run *run, const Plan *plan) {
         Engine *e = run->e;
-        _cleanup_strv_free_ char **paths = NULL;
         Holder *h = NULL;
         size_t n = 0;
         int r;
 
-        for (size_t i = 0; i < f->n_hostdevs; i++) {
-                _cleanup_strv_free_ char **nodes = NULL;
-                if (!f->hostdevs[i] || pci_device_drm_nodes(e->sr, &f->hostdevs[i]->addr, &nodes) < 0)
-                        continue;
-                for (char **nd = nodes; nd && *nd; nd++) {
-                        _cleanup_free_ char *p = NULL;
-                        if (asprintf(&p, "/dev/dri/%s", *nd) < 0)
-                                return -ENOMEM;
-                        r = strv_extend(&paths, p);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        r = holders_find(e->sr, paths, f->stack == STACK_NVIDIA, &h, &n);
+        r = holders_find(e->sr, plan->decisions.holder_paths, plan->decisions.holder_prefixes, &h, &n);
         if (r < 0)
                 return r;
         if (n == 0)
                 return 0;
 
         if (run->d->policy->holders == HOLDERS_REFUSE) {
-                for (size_t i = 0; i < n; i++)
-                        log_error("%s is held by pid %d (%s): close it, or set <holders>terminate</holders>",
-                                  h[i].path, (int) h[i].pid, h[i].command);
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *who = holder_describe(&h[i]);
+                        log_error("%s is held by %s: close it, or set <holders>terminate</holders>", h[i].path,
+                                  who ? who : h[i].command);
+                }
                 holders_free(h, n);
                 return -EBUSY;
         }
@@ -564,32 +553,39 @@ static int unit_state_adapter(const char *unit, UnitState *ret, void *userdata) 
         return ops->unit_state(ops, unit, ret);
 }
 
-static int check_conflicts(Engine *e, const Domain *d) {
+/* The other domains' journals: every device they detached is recorded in
+ * f with the driver it goes back to, which the plan counts as still served
+ * by that driver's module. For prepare (log_conflicts), a device one of
+ * them holds, or a journal of d itself, is a conflict: logged and counted. */
+static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f, bool log_conflicts) {
         _cleanup_strv_free_ char **domains = NULL;
-        int r = journal_list(e->state_fd, &domains), conflicts = 0;
+        int r = journal_list(state_fd, &domains), conflicts = 0;
         if (r < 0)
                 return r;
         for (char **o = domains; *o; o++) {
                 _cleanup_(journal_done) Journal j = {};
                 _cleanup_free_ char *err = NULL;
                 if (streq(*o, d->name)) {
-                        log_error("a journal of an earlier prepare of %s is still there: run 'vfio-hook restore %s' first",
-                                  d->name, d->name);
+                        if (log_conflicts)
+                                log_error("a journal of an earlier prepare of %s is still there: run 'vfio-hook restore "
+                                          "%s' first",
+                                          d->name, d->name);
                         conflicts++;
                         continue;
                 }
-                int r2 = journal_load(e->state_fd, *o, &j, &err);
+                int r2 = journal_load(state_fd, *o, &j, &err);
                 if (r2 == -ENOENT)
                         continue; /* released meanwhile */
                 if (r2 < 0) {
                         /* It may hold these very devices: two domains must never own one. */
-                        log_error("cannot read the journal of %s (%s): it may hold devices of this domain; run "
-                                  "'vfio-hook status', restore or remove it first",
-                                  *o, err ? err : strerror(-r2));
+                        if (log_conflicts)
+                                log_error("cannot read the journal of %s (%s): it may hold devices of this domain; run "
+                                          "'vfio-hook status', restore or remove it first",
+                                          *o, err ? err : strerror(-r2));
                         conflicts++;
                         continue;
                 }
-                for (size_t i = 0; i < d->n_hostdevs; i++)
+                for (size_t i = 0; log_conflicts && i < d->n_hostdevs; i++)
                         for (size_t k = 0; k < j.n_devices; k++)
                                 if (pci_addr_equal(&d->hostdevs[i].addr, &j.devices[k])) {
                                         char a[PCI_ADDR_STRLEN];
@@ -597,8 +593,17 @@ static int check_conflicts(Engine *e, const Domain *d) {
                                                   *o);
                                         conflicts++;
                                 }
+                for (size_t i = 0; i < j.n_steps; i++) {
+                        PciAddr a;
+                        if (j.steps[i].action != STEP_DETACH_DEVICE || !j.steps[i].orig ||
+                            pci_addr_parse(j.steps[i].target, &a) < 0)
+                                continue;
+                        r = host_facts_add_held(f, &a, j.steps[i].orig, *o);
+                        if (r < 0)
+                                return r;
+                }
         }
-        return conflicts ? -EBUSY : 0;
+        return conflicts;
 }
 
 static const char *hostdev_driver(const HostFacts *f, const char *addr) {
@@ -606,6 +611,11 @@ static const char *hostdev_driver(const HostFacts *f, const char *addr) {
                 if (f->hostdevs[i] && streq(f->hostdevs[i]->name, addr))
                         return f->hostdevs[i]->driver;
         return NULL;
+}
+
+int engine_add_held_devices(int state_fd, const Domain *d, HostFacts *f) {
+        int r = scan_other_journals(state_fd, d, f, false);
+        return r < 0 ? r : 0;
 }
 
 static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
@@ -617,7 +627,7 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                 _cleanup_free_ char *err = NULL;
 
                 if (s->action != STEP_STOP_UNIT && !holders_done) {
-                        r = handle_holders(run, f);
+                        r = handle_holders(run, plan);
                         if (r < 0)
                                 return r;
                         holders_done = true;
@@ -651,7 +661,7 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                 log_info("%s %s (%.1f ms)", step_action_to_string(s->action), s->target, ms_since(t0));
         }
         if (!holders_done) {
-                r = handle_holders(run, f);
+                r = handle_holders(run, plan);
                 if (r < 0)
                         return r;
         }
@@ -669,14 +679,25 @@ int engine_prepare(Engine *e, const Domain *d) {
                 log_error("cannot take the host-wide lock: %s", r == -ETIME ? "another vfio-hook holds it" : strerror(-r));
                 return EXIT_FAILED;
         }
-        if (check_conflicts(e, d) < 0)
+        /* Conflicts first: they refuse before anything is asked of the host. */
+        _cleanup_(host_facts_done) HostFacts others = {};
+        r = scan_other_journals(e->state_fd, d, &others, true);
+        if (r != 0) {
+                if (r < 0)
+                        log_error("reading the other domains' journals: %s", strerror(-r));
                 return EXIT_FAILED;
-
+        }
         r = host_facts_gather(e->sr, d, unit_state_adapter, e->ops, &f);
-        if (r >= 0)
-                r = plan_build(d, &f, &plan);
         if (r < 0) {
                 log_error("reading the host's state: %s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        f.held = TAKE_PTR(others.held);
+        f.n_held = others.n_held;
+        others.n_held = 0;
+        r = plan_build(d, &f, &plan);
+        if (r < 0) {
+                log_error("building the plan: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         if (plan.n_problems > 0) {
@@ -698,6 +719,9 @@ int engine_prepare(Engine *e, const Domain *d) {
                 return EXIT_FAILED;
         }
         log_info("prepare: %zu step%s", plan.n_steps, plan.n_steps == 1 ? "" : "s");
+        /* Why each thing moves or stays: the story `journalctl -t vfio-hook` tells. */
+        for (size_t i = 0; i < plan.decisions.n; i++)
+                log_info("%s", plan.decisions.list[i].reason);
 
         r = run_steps(&run, &plan, &f);
         if (r >= 0)

@@ -5,6 +5,7 @@
 
 #include "cmdline.h"
 #include "domxml.h"
+#include "facts.h"
 #include "hostops.h"
 #include "policy.h"
 #include "sysroot.h"
@@ -32,6 +33,12 @@ typedef struct Engine {
 /* Opens (creating with mode 0700 when asked) the state directory and checks
  * that nobody else can write to it: owned by us, not group/other-writable. */
 int engine_open_state_dir(const char *path, bool create, int *ret_fd, char **ret_error);
+
+/* Records in f the devices other domains hold (from their journals in
+ * state_fd), which go back to their drivers on those domains' release:
+ * `plan` shows what prepare would decide with them. d's own journal (the
+ * domain runs) is skipped. */
+int engine_add_held_devices(int state_fd, const Domain *d, HostFacts *f);
 
 /* Each returns one of the exit codes above, having logged why. */
 int engine_prepare(Engine *e, const Domain *d);

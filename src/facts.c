@@ -20,10 +20,28 @@ void host_facts_done(HostFacts *f) {
         strv_free(f->stack_roots);
         strv_free(f->unload_order);
         strv_free(f->builtin_modules);
+        for (size_t i = 0; i < f->n_modules; i++) {
+                free(f->modules[i].name);
+                strv_free(f->modules[i].holders);
+                strv_free(f->modules[i].drivers);
+                free(f->modules[i].bound);
+        }
+        free(f->modules);
+        strv_free(f->device_nodes);
+        free(f->nvidia_minors);
         holders_free(f->holders, f->n_holders);
         for (size_t i = 0; i < f->n_units; i++)
                 free(f->units[i].name);
         free(f->units);
+        free(f->display_manager_unit);
+        pci_devices_free(f->displays, f->n_displays);
+        graphics_fbs_free(f->fbs, f->n_fbs);
+        free(f->fbcon_map);
+        for (size_t i = 0; i < f->n_held; i++) {
+                free(f->held[i].driver);
+                free(f->held[i].domain);
+        }
+        free(f->held);
         *f = (HostFacts) {};
 }
 
@@ -185,33 +203,222 @@ static int resolve_stack(const Policy *p, HostFacts *f) {
         return 0;
 }
 
-static int gather_holders(Sysroot *sr, HostFacts *f) {
-        _cleanup_strv_free_ char **paths = calloc(1, sizeof(char *));
+/* Every device node of the functions the domain takes, and which
+ * /dev/nvidiaN is each NVIDIA GPU's. */
+static int gather_device_nodes(Sysroot *sr, HostFacts *f) {
         int r;
 
-        if (!paths)
+        f->device_nodes = calloc(1, sizeof(char *));
+        f->nvidia_minors = calloc(f->n_hostdevs + 1, sizeof(int));
+        if (!f->device_nodes || !f->nvidia_minors)
                 return -ENOMEM;
         for (size_t i = 0; i < f->n_hostdevs; i++) {
                 _cleanup_strv_free_ char **nodes = NULL;
+                _cleanup_free_ char *info = NULL, *path = NULL;
+                const PciDevice *dev = f->hostdevs[i];
 
-                if (!f->hostdevs[i])
+                f->nvidia_minors[i] = -1;
+                if (!dev)
                         continue;
-                r = pci_device_drm_nodes(sr, &f->hostdevs[i]->addr, &nodes);
+                r = pci_device_dev_nodes(sr, &dev->addr, &nodes);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
                         return r;
                 for (char **n = nodes; *n; n++) {
-                        _cleanup_free_ char *path = NULL;
-                        if (asprintf(&path, "/dev/dri/%s", *n) < 0)
-                                return -ENOMEM;
-                        r = strv_extend_unique(&paths, path);
+                        r = strv_extend_unique(&f->device_nodes, *n);
                         if (r < 0)
                                 return r;
                 }
-        }
 
-        return holders_find(sr, paths, f->stack == STACK_NVIDIA, &f->holders, &f->n_holders);
+                if (!streq_ptr(dev->driver, "nvidia"))
+                        continue;
+                /* "Device Minor: 0": the N of /dev/nvidiaN. */
+                if (asprintf(&path, "proc/driver/nvidia/gpus/%s/information", dev->name) < 0)
+                        return -ENOMEM;
+                r = sysroot_read_file(sr, path, 64 * 1024, &info);
+                if (r == -ENOENT || r == -EACCES)
+                        continue;
+                if (r < 0)
+                        return r;
+                for (char *save = NULL, *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        unsigned minor;
+                        if (!startswith(l, "Device Minor:"))
+                                continue;
+                        l += strlen("Device Minor:");
+                        l += strspn(l, " \t");
+                        if (parse_uint(strstrip_trailing(l), &minor) >= 0 && minor < 256)
+                                f->nvidia_minors[i] = (int) minor;
+                }
+        }
+        return 0;
+}
+
+/* Holders of anything a decision could make matter: the domain's nodes,
+ * /dev/kfd (amdgpu's, when it may go) and, for the nvidia stack, every
+ * /dev/nvidia* (the module's own nodes and each GPU's). The plan picks the
+ * ones that count (decide.h). */
+static int gather_holders(Sysroot *sr, HostFacts *f) {
+        _cleanup_strv_free_ char **paths = NULL;
+        char *nvidia[] = { (char *) "/dev/nvidia", NULL };
+        int r;
+
+        paths = calloc(1, sizeof(char *));
+        if (!paths)
+                return -ENOMEM;
+        for (char **n = f->device_nodes; n && *n; n++) {
+                r = strv_extend(&paths, *n);
+                if (r < 0)
+                        return r;
+        }
+        if (strv_contains(f->unload_order, "amdgpu")) {
+                r = strv_extend(&paths, "/dev/kfd");
+                if (r < 0)
+                        return r;
+        }
+        return holders_find(sr, paths, f->stack == STACK_NVIDIA ? nvidia : NULL, &f->holders, &f->n_holders);
+}
+
+/* Each module the stack may unload, with its holders, PCI drivers and the
+ * functions bound to them. */
+static int gather_modules(Sysroot *sr, HostFacts *f) {
+        size_t n = strv_length(f->unload_order);
+        int r;
+
+        f->modules = calloc(n + 1, sizeof(ModuleFact));
+        if (!f->modules)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(module_info_done) ModuleInfo mi = { .refcnt = -1 };
+                _cleanup_strv_free_ char **entries = NULL;
+                ModuleFact *m = &f->modules[i];
+
+                f->n_modules = i + 1;
+                m->name = strdup(f->unload_order[i]);
+                m->drivers = calloc(1, sizeof(char *));
+                if (!m->name || !m->drivers)
+                        return -ENOMEM;
+                r = module_info_read(sr, m->name, &mi);
+                if (r < 0)
+                        return r;
+                m->holders = TAKE_PTR(mi.holders);
+
+                r = sysroot_list_dirf(sr, &entries, "sys/module/%s/drivers", m->name);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                for (char **e = entries; e && *e; e++) {
+                        _cleanup_free_ PciAddr *bound = NULL;
+                        size_t nb = 0;
+                        const char *driver = *e + strlen("pci:");
+
+                        if (!startswith(*e, "pci:"))
+                                continue;
+                        r = pci_driver_devices(sr, driver, &bound, &nb);
+                        if (r == -EINVAL)
+                                continue; /* not a name we would use in a path */
+                        if (r < 0)
+                                return r;
+                        r = strv_extend_unique(&m->drivers, driver);
+                        if (r < 0)
+                                return r;
+                        PciAddr *nl = realloc(m->bound, (m->n_bound + nb + 1) * sizeof *nl);
+                        if (!nl)
+                                return -ENOMEM;
+                        m->bound = nl;
+                        memcpy(m->bound + m->n_bound, bound, nb * sizeof *nl);
+                        m->n_bound += nb;
+                }
+        }
+        return 0;
+}
+
+/* What display-manager.service is: the unit its link names (gdm.service),
+ * or itself when it is a unit file of its own. */
+static int gather_display_manager(Sysroot *sr, HostFacts *f) {
+        static const char *const dirs[] = {
+                "etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *target = NULL;
+                int r = sysroot_link_basenamef(sr, &target, "%s/" DISPLAY_MANAGER_UNIT, dirs[i]);
+                if (r == -ENOENT)
+                        continue;
+                if (r == -EINVAL) /* a file, not a link */
+                        f->display_manager_unit = strdup(DISPLAY_MANAGER_UNIT);
+                else if (r < 0)
+                        return r;
+                else if (unit_name_valid(target))
+                        f->display_manager_unit = TAKE_PTR(target);
+                else
+                        continue;
+                return f->display_manager_unit ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
+/* Who drives what on screen: the display devices, the frame buffers and
+ * fbcon's map, and where the firmware framebuffer's memory lies. */
+static int gather_screen(Sysroot *sr, HostFacts *f) {
+        _cleanup_free_ char *cmdline = NULL, *iomem = NULL;
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        r = pci_display_devices(sr, &f->displays, &f->n_displays);
+        if (r < 0)
+                return r;
+        r = graphics_fbs_read(sr, &f->fbs, &f->n_fbs);
+        if (r < 0)
+                return r;
+
+        r = sysroot_read_file(sr, "proc/cmdline", 64 * 1024, &cmdline);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = cmdline_split(cmdline ? cmdline : "", &words);
+        if (r < 0)
+                return r;
+        r = fbcon_map_from_cmdline(words, &f->fbcon_map);
+        if (r < 0)
+                return r;
+
+        /* Without root the addresses read as zeros, the nesting still tells. */
+        r = sysroot_read_file(sr, "proc/iomem", 16 * 1024 * 1024, &iomem);
+        if (r < 0 && r != -ENOENT && r != -EACCES)
+                return r;
+        if (!iomem || iomem_firmware_fb(iomem, &f->fw_fb_memory) == 0 || f->fw_fb_memory.owner[0])
+                return 0;
+        /* Not nested under a function: whose BAR holds it? */
+        if (f->fw_fb_memory.end <= f->fw_fb_memory.start)
+                return 0;
+        for (size_t i = 0; i < f->n_displays; i++) {
+                _cleanup_free_ PciRange *ranges = NULL;
+                size_t n = 0;
+                r = pci_device_mem_ranges(sr, &f->displays[i]->addr, &ranges, &n);
+                if (r == -ENOENT || r == -EACCES)
+                        continue;
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k < n; k++)
+                        if (ranges[k].start <= f->fw_fb_memory.start && f->fw_fb_memory.end <= ranges[k].end) {
+                                memcpy(f->fw_fb_memory.owner, f->displays[i]->name, PCI_ADDR_STRLEN);
+                                return 0;
+                        }
+        }
+        return 0;
+}
+
+int host_facts_add_held(HostFacts *f, const PciAddr *a, const char *driver, const char *domain) {
+        HeldDevice *nl = realloc(f->held, (f->n_held + 1) * sizeof *nl);
+        if (!nl)
+                return -ENOMEM;
+        f->held = nl;
+        HeldDevice h = { .addr = *a, .driver = strdup(driver), .domain = strdup(domain) };
+        if (!h.driver || !h.domain) {
+                free(h.driver);
+                free(h.domain);
+                return -ENOMEM;
+        }
+        f->held[f->n_held++] = h;
+        return 0;
 }
 
 static int unit_add(HostFacts *f, const char *name, UnitStateFn fn, void *userdata) {
@@ -240,7 +447,7 @@ static int unit_add(HostFacts *f, const char *name, UnitStateFn fn, void *userda
 static int gather_units(const Policy *p, HostFacts *f, UnitStateFn fn, void *userdata) {
         int r;
 
-        if (p->stop_display_manager && f->has_display) {
+        if (f->has_display) {
                 r = unit_add(f, DISPLAY_MANAGER_UNIT, fn, userdata);
                 if (r < 0)
                         return r;
@@ -298,10 +505,22 @@ int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void
         if (r < 0)
                 return r;
 
+        r = gather_modules(sr, &f);
+        if (r < 0)
+                return r;
+        r = gather_device_nodes(sr, &f);
+        if (r < 0)
+                return r;
         r = gather_holders(sr, &f);
         if (r < 0)
                 return r;
         r = gather_units(p, &f, unit_state, userdata);
+        if (r < 0)
+                return r;
+        r = gather_display_manager(sr, &f);
+        if (r < 0)
+                return r;
+        r = gather_screen(sr, &f);
         if (r < 0)
                 return r;
 

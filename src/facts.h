@@ -23,6 +23,24 @@ typedef struct UnitFact {
         UnitState state;
 } UnitFact;
 
+/* A loaded module of the stack (one per entry of unload_order) and what
+ * it serves: the functions bound to its PCI drivers. */
+typedef struct ModuleFact {
+        char *name;
+        char **holders;     /* loaded modules that use it */
+        char **drivers;     /* its PCI drivers ("bochs-drm") */
+        PciAddr *bound;     /* functions bound to them now, sorted */
+        size_t n_bound;
+} ModuleFact;
+
+/* A function another domain holds, from that domain's journal: the driver
+ * it goes back to on that domain's release. */
+typedef struct HeldDevice {
+        PciAddr addr;
+        char *driver;
+        char *domain;
+} HeldDevice;
+
 /* How unit states are learnt: systemctl on a live host, the unit files of
  * a tree otherwise (see facts.c). */
 typedef int (*UnitStateFn)(const char *unit, UnitState *ret, void *userdata);
@@ -42,19 +60,39 @@ typedef struct HostFacts {
         char **stack_roots;          /* modules the stack starts from */
         char **unload_order;         /* loaded modules, holders first */
         char **builtin_modules;      /* part of the stack but built in */
-        Holder *holders;
+        ModuleFact *modules;         /* aligned with unload_order */
+        size_t n_modules;
+        char **device_nodes;         /* every device node of the hostdevs: "/dev/dri/card1", ... */
+        int *nvidia_minors;          /* aligned with hostdevs: N of that GPU's /dev/nvidiaN, -1 when unknown */
+        Holder *holders;             /* of device_nodes, /dev/kfd and (nvidia stack) /dev/nvidia* */
         size_t n_holders;
         UnitFact *units;             /* display manager, then the policy's services */
         size_t n_units;
+        char *display_manager_unit;  /* what display-manager.service is ("gdm.service"), NULL: none */
+
+        /* Who uses what, for the auto decisions (decide.h). */
+        PciDevice **displays;        /* every display controller of the host */
+        size_t n_displays;
+        GraphicsFb *fbs;             /* sys/class/graphics/fbN */
+        size_t n_fbs;
+        char *fbcon_map;             /* the fbs fbcon maps the consoles to: "0", or fbcon=map:'s digits */
+        FirmwareFbMemory fw_fb_memory; /* the firmware framebuffer in /proc/iomem (owner: also from BARs) */
+        HeldDevice *held;            /* functions other domains hold (host_facts_add_held) */
+        size_t n_held;
 } HostFacts;
 
 void host_facts_done(HostFacts *f);
 
 /* unit_state may be NULL: units then count as absent. A domain without a
  * policy is gathered with the defaults of an empty <vh:policy/>. Units are
- * the display manager (when stopped by the policy and a hostdev is a display
- * controller), the policy's services, then the resolved stack's services. */
+ * the display manager (when a hostdev is a display controller: the plan
+ * decides whether it stops), the policy's services, then the resolved
+ * stack's services. */
 int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void *userdata, HostFacts *ret);
+
+/* Records a function another domain holds and gives back to driver on its
+ * release (read from that domain's journal by the caller). */
+int host_facts_add_held(HostFacts *f, const PciAddr *a, const char *driver, const char *domain);
 
 /* Unit states from the unit files of a tree: a unit whose file exists under
  * etc/systemd/system, run/systemd/system, lib/systemd/system or

@@ -18,6 +18,8 @@ void holders_free(Holder *l, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(l[i].command);
                 free(l[i].path);
+                free(l[i].cgroup);
+                free(l[i].unit);
         }
         free(l);
 }
@@ -36,10 +38,13 @@ static bool skippable(int r) {
         return r == -ENOENT || r == -ESRCH || r == -EACCES || r == -EPERM || r == -ENOTDIR;
 }
 
-static bool path_matches(const char *target, char *const *paths, bool nvidia_nodes) {
+static bool path_matches(const char *target, char *const *paths, char *const *prefixes) {
         if (strv_contains(paths, target))
                 return true;
-        return nvidia_nodes && startswith(target, "/dev/nvidia");
+        for (char *const *p = prefixes; p && *p; p++)
+                if (startswith(target, *p))
+                        return true;
+        return false;
 }
 
 typedef struct HolderList {
@@ -47,7 +52,7 @@ typedef struct HolderList {
         size_t n, alloc;
 } HolderList;
 
-static int holder_add(HolderList *h, pid_t pid, const char *command, const char *path) {
+static int holder_add(HolderList *h, pid_t pid, const char *command, const char *cgroup, const char *path) {
         for (size_t i = 0; i < h->n; i++)
                 if (h->l[i].pid == pid && streq(h->l[i].path, path))
                         return 0;
@@ -61,19 +66,43 @@ static int holder_add(HolderList *h, pid_t pid, const char *command, const char 
                 h->l = nl;
                 h->alloc = na;
         }
-        Holder e = { .pid = pid, .command = strdup(command), .path = strdup(path) };
-        if (!e.command || !e.path) {
+        Holder e = { .pid = pid, .command = strdup(command), .path = strdup(path), .cgroup = cgroup ? strdup(cgroup) : NULL };
+        if (!e.command || !e.path || (cgroup && !e.cgroup) || cgroup_unit(cgroup, &e.unit) < 0) {
                 free(e.command);
                 free(e.path);
+                free(e.cgroup);
                 return -ENOMEM;
         }
         h->l[h->n++] = e;
         return 0;
 }
 
-static int scan_process(Sysroot *sr, pid_t pid, char *const *paths, bool nvidia_nodes, HolderList *h) {
+/* Any user names their process and, within their session, its cgroup:
+ * keep both printable, they end up in messages. */
+static void make_printable(char *s) {
+        for (; s && *s; s++)
+                if ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f)
+                        *s = '?';
+}
+
+static int read_cgroup(Sysroot *sr, pid_t pid, char **ret) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+
+        *ret = NULL;
+        if (asprintf(&path, "proc/%d/cgroup", (int) pid) < 0)
+                return -ENOMEM;
+        int r = sysroot_read_file(sr, path, 64 * 1024, &text);
+        if (r < 0)
+                return skippable(r) ? 0 : r;
+        r = cgroup_from_proc(text, ret);
+        if (r >= 0)
+                make_printable(*ret);
+        return r;
+}
+
+static int scan_process(Sysroot *sr, pid_t pid, char *const *paths, char *const *prefixes, HolderList *h) {
         _cleanup_closedir_ DIR *d = NULL;
-        _cleanup_free_ char *command = NULL;
+        _cleanup_free_ char *command = NULL, *cgroup = NULL;
         struct dirent *de;
         int r;
 
@@ -94,19 +123,19 @@ static int scan_process(Sysroot *sr, pid_t pid, char *const *paths, bool nvidia_
                         return -errno;
                 }
                 target[n] = 0;
-                if (!path_matches(target, paths, nvidia_nodes))
+                if (!path_matches(target, paths, prefixes))
                         continue;
 
                 if (!command) {
                         r = sysroot_read_linef(sr, &command, "proc/%d/comm", (int) pid);
                         if (r < 0)
                                 return r;
-                        /* Any user names their process: keep it printable, it ends up in messages. */
-                        for (char *c = command; *c; c++)
-                                if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f)
-                                        *c = '?';
+                        make_printable(command);
+                        r = read_cgroup(sr, pid, &cgroup);
+                        if (r < 0)
+                                return r;
                 }
-                r = holder_add(h, pid, command, target);
+                r = holder_add(h, pid, command, cgroup, target);
                 if (r < 0)
                         return r;
         }
@@ -122,7 +151,7 @@ static int cmp_holder(const void *x, const void *y) {
         return strcmp(a->path, b->path);
 }
 
-int holders_find(Sysroot *sr, char *const *paths, bool nvidia_nodes, Holder **ret, size_t *ret_n) {
+int holders_find(Sysroot *sr, char *const *paths, char *const *prefixes, Holder **ret, size_t *ret_n) {
         _cleanup_closedir_ DIR *d = NULL;
         HolderList h = {};
         struct dirent *de;
@@ -141,7 +170,7 @@ int holders_find(Sysroot *sr, char *const *paths, bool nvidia_nodes, Holder **re
                 pid_t pid;
                 if (!is_pid(de->d_name, &pid))
                         continue;
-                r = scan_process(sr, pid, paths, nvidia_nodes, &h);
+                r = scan_process(sr, pid, paths, prefixes, &h);
                 if (r < 0 && !skippable(r))
                         goto fail;
         }
@@ -159,4 +188,91 @@ int holders_find(Sysroot *sr, char *const *paths, bool nvidia_nodes, Holder **re
 fail:
         holders_free(h.l, h.n);
         return r;
+}
+
+/* ---- cgroups ----------------------------------------------------------------- */
+
+#define CGROUP_PATH_MAX 4096U
+
+int cgroup_from_proc(const char *text, char **ret) {
+        const char *unified = NULL, *named = NULL;
+        size_t unified_len = 0, named_len = 0;
+
+        for (const char *p = text; p && *p;) {
+                size_t len = strcspn(p, "\n");
+                const char *c1 = memchr(p, ':', len), *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t) (c1 + 1 - p)) : NULL;
+                if (c2) {
+                        const char *path = c2 + 1;
+                        size_t plen = len - (size_t) (path - p);
+                        if (c1 - p == 1 && p[0] == '0' && c2 == c1 + 1) {
+                                unified = path;
+                                unified_len = plen;
+                        } else if ((size_t) (c2 - c1 - 1) == strlen("name=systemd") &&
+                                   strncmp(c1 + 1, "name=systemd", strlen("name=systemd")) == 0) {
+                                named = path;
+                                named_len = plen;
+                        }
+                }
+                p += len + (p[len] == '\n');
+        }
+        /* On a hybrid host the unified line is "0::/" and systemd's own
+         * hierarchy has the real place. */
+        const char *path = named && (!unified || (unified_len == 1 && unified[0] == '/')) ? named : unified;
+        size_t plen = path == named ? named_len : unified_len;
+
+        *ret = NULL;
+        if (!path || plen == 0 || plen > CGROUP_PATH_MAX || path[0] != '/')
+                return 0;
+        *ret = strndup(path, plen);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool unit_suffix(const char *s, size_t len) {
+        static const char *const suffixes[] = { ".service", ".scope" };
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                size_t n = strlen(suffixes[i]);
+                if (len > n && strncmp(s + len - n, suffixes[i], n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int cgroup_unit(const char *path, char **ret) {
+        const char *found = NULL;
+        size_t found_len = 0;
+
+        for (const char *p = path; p && *p;) {
+                p += strspn(p, "/");
+                size_t len = strcspn(p, "/");
+                if (len > 0 && unit_suffix(p, len)) {
+                        found = p;
+                        found_len = len;
+                }
+                p += len;
+        }
+        *ret = found ? strndup(found, found_len) : NULL;
+        return found && !*ret ? -ENOMEM : 0;
+}
+
+bool cgroup_in_unit(const char *path, const char *unit) {
+        size_t n = strlen(unit);
+        for (const char *p = path; p && *p;) {
+                p += strspn(p, "/");
+                size_t len = strcspn(p, "/");
+                if (len == n && strncmp(p, unit, n) == 0)
+                        return true;
+                p += len;
+        }
+        return false;
+}
+
+bool cgroup_in_user_session(const char *path) {
+        return path && (streq(path, "/user.slice") || startswith(path, "/user.slice/"));
+}
+
+char *holder_describe(const Holder *h) {
+        char *s = NULL;
+        if (asprintf(&s, "pid %d (%s%s%s)", (int) h->pid, h->command, h->unit ? ", " : "", h->unit ? h->unit : "") < 0)
+                return NULL;
+        return s;
 }

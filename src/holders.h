@@ -11,10 +11,29 @@ typedef struct Holder {
         pid_t pid;
         char *command;  /* proc/<pid>/comm */
         char *path;     /* the node held: "/dev/dri/card0" */
+        char *cgroup;   /* its cgroup ("/user.slice/user-1000.slice/session-2.scope"), NULL when unknown */
+        char *unit;     /* the systemd unit or session scope the cgroup is: "session-2.scope", NULL when none */
 } Holder;
 
 void holders_free(Holder *l, size_t n);
 
-/* Processes with an open fd on any of the given device paths, or on any
- * /dev/nvidia* node when nvidia_nodes is set. Sorted by pid, then path. */
-int holders_find(Sysroot *sr, char *const *paths, bool nvidia_nodes, Holder **ret, size_t *ret_n);
+/* Processes with an open fd on any of the given device paths, or on a path
+ * that starts with one of the prefixes ("/dev/nvidia"). Either list may be
+ * NULL. Sorted by pid, then path. */
+int holders_find(Sysroot *sr, char *const *paths, char *const *prefixes, Holder **ret, size_t *ret_n);
+
+/* Pure. The process's cgroup from the text of proc/PID/cgroup: the unified
+ * hierarchy's ("0::/path"), else systemd's own ("N:name=systemd:/path").
+ * NULL in *ret when neither is there. */
+int cgroup_from_proc(const char *text, char **ret);
+/* Pure. The innermost systemd unit of a cgroup path: its last component
+ * that is a .service or .scope ("/user.slice/user-1000.slice/session-2.scope"
+ * -> "session-2.scope"); NULL in *ret when there is none. */
+int cgroup_unit(const char *path, char **ret);
+/* Pure. Whether the cgroup is inside UNIT ("/system.slice/gdm.service/x"). */
+bool cgroup_in_unit(const char *path, const char *unit);
+/* Pure. Whether the cgroup belongs to a user's login (user.slice). */
+bool cgroup_in_user_session(const char *path);
+
+/* "pid 1500 (gnome-shell, session-2.scope)": for messages. */
+char *holder_describe(const Holder *h);

@@ -29,3 +29,10 @@ void json_write_string(FILE *f, const char *s) {
         }
         fputc('"', f);
 }
+
+void json_write_string_or_null(FILE *f, const char *s) {
+        if (s)
+                json_write_string(f, s);
+        else
+                fputs("null", f);
+}

@@ -5,3 +5,5 @@
 
 /* Just enough JSON output for our reports: strings are escaped per RFC 8259. */
 void json_write_string(FILE *f, const char *s);
+/* null for NULL. */
+void json_write_string_or_null(FILE *f, const char *s);

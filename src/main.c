@@ -182,6 +182,12 @@ static int cmd_plan(const Args *a) {
                 } else
                         r = host_facts_gather(sr, d, unit_state_from_tree, sr, &f);
                 host_ops_real_free(ops);
+                /* Devices other domains hold go back to their drivers: prepare
+                 * counts them, and so does the plan when it can read the journals. */
+                _cleanup_free_ char *err = NULL;
+                _cleanup_close_ int state_fd = -1;
+                if (r >= 0 && engine_open_state_dir(a->o.state_dir, false, &state_fd, &err) >= 0)
+                        r = engine_add_held_devices(state_fd, d, &f);
                 if (r < 0) {
                         log_error("reading the host's state under %s: %s", a->o.sysroot, strerror(-r));
                         return EXIT_FAILED;
@@ -200,8 +206,7 @@ static int cmd_plan(const Args *a) {
                 if (!name)
                         return EXIT_FAILED;
                 printf("Domain %s has no vfio-hook policy: the hook leaves it alone.\n", name);
-        }
-        else
+        } else
                 plan_print_text(&p, &f, stdout);
         return p.n_problems > 0 ? EXIT_FAILED : EXIT_OK;
 }

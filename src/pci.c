@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "modules.h"
 #include "pci.h"
@@ -119,6 +122,17 @@ int pci_device_read(Sysroot *sr, const PciAddr *a, PciDevice **ret) {
                 if (parse_uint(group, &g) < 0 || g > INT_MAX)
                         return -EINVAL;
                 d->iommu_group = (int) g;
+        }
+
+        d->boot_vga = -1;
+        _cleanup_free_ char *boot_vga = NULL;
+        r = sysroot_read_linef(sr, &boot_vga, "sys/bus/pci/devices/%s/boot_vga", name);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (boot_vga) {
+                if (!streq(boot_vga, "0") && !streq(boot_vga, "1"))
+                        return -EINVAL;
+                d->boot_vga = boot_vga[0] - '0';
         }
 
         d->is_bridge = (d->class >> 8) == PCI_CLASS_BRIDGE_PCI || header_says_bridge(sr, name);
@@ -251,5 +265,242 @@ int pci_device_drm_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
                 }
 
         *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* ---- device nodes ------------------------------------------------------------ */
+
+/* Sound nodes sit three levels down (sound/card1/controlC1), a connector's
+ * DDC bus six (drm/card1/card1-DP-1/i2c-5/i2c-dev/i2c-5: its /dev/i2c-5 is
+ * the card's node too); anything far deeper, or far bigger, is not a
+ * device directory we should walk. */
+#define DEV_WALK_DEPTH_MAX 8U
+#define DEV_WALK_ENTRIES_MAX 20000U
+#define DEVNAME_MAX 128U
+
+typedef struct DevWalk {
+        Sysroot *sr;
+        char **nodes;
+        unsigned entries;
+} DevWalk;
+
+/* "dri/card1" -> "/dev/dri/card1"; NULL in *ret for anything that is not a
+ * plain relative name of safe components. */
+static int devname_to_path(const char *devname, char **ret) {
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL;
+
+        *ret = NULL;
+        if (strlen(devname) > DEVNAME_MAX || devname[0] == '/')
+                return 0;
+        copy = strdup(devname);
+        if (!copy)
+                return -ENOMEM;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
+                if (!filename_is_safe(c, DEVNAME_MAX))
+                        return 0;
+        if (strstr(devname, "//") || devname[strlen(devname) - 1] == '/')
+                return 0;
+        return asprintf(ret, "/dev/%s", devname) < 0 ? -ENOMEM : 0;
+}
+
+static int uevent_devname(DevWalk *w, const char *dir, char **ret) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+
+        *ret = NULL;
+        if (asprintf(&path, "%s/uevent", dir) < 0)
+                return -ENOMEM;
+        int r = sysroot_read_file(w->sr, path, 64 * 1024, &text);
+        if (r == -ENOENT || r == -EACCES)
+                return 0;
+        if (r < 0)
+                return r;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (startswith(line, "DEVNAME="))
+                        return devname_to_path(line + strlen("DEVNAME="), ret);
+        return 0;
+}
+
+static int dev_walk(DevWalk *w, const char *dir, unsigned depth) {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ char *node = NULL;
+        struct dirent *de;
+        int r;
+
+        r = uevent_devname(w, dir, &node);
+        if (r < 0)
+                return r;
+        if (node) {
+                r = strv_extend_unique(&w->nodes, node);
+                if (r < 0)
+                        return r;
+        }
+        if (depth >= DEV_WALK_DEPTH_MAX)
+                return 0;
+
+        r = sysroot_opendirf(w->sr, &d, "%s", dir);
+        if (r == -ENOENT || r == -ENOTDIR || r == -EACCES)
+                return 0; /* gone meanwhile */
+        if (r < 0)
+                return r;
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+                PciAddr a;
+                unsigned char type = de->d_type;
+
+                if (++w->entries > DEV_WALK_ENTRIES_MAX)
+                        return -E2BIG;
+                if (!filename_is_safe(de->d_name, NAME_MAX))
+                        continue;
+                if (type == DT_UNKNOWN) {
+                        struct stat st;
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                continue;
+                        type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+                }
+                /* Links (driver, subsystem, iommu_group, ...) lead elsewhere;
+                 * a function below a bridge is not this one's. */
+                if (type != DT_DIR || pci_addr_parse(de->d_name, &a) >= 0)
+                        continue;
+                if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+                        return -ENOMEM;
+                r = dev_walk(w, sub, depth + 1);
+                if (r < 0)
+                        return r;
+        }
+        return errno != 0 ? -errno : 0;
+}
+
+int pci_device_dev_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
+        _cleanup_free_ char *dir = NULL;
+        char name[PCI_ADDR_STRLEN];
+        DevWalk w = { .sr = sr };
+        int r;
+
+        pci_addr_format(a, name);
+        r = sysroot_existsf(sr, "sys/bus/pci/devices/%s", name);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        if (asprintf(&dir, "sys/bus/pci/devices/%s", name) < 0)
+                return -ENOMEM;
+        w.nodes = calloc(1, sizeof(char *));
+        if (!w.nodes)
+                return -ENOMEM;
+        r = dev_walk(&w, dir, 0);
+        if (r < 0) {
+                strv_free(w.nodes);
+                return r;
+        }
+        strv_sort(w.nodes);
+        *ret = w.nodes;
+        return 0;
+}
+
+/* ---- drivers and display devices --------------------------------------------- */
+
+int pci_driver_devices(Sysroot *sr, const char *driver, PciAddr **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ PciAddr *l = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!driver_name_valid(driver))
+                return -EINVAL;
+        r = sysroot_list_dirf(sr, &names, "sys/bus/pci/drivers/%s", driver);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        l = calloc(strv_length(names) + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        for (char **i = names; i && *i; i++)
+                if (pci_addr_parse(*i, &l[n]) >= 0)
+                        n++;
+        qsort(l, n, sizeof *l, cmp_addr);
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+void pci_devices_free(PciDevice **l, size_t n) {
+        for (size_t i = 0; l && i < n; i++)
+                pci_device_free(l[i]);
+        free(l);
+}
+
+int pci_display_devices(Sysroot *sr, PciDevice ***ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        PciDevice **l = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sysroot_list_dirf(sr, &names, "sys/bus/pci/devices");
+        if (r < 0 && r != -ENOENT)
+                return r;
+        l = calloc(strv_length(names) + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        /* Names are sorted, and so are addresses of one spelling. */
+        for (char **i = names; i && *i; i++) {
+                unsigned class;
+                PciAddr a;
+
+                if (pci_addr_parse(*i, &a) < 0)
+                        continue;
+                r = sysroot_read_hexf(sr, &class, "sys/bus/pci/devices/%s/class", *i);
+                if (r == -ENOENT)
+                        continue; /* removed meanwhile */
+                if (r < 0)
+                        goto fail;
+                if ((class >> 16) != PCI_CLASS_DISPLAY)
+                        continue;
+                r = pci_device_read(sr, &a, &l[n]);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        goto fail;
+                n++;
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+fail:
+        pci_devices_free(l, n);
+        return r;
+}
+
+/* IORESOURCE_MEM in the flags column of sys/.../resource. */
+#define PCI_RESOURCE_MEM 0x200U
+#define PCI_RESOURCE_LINES_MAX 64U
+
+int pci_device_mem_ranges(Sysroot *sr, const PciAddr *a, PciRange **ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        _cleanup_free_ PciRange *l = NULL;
+        char name[PCI_ADDR_STRLEN];
+        size_t n = 0;
+        int r;
+
+        pci_addr_format(a, name);
+        if (asprintf(&path, "sys/bus/pci/devices/%s/resource", name) < 0)
+                return -ENOMEM;
+        r = sysroot_read_file(sr, path, 64 * 1024, &text);
+        if (r < 0)
+                return r;
+        l = calloc(PCI_RESOURCE_LINES_MAX, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                uint64_t start, end, flags;
+                if (sscanf(line, "%" SCNx64 " %" SCNx64 " %" SCNx64, &start, &end, &flags) != 3)
+                        return -EINVAL;
+                if (!(flags & PCI_RESOURCE_MEM) || end <= start)
+                        continue;
+                if (n == PCI_RESOURCE_LINES_MAX)
+                        return -E2BIG;
+                l[n++] = (PciRange) { .start = start, .end = end };
+        }
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
         return 0;
 }

@@ -33,6 +33,7 @@ typedef struct PciDevice {
         char *driver;          /* bound driver, NULL when none */
         char *driver_module;   /* that driver's module, NULL when built in or none */
         int iommu_group;       /* -1 when the device has no group (IOMMU off) */
+        int boot_vga;          /* boot_vga: 1 or 0; -1 when absent (only VGA devices have it) */
         bool is_bridge;
 } PciDevice;
 
@@ -73,3 +74,24 @@ int pci_driver_module(Sysroot *sr, const char *driver, char **ret);
 
 /* DRM minor nodes of a device: "card0", "renderD128", ... */
 int pci_device_drm_nodes(Sysroot *sr, const PciAddr *a, char ***ret);
+
+/* Every device node of a function, as the kernel names them to udev: the
+ * DEVNAME= of each uevent below its sysfs directory ("/dev/dri/card1",
+ * "/dev/snd/controlC1", "/dev/fb0", ...), sorted. Links are not followed
+ * and functions below a bridge are not descended into. */
+int pci_device_dev_nodes(Sysroot *sr, const PciAddr *a, char ***ret);
+
+/* The functions bound to a PCI driver (sys/bus/pci/drivers/DRIVER), sorted;
+ * none when the driver does not exist. */
+int pci_driver_devices(Sysroot *sr, const char *driver, PciAddr **ret, size_t *ret_n);
+
+/* Every display controller (base class 03) of the host, sorted by address. */
+int pci_display_devices(Sysroot *sr, PciDevice ***ret, size_t *ret_n);
+void pci_devices_free(PciDevice **l, size_t n);
+
+/* The memory ranges a function decodes (its memory BARs and ROM, from
+ * sys/.../resource), for telling whose memory an address range is. */
+typedef struct PciRange {
+        uint64_t start, end;   /* inclusive */
+} PciRange;
+int pci_device_mem_ranges(Sysroot *sr, const PciAddr *a, PciRange **ret, size_t *ret_n);

@@ -37,6 +37,7 @@ void plan_done(Plan *p) {
         }
         free(p->problems);
         strv_free(p->notes);
+        decisions_done(&p->decisions);
         *p = (Plan) {};
 }
 
@@ -161,7 +162,6 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                 p = (Plan) {};
                 return 0;
         }
-        const Policy *pol = d->policy;
 
         r = check_devices(d, f, &p);
         if (r < 0)
@@ -172,40 +172,34 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                         return r;
         }
 
-        /* docs/design.md, "The order of prepare". Console, framebuffer and display
-         * manager only matter when the domain takes a display controller. */
-        for (size_t i = 0; i < f->n_units; i++) {
-                if (f->units[i].state == UNIT_ACTIVE)
-                        r = add_step(&p, STEP_STOP_UNIT, f->units[i].name);
-                else if (f->units[i].state == UNIT_UNKNOWN)
-                        r = add_note(&p, "cannot ask systemd about %s: prepare stops it if it runs", f->units[i].name);
-                else
-                        r = add_note(&p, "%s is %s: nothing to stop", f->units[i].name,
-                                     f->units[i].state == UNIT_ABSENT ? "not installed" : "not running");
+        r = decide(d, d->policy, f, &p.decisions);
+        if (r < 0)
+                return r;
+
+        /* The decisions come in the order of prepare (docs/design.md, "The order of prepare"): a step
+         * for each that changes something. */
+        for (size_t i = 0; i < p.decisions.n; i++) {
+                const Decision *x = &p.decisions.list[i];
+                if (!x->take)
+                        continue;
+                if (x->kind == STEP_STOP_UNIT) {
+                        const UnitFact *u = NULL;
+                        for (size_t k = 0; k < f->n_units && !u; k++)
+                                if (streq(f->units[k].name, x->resource))
+                                        u = &f->units[k];
+                        if (u && u->state == UNIT_UNKNOWN) {
+                                r = add_note(&p, "cannot ask systemd about %s: prepare stops it if it runs", u->name);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                }
+                r = add_step(&p, x->kind, x->resource);
                 if (r < 0)
                         return r;
         }
-
-        if (f->has_display && pol->unbind_console)
-                for (size_t i = 0; i < f->n_vtconsoles; i++) {
-                        const VtConsole *c = &f->vtconsoles[i];
-                        if (vtconsole_is_fbcon(c) && c->bind == 1) {
-                                r = add_step(&p, STEP_UNBIND_VTCONSOLE, c->id);
-                                if (r < 0)
-                                        return r;
-                        }
-                }
-
-        if (f->has_display && pol->unbind_framebuffer)
-                for (size_t i = 0; i < f->n_framebuffers; i++)
-                        if (f->framebuffers[i].driver) {
-                                r = add_step(&p, STEP_UNBIND_FRAMEBUFFER, f->framebuffers[i].device);
-                                if (r < 0)
-                                        return r;
-                        }
-
-        for (char **m = f->unload_order; m && *m; m++) {
-                r = add_step(&p, STEP_UNLOAD_MODULE, *m);
+        for (char **n = p.decisions.notes; n && *n; n++) {
+                r = add_note(&p, "%s", *n);
                 if (r < 0)
                         return r;
         }
@@ -215,20 +209,13 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                 if (r < 0)
                         return r;
         }
-
         for (size_t i = 0; i < d->n_hostdevs; i++) {
                 const PciDevice *dev = i < f->n_hostdevs ? f->hostdevs[i] : NULL;
-                char addr[PCI_ADDR_STRLEN];
-
-                pci_addr_format(&d->hostdevs[i].addr, addr);
-                if (!dev || dev->is_bridge)
-                        continue; /* a problem already says why */
-                if (driver_is_vfio(dev->driver))
-                        r = add_note(&p, "%s is on vfio-pci already", addr);
-                else
-                        r = add_step(&p, STEP_DETACH_DEVICE, addr);
-                if (r < 0)
-                        return r;
+                if (dev && !dev->is_bridge && driver_is_vfio(dev->driver)) {
+                        r = add_note(&p, "%s is on vfio-pci already", dev->name);
+                        if (r < 0)
+                                return r;
+                }
         }
 
         *ret = p;
@@ -236,16 +223,45 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         return 0;
 }
 
+const char *plan_step_reason(const Plan *p, const Step *s) {
+        const Decision *x = decisions_find(&p->decisions, s->action, s->target);
+        return x ? x->reason : NULL;
+}
+
+bool plan_holder_counts(const Plan *p, const Holder *h) {
+        return decisions_holder_counts(&p->decisions, h->path);
+}
+
 void plan_print_text(const Plan *p, const HostFacts *f, FILE *out) {
+        bool any = false;
+
         fprintf(out, "Plan for domain %s: %zu step%s\n", p->domain, p->n_steps, p->n_steps == 1 ? "" : "s");
-        for (size_t i = 0; i < p->n_steps; i++)
-                fprintf(out, "  %2zu. %-19s %s\n", i + 1, step_action_to_string(p->steps[i].action),
-                        p->steps[i].target);
-        if (f && f->n_holders > 0) {
-                fprintf(out, "Processes holding the GPU now (most belong to the display manager; prepare looks again after stopping it):\n");
-                for (size_t i = 0; i < f->n_holders; i++)
-                        fprintf(out, "  pid %d (%s) holds %s\n", (int) f->holders[i].pid, f->holders[i].command,
-                                f->holders[i].path);
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const char *why = plan_step_reason(p, &p->steps[i]), *action = step_action_to_string(p->steps[i].action);
+                fprintf(out, "  %2zu. %-19s %s\n", i + 1, action ? action : "?", p->steps[i].target);
+                if (why)
+                        fprintf(out, "      %s\n", why);
+        }
+        for (size_t i = 0; i < p->decisions.n; i++) {
+                if (p->decisions.list[i].take)
+                        continue;
+                if (!any)
+                        fprintf(out, "Kept as it is:\n");
+                any = true;
+                fprintf(out, "  - %s\n", p->decisions.list[i].reason);
+        }
+        any = false;
+        for (size_t i = 0; f && i < f->n_holders; i++) {
+                _cleanup_free_ char *who = NULL;
+                if (!plan_holder_counts(p, &f->holders[i]))
+                        continue;
+                if (!any)
+                        fprintf(out, "Processes holding the domain's devices now (prepare looks again after stopping "
+                                     "units, then %s what is left):\n",
+                                "refuses or terminates");
+                any = true;
+                who = holder_describe(&f->holders[i]);
+                fprintf(out, "  %s holds %s\n", who ? who : "?", f->holders[i].path);
         }
         if (p->notes) {
                 fprintf(out, "Notes:\n");
@@ -260,6 +276,8 @@ void plan_print_text(const Plan *p, const HostFacts *f, FILE *out) {
 }
 
 void plan_print_json(const Plan *p, const HostFacts *f, FILE *out) {
+        bool first = true;
+
         fputs("{\"domain\": ", out);
         json_write_string(out, p->domain);
         fputs(", \"steps\": [", out);
@@ -268,6 +286,19 @@ void plan_print_json(const Plan *p, const HostFacts *f, FILE *out) {
                 json_write_string(out, step_action_to_string(p->steps[i].action));
                 fputs(", \"target\": ", out);
                 json_write_string(out, p->steps[i].target);
+                fputs(", \"reason\": ", out);
+                json_write_string_or_null(out, plan_step_reason(p, &p->steps[i]));
+                fputc('}', out);
+        }
+        fputs("], \"decisions\": [", out);
+        for (size_t i = 0; i < p->decisions.n; i++) {
+                const Decision *x = &p->decisions.list[i];
+                fputs(i ? ", {\"resource\": " : "{\"resource\": ", out);
+                json_write_string(out, x->resource);
+                fputs(", \"kind\": ", out);
+                json_write_string(out, decision_kind_to_string(x->kind));
+                fprintf(out, ", \"action\": \"%s\", \"reason\": ", x->take ? "take" : "keep");
+                json_write_string(out, x->reason);
                 fputc('}', out);
         }
         fputs("], \"problems\": [", out);
@@ -280,10 +311,15 @@ void plan_print_json(const Plan *p, const HostFacts *f, FILE *out) {
         }
         fputs("], \"holders\": [", out);
         for (size_t i = 0; f && i < f->n_holders; i++) {
-                fprintf(out, "%s{\"pid\": %d, \"command\": ", i ? ", " : "", (int) f->holders[i].pid);
+                if (!plan_holder_counts(p, &f->holders[i]))
+                        continue;
+                fprintf(out, "%s{\"pid\": %d, \"command\": ", first ? "" : ", ", (int) f->holders[i].pid);
+                first = false;
                 json_write_string(out, f->holders[i].command);
                 fputs(", \"path\": ", out);
                 json_write_string(out, f->holders[i].path);
+                fputs(", \"unit\": ", out);
+                json_write_string_or_null(out, f->holders[i].unit);
                 fputc('}', out);
         }
         fputs("], \"notes\": [", out);

@@ -3,19 +3,12 @@
 
 #include <stdio.h>
 
+#include "decide.h"
 #include "facts.h"
 
-/* The ordered steps `prepare` takes for a domain on a host, and the
- * problems that would stop it. Pure: built from a Domain and HostFacts. */
-
-typedef enum StepAction {
-        STEP_STOP_UNIT,
-        STEP_UNBIND_VTCONSOLE,
-        STEP_UNBIND_FRAMEBUFFER,
-        STEP_UNLOAD_MODULE,
-        STEP_DETACH_DEVICE,
-        _STEP_ACTION_MAX,
-} StepAction;
+/* The ordered steps `prepare` takes for a domain on a host, why, what it
+ * leaves as it is and why, and the problems that would stop it. Pure:
+ * built from a Domain and HostFacts. */
 
 typedef struct Step {
         StepAction action;
@@ -34,6 +27,7 @@ typedef struct Plan {
         Problem *problems;
         size_t n_problems;
         char **notes;     /* information: builtin modules, no IOMMU, ... */
+        Decisions decisions; /* every step's reason, every resource kept and why */
 } Plan;
 
 const char *step_action_to_string(StepAction a);
@@ -42,5 +36,17 @@ int step_action_from_string(const char *s, StepAction *ret);
 void plan_done(Plan *p);
 int plan_build(const Domain *d, const HostFacts *f, Plan *ret);
 
+/* The reason of a step (decide.h). */
+const char *plan_step_reason(const Plan *p, const Step *s);
+
+/* The processes of f->holders that hold up the hand-off, per the plan. */
+bool plan_holder_counts(const Plan *p, const Holder *h);
+
+/* Text: the steps, each with its reason, what stays and why, holders
+ * with their unit or session, notes, problems.
+ * JSON: {"domain", "steps": [{"action", "target", "reason"}],
+ *        "decisions": [{"resource", "kind", "action": "take"|"keep", "reason"}],
+ *        "problems": [{"code", "message"}],
+ *        "holders": [{"pid", "command", "path", "unit"}], "notes"} */
 void plan_print_text(const Plan *p, const HostFacts *f, FILE *out);
 void plan_print_json(const Plan *p, const HostFacts *f, FILE *out);

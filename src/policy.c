@@ -73,9 +73,9 @@ static int set_error(char **ret_error, int r, const char *fmt, ...) {
 void policy_init(Policy *p) {
         *p = (Policy) {
                 .stack = STACK_AUTO,
-                .unbind_console = true,
-                .unbind_framebuffer = true,
-                .stop_display_manager = true,
+                .console = CHOICE_AUTO,
+                .framebuffer = CHOICE_AUTO,
+                .display_manager = CHOICE_AUTO,
                 .holders = HOLDERS_REFUSE,
                 .timeout_sec = POLICY_TIMEOUT_DEFAULT,
         };
@@ -86,6 +86,30 @@ void policy_done(Policy *p) {
                 return;
         p->services = strv_free(p->services);
         p->modules = strv_free(p->modules);
+}
+
+const char *choice_to_string(Choice c, const char *change_word) {
+        switch (c) {
+        case CHOICE_AUTO:
+                return "auto";
+        case CHOICE_KEEP:
+                return "keep";
+        case CHOICE_CHANGE:
+                return change_word;
+        default:
+                return NULL;
+        }
+}
+
+int choice_from_string(const char *s, const char *change_word, Choice *ret) {
+        if (!s)
+                return -EINVAL;
+        for (Choice c = 0; c < _CHOICE_MAX; c++)
+                if (streq(s, choice_to_string(c, change_word))) {
+                        *ret = c;
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 const char *stack_to_string(Stack s) {

@@ -34,11 +34,22 @@ typedef enum HolderPolicy {
         HOLDERS_TERMINATE,
 } HolderPolicy;
 
+/* <console>, <framebuffer> and <display-manager>: "auto" changes the host
+ * resource only when it depends on a device the domain takes (the plan
+ * decides from the host and says why); "keep" never changes it;
+ * "unbind"/"stop" always does. */
+typedef enum Choice {
+        CHOICE_AUTO,
+        CHOICE_KEEP,
+        CHOICE_CHANGE,      /* unbind, stop */
+        _CHOICE_MAX,
+} Choice;
+
 typedef struct Policy {
         Stack stack;
-        bool unbind_console;        /* <console>unbind|keep */
-        bool unbind_framebuffer;    /* <framebuffer>unbind|keep */
-        bool stop_display_manager;  /* <display-manager>stop|keep */
+        Choice console;             /* <console>auto|keep|unbind */
+        Choice framebuffer;         /* <framebuffer>auto|keep|unbind */
+        Choice display_manager;     /* <display-manager>auto|keep|stop */
         HolderPolicy holders;       /* <holders>refuse|terminate */
         char **services;            /* <service>, in document order */
         char **modules;             /* <module>, normalized ('-' -> '_') */
@@ -48,6 +59,11 @@ typedef struct Policy {
 /* The defaults of an empty <vh:policy/>. */
 void policy_init(Policy *p);
 void policy_done(Policy *p);
+
+/* "auto", "keep", or the element's own word for a change ("unbind",
+ * "stop"); parsing accepts exactly those three. */
+const char *choice_to_string(Choice c, const char *change_word);
+int choice_from_string(const char *s, const char *change_word, Choice *ret);
 
 const char *stack_to_string(Stack s);
 int stack_from_string(const char *s, Stack *ret);

@@ -10,6 +10,7 @@
 
 #include "preflight.h"
 #include "console.h"
+#include "decide.h"
 #include "engine.h"
 #include "facts.h"
 #include "holders.h"
@@ -82,15 +83,6 @@ size_t check_report_count(const CheckReport *r, CheckStatus s) {
         for (size_t i = 0; i < r->n_results; i++)
                 n += r->results[i].status == s;
         return n;
-}
-
-_printf_(1, 2) static char *strf(const char *fmt, ...) {
-        char *s;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        return r < 0 ? NULL : s;
 }
 
 /* Takes message and hint (either may be NULL after a failed strf(): that
@@ -301,56 +293,6 @@ static void host_done(Host *h) {
         free(h->interrupts);
         strv_free(h->units);
         *h = (Host) {};
-}
-
-/* Words as the kernel splits them ("a=\"b c\"" is one), up to "--". */
-static int cmdline_split(const char *s, char ***ret) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        _cleanup_free_ char *w = malloc(strlen(s) + 1);
-        const char *p = s;
-
-        if (!l || !w)
-                return -ENOMEM;
-        for (;;) {
-                size_t n = 0;
-                bool quoted = false;
-
-                while (*p && isspace((unsigned char) *p))
-                        p++;
-                if (!*p)
-                        break;
-                for (; *p && (quoted || !isspace((unsigned char) *p)); p++)
-                        if (*p == '"')
-                                quoted = !quoted;
-                        else
-                                w[n++] = *p;
-                w[n] = 0;
-                if (streq(w, "--"))
-                        break;
-                if (strv_extend(&l, w) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
-/* The value of the last KEY=VALUE ('-' and '_' alike in KEY, as the kernel
- * compares them), "" for a bare KEY, NULL when absent. */
-static const char *cmdline_get(char *const *l, const char *key) {
-        const char *found = NULL;
-        for (; l && *l; l++) {
-                const char *w = *l, *k = key;
-                for (; *k && *w; k++, w++)
-                        if (*k != *w && !((*k == '-' || *k == '_') && (*w == '-' || *w == '_')))
-                                break;
-                if (*k)
-                        continue;
-                if (*w == '=')
-                        found = w + 1;
-                else if (!*w)
-                        found = "";
-        }
-        return found;
 }
 
 /* Is token one of the comma-separated options of value? */
@@ -936,6 +878,8 @@ typedef struct DomainCtx {
         const Domain *d;
         const Policy *policy;   /* the domain's, or the defaults */
         HostFacts f;
+        Decisions ds;           /* what prepare would do, and why */
+        Decisions auto_ds;      /* the same with console, framebuffer, display manager on auto */
         int n_groups;
 } DomainCtx;
 
@@ -962,8 +906,8 @@ static int check_policy(DomainCtx *c, CheckReport *r) {
                                        "'<policy/>'",
                                        q(c->d->name, qb)));
         return PASS(r, "policy", "stack %s, console %s, framebuffer %s, display manager %s, holders %s, timeout %us",
-                    stack_to_string(p->stack), p->unbind_console ? "unbind" : "keep",
-                    p->unbind_framebuffer ? "unbind" : "keep", p->stop_display_manager ? "stop" : "keep",
+                    stack_to_string(p->stack), choice_to_string(p->console, "unbind"),
+                    choice_to_string(p->framebuffer, "unbind"), choice_to_string(p->display_manager, "stop"),
                     p->holders == HOLDERS_TERMINATE ? "terminate" : "refuse", p->timeout_sec);
 }
 
@@ -1139,9 +1083,25 @@ static int check_reset(DomainCtx *c, const PciDevice *dev, CheckReport *r) {
                           strf("%s", vendor_reset));
 }
 
+/* The reasons of the decisions of one kind the plan keeps, "; "-joined. */
+static char *kept_reasons(const Decisions *ds, StepAction kind) {
+        Buf b;
+        if (buf_open(&b) < 0)
+                return NULL;
+        for (size_t i = 0; i < ds->n; i++)
+                if (ds->list[i].kind == kind && !ds->list[i].take)
+                        fprintf(b.f, "%s%s", ftell(b.f) ? "; " : "", ds->list[i].reason);
+        return buf_take(&b);
+}
+
+static bool decided_take(const Decisions *ds, StepAction kind, const char *resource) {
+        const Decision *x = decisions_find(ds, kind, resource);
+        return x && x->take;
+}
+
 static int check_driver_stack(DomainCtx *c, CheckReport *r) {
         const HostFacts *f = &c->f;
-        _cleanup_free_ char *order = NULL, *busy = NULL, *builtin = NULL, *roots = NULL;
+        _cleanup_free_ char *order = NULL, *busy = NULL, *builtin = NULL, *roots = NULL, *kept = NULL, *stays = NULL;
         Buf b_order = {}, b_busy = {}, b_builtin = {}, b_roots = {};
         const char *stack = stack_to_string(f->stack);
         int k = 0;
@@ -1156,7 +1116,9 @@ static int check_driver_stack(DomainCtx *c, CheckReport *r) {
                 fprintf(b_builtin.f, "%s%s", m == f->builtin_modules ? "" : ", ", *m);
         for (char **m = f->unload_order; m && *m; m++) {
                 _cleanup_(module_info_done) ModuleInfo mi = { .refcnt = -1 };
-                fprintf(b_order.f, "%s%s", m == f->unload_order ? "" : ", ", *m);
+                if (!decided_take(&c->ds, STEP_UNLOAD_MODULE, *m))
+                        continue; /* other devices still need it: below */
+                fprintf(b_order.f, "%s%s", ftell(b_order.f) ? ", " : "", *m);
                 k = module_info_read(c->sr, *m, &mi);
                 if (k == -ENOMEM)
                         goto finish;
@@ -1173,7 +1135,13 @@ static int check_driver_stack(DomainCtx *c, CheckReport *r) {
         busy = buf_take(&b_busy);
         builtin = buf_take(&b_builtin);
         roots = buf_take(&b_roots);
-        if (!order || !busy || !builtin || !roots) {
+        kept = kept_reasons(&c->ds, STEP_UNLOAD_MODULE);
+        if (!order || !busy || !builtin || !roots || !kept) {
+                k = -ENOMEM;
+                goto finish;
+        }
+        stays = strf("%s%s", kept[0] ? "; other devices still need what stays: " : "", kept);
+        if (!stays) {
                 k = -ENOMEM;
                 goto finish;
         }
@@ -1183,22 +1151,26 @@ static int check_driver_stack(DomainCtx *c, CheckReport *r) {
                          c->policy->stack == STACK_AUTO ? " (no host driver is bound to the display device)" : "");
         else if (builtin[0])
                 k = report_add(r, CHECK_WARN, "driver-stack",
-                               strf("stack %s: %s built into the kernel and cannot be unloaded%s%s%s%s", stack, builtin,
-                                    order[0] ? "; unloads " : "", order, busy[0] ? "; in use now: " : "", busy),
+                               strf("stack %s: %s built into the kernel and cannot be unloaded%s%s%s%s%s", stack,
+                                    builtin, order[0] ? "; unloads " : "", order, busy[0] ? "; in use now: " : "", busy,
+                                    stays),
                                strf("detaching still unbinds the device from it, which is usually enough; if the host "
                                     "hangs or the console does not come back, use a kernel that builds %s as a module",
                                     builtin));
+        else if (!order[0] && kept[0])
+                k = PASS(r, "driver-stack", "stack %s (%s): unloads nothing, the detach unbinds the devices%s", stack,
+                         roots, stays);
         else if (!order[0])
                 k = PASS(r, "driver-stack", "stack %s (%s): not loaded, nothing to unload", stack, roots);
         else if (busy[0])
                 k = report_add(r, CHECK_WARN, "driver-stack",
-                               strf("stack %s: unloads %s (holders first); in use now beyond their holders: %s", stack,
-                                    order, busy),
-                               strf("expected while the desktop runs: prepare first stops the display manager and "
-                                    "unbinds console and framebuffer; a module still in use then stops the hand-off "
-                                    "(`lsof /dev/dri/* /dev/nvidia*` shows who)"));
+                               strf("stack %s: unloads %s (holders first); in use now beyond their holders: %s%s",
+                                    stack, order, busy, stays),
+                               strf("expected while the desktop runs: prepare first stops what holds the devices "
+                                    "(see gpu-holders, vtconsole, display-manager); a module still in use then stops "
+                                    "the hand-off (`lsof /dev/dri/* /dev/nvidia*` shows who)"));
         else
-                k = PASS(r, "driver-stack", "stack %s: unloads %s (holders first); none in use", stack, order);
+                k = PASS(r, "driver-stack", "stack %s: unloads %s (holders first); none in use%s", stack, order, stays);
 
 finish:
         buf_done(&b_order);
@@ -1206,27 +1178,6 @@ finish:
         buf_done(&b_builtin);
         buf_done(&b_roots);
         return k;
-}
-
-/* boot_vga of the domain's display devices: 1 if one is the boot VGA, 0 if
- * all say they are not, -1 if no device says. */
-static int boot_vga(DomainCtx *c, char ret_addr[static PCI_ADDR_STRLEN]) {
-        int result = -1;
-        for (size_t i = 0; i < c->f.n_hostdevs; i++) {
-                const PciDevice *dev = c->f.hostdevs[i];
-                _cleanup_free_ char *v = NULL;
-                if (!dev || !pci_device_is_display(dev))
-                        continue;
-                if (sysroot_read_linef(c->sr, &v, "sys/bus/pci/devices/%s/boot_vga", dev->name) < 0)
-                        continue;
-                if (streq(v, "1")) {
-                        memcpy(ret_addr, dev->name, PCI_ADDR_STRLEN);
-                        return 1;
-                }
-                if (streq(v, "0"))
-                        result = 0;
-        }
-        return result;
 }
 
 /* "efi-framebuffer.0 (efi-framebuffer)", "simple-framebuffer.0 (simpledrm, DRM card0, held by ...)". */
@@ -1256,7 +1207,7 @@ static char *framebuffer_describe(DomainCtx *c, const Framebuffer *fb) {
                         }
                         fprintf(b.f, " %s", *n);
                 }
-                if (holders_find(c->sr, paths, false, &holders, &n_holders) >= 0)
+                if (holders_find(c->sr, paths, NULL, &holders, &n_holders) >= 0)
                         for (size_t i = 0; i < n_holders; i++)
                                 fprintf(b.f, "%s %s pid %d", i ? "," : ", held by", q(holders[i].command, qb),
                                         (int) holders[i].pid);
@@ -1267,11 +1218,17 @@ static char *framebuffer_describe(DomainCtx *c, const Framebuffer *fb) {
         return buf_take(&b);
 }
 
+/* Console, framebuffer and display manager: a kept resource is worth a
+ * warning when the policy keeps it explicitly and `auto` would change it
+ * (it depends on a device the domain takes). */
+static bool kept_against_auto(const DomainCtx *c, Choice choice, StepAction kind, const char *resource) {
+        return choice == CHOICE_KEEP && decided_take(&c->auto_ds, kind, resource);
+}
+
 static int check_framebuffer(DomainCtx *c, CheckReport *r) {
         _cleanup_free_ char *bound = NULL, *present = NULL;
-        char gpu[PCI_ADDR_STRLEN] = "";
         Buf b_bound = {}, b_present = {};
-        bool unbind = c->policy->unbind_framebuffer;
+        bool warn = false;
         int k = 0;
 
         if (buf_open(&b_bound) < 0 || buf_open(&b_present) < 0) {
@@ -1280,16 +1237,24 @@ static int check_framebuffer(DomainCtx *c, CheckReport *r) {
         }
         for (size_t i = 0; i < c->f.n_framebuffers; i++) {
                 const Framebuffer *fb = &c->f.framebuffers[i];
+                const Decision *x = decisions_find(&c->ds, STEP_UNBIND_FRAMEBUFFER, fb->device),
+                               *a = decisions_find(&c->auto_ds, STEP_UNBIND_FRAMEBUFFER, fb->device);
                 if (!fb->driver) {
                         fprintf(b_present.f, "%s%s", ftell(b_present.f) ? ", " : "", fb->device);
                         continue;
                 }
                 _cleanup_free_ char *desc = framebuffer_describe(c, fb);
-                if (!desc) {
+                if (!desc || !x || !a) {
                         k = -ENOMEM;
                         goto finish;
                 }
-                fprintf(b_bound.f, "%s%s", ftell(b_bound.f) ? ", " : "", desc);
+                bool w = kept_against_auto(c, c->policy->framebuffer, STEP_UNBIND_FRAMEBUFFER, fb->device);
+                /* "simple-framebuffer.0 (simpledrm, ...): it sits on ...: prepare unbinds it" */
+                fprintf(b_bound.f, "%s%s: %s: prepare %s", ftell(b_bound.f) ? "; " : "", desc, x->why,
+                        x->take ? "unbinds it" : "leaves it");
+                if (w)
+                        fprintf(b_bound.f, " (with auto it would go: %s)", a->why);
+                warn = warn || w;
         }
         bound = buf_take(&b_bound);
         present = buf_take(&b_present);
@@ -1298,31 +1263,15 @@ static int check_framebuffer(DomainCtx *c, CheckReport *r) {
                 goto finish;
         }
 
-        if (!bound[0]) {
+        if (!bound[0])
                 k = PASS(r, "framebuffer", "no firmware framebuffer is bound%s%s%s", present[0] ? " (" : "", present,
                          present[0] ? " present, unbound)" : "");
-                goto finish;
-        }
-
-        int vga = boot_vga(c, gpu);
-        const char *keep_hint = "set <framebuffer>unbind</framebuffer>: a firmware framebuffer left on the card keeps "
-                                "part of its memory, which vfio-pci then cannot map for the guest";
-        if (vga == 1)
-                k = unbind ? PASS(r, "framebuffer", "%s sits on %s, the boot VGA: prepare unbinds it", bound, gpu)
-                           : report_add(r, CHECK_WARN, "framebuffer",
-                                        strf("%s sits on %s, the boot VGA, and the policy keeps it", bound, gpu),
-                                        strf("%s", keep_hint));
-        else if (vga == 0)
-                k = PASS(r, "framebuffer", "%s belongs to the boot VGA, which is not in the domain (boot_vga 0)%s", bound,
-                         unbind ? "; prepare unbinds it all the same" : "");
+        else if (warn)
+                k = report_add(r, CHECK_WARN, "framebuffer", strf("%s", bound),
+                               strf("set <framebuffer>unbind</framebuffer> or auto: a firmware framebuffer left on the "
+                                    "card keeps part of its memory, which vfio-pci then cannot map for the guest"));
         else
-                k = unbind ? PASS(r, "framebuffer", "%s is bound (no boot_vga says on which card): prepare unbinds it",
-                                  bound)
-                           : report_add(r, CHECK_WARN, "framebuffer",
-                                        strf("%s is bound, the policy keeps it, and no boot_vga says whether it sits "
-                                             "on the domain's GPU",
-                                             bound),
-                                        strf("%s", keep_hint));
+                k = PASS(r, "framebuffer", "%s", bound);
 finish:
         buf_done(&b_bound);
         buf_done(&b_present);
@@ -1331,60 +1280,86 @@ finish:
 
 static int check_vtconsole(DomainCtx *c, CheckReport *r) {
         _cleanup_free_ char *bound = NULL;
+        const Decision *x = NULL;
+        bool warn = false;
         Buf b;
 
         if (buf_open(&b) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < c->f.n_vtconsoles; i++) {
                 const VtConsole *v = &c->f.vtconsoles[i];
-                if (vtconsole_is_fbcon(v) && v->bind == 1)
-                        fprintf(b.f, "%s%s", ftell(b.f) ? ", " : "", v->id);
+                if (!vtconsole_is_fbcon(v) || v->bind != 1)
+                        continue;
+                fprintf(b.f, "%s%s", ftell(b.f) ? ", " : "", v->id);
+                x = x ? x : decisions_find(&c->ds, STEP_UNBIND_VTCONSOLE, v->id);
+                warn = warn || kept_against_auto(c, c->policy->console, STEP_UNBIND_VTCONSOLE, v->id);
         }
         bound = buf_take(&b);
         if (!bound)
                 return -ENOMEM;
         if (!bound[0])
-                return PASS(r, "vtconsole", "no frame buffer console is bound");
-        if (c->policy->unbind_console)
-                return PASS(r, "vtconsole", "the frame buffer console is bound to %s: prepare unbinds it", bound);
-        return report_add(r, CHECK_WARN, "vtconsole",
-                          strf("the frame buffer console is bound to %s, and the policy keeps it: it keeps the GPU's "
-                               "driver in use",
-                               bound),
-                          strf("set <console>unbind</console>"));
+                return PASS(r, "vtconsole", "no frame buffer console is bound%s%s",
+                            c->ds.console ? "; the frame buffers: " : "", c->ds.console ? c->ds.console : "");
+        if (!x)
+                return -ENOMEM;
+        if (warn)
+                return report_add(r, CHECK_WARN, "vtconsole",
+                                  strf("the frame buffer console is bound to %s, and the policy keeps it, but it draws "
+                                       "on what the domain takes: it keeps the GPU's driver in use",
+                                       bound),
+                                  strf("set <console>unbind</console> or auto"));
+        return PASS(r, "vtconsole", "the frame buffer console is bound to %s: %s: prepare %s", bound, x->why,
+                    x->take ? "unbinds it" : "leaves it");
 }
 
 static int check_gpu_holders(DomainCtx *c, CheckReport *r) {
         _cleanup_free_ char *list = NULL;
+        const Holder *prev = NULL;
         char qb[VALUE_QUOTE_BUFSZ];
         Buf b;
 
-        if (c->f.n_holders == 0)
-                return PASS(r, "gpu-holders", "no process holds the devices' nodes%s",
-                            c->f.stack == STACK_NVIDIA ? " (/dev/dri/*, /dev/nvidia*)" : "");
         if (buf_open(&b) < 0)
                 return -ENOMEM;
         /* Sorted by pid: one entry per process. */
         for (size_t i = 0; i < c->f.n_holders; i++) {
                 const Holder *hd = &c->f.holders[i];
-                if (i > 0 && hd->pid == c->f.holders[i - 1].pid)
+                if (!decisions_holder_counts(&c->ds, hd->path))
+                        continue;
+                if (prev && hd->pid == prev->pid)
                         fprintf(b.f, ", %s", hd->path);
                 else
-                        fprintf(b.f, "%spid %d (%s) holds %s", i ? "; " : "", (int) hd->pid, q(hd->command, qb),
-                                hd->path);
+                        fprintf(b.f, "%spid %d (%s%s%s) holds %s", prev ? "; " : "", (int) hd->pid,
+                                q(hd->command, qb), hd->unit ? ", " : "", hd->unit ? hd->unit : "", hd->path);
+                prev = hd;
         }
         list = buf_take(&b);
         if (!list)
                 return -ENOMEM;
+        if (!list[0])
+                return PASS(r, "gpu-holders", "no process holds the devices' nodes%s",
+                            c->f.stack == STACK_NVIDIA ? " (theirs and /dev/nvidia*)" : "");
         bool terminate = c->policy->holders == HOLDERS_TERMINATE;
+        Buf b_units;
+        if (buf_open(&b_units) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->ds.n; i++)
+                if (c->ds.list[i].kind == STEP_STOP_UNIT && c->ds.list[i].take)
+                        fprintf(b_units.f, "%s%s", ftell(b_units.f) ? ", " : "", c->ds.list[i].resource);
+        _cleanup_free_ char *units = buf_take(&b_units);
+        if (!units)
+                return -ENOMEM;
+        if (units[0])
+                return report_add(r, CHECK_WARN, "gpu-holders", strf("%s", list),
+                                  strf("prepare first stops %s; it then looks again and %s (<holders>%s</holders>)",
+                                       units, terminate ? "terminates what is left" : "refuses to go on if any is left",
+                                       terminate ? "terminate" : "refuse"));
         return report_add(r, CHECK_WARN, "gpu-holders", strf("%s", list),
-                          c->policy->stop_display_manager
-                                  ? strf("most belong to the display manager, which prepare stops first; it then looks "
-                                         "again and %s (<holders>%s</holders>)",
-                                         terminate ? "terminates what is left" : "refuses to go on if any is left",
-                                         terminate ? "terminate" : "refuse")
-                                  : strf("the policy keeps the display manager: close these programs before starting "
-                                         "the guest, or set <display-manager>stop</display-manager>"));
+                          strf("prepare stops no unit that holds them: close these programs before starting the "
+                               "guest%s",
+                               c->policy->display_manager == CHOICE_KEEP
+                                       ? ", or set <display-manager>stop</display-manager>"
+                                       : terminate ? " (prepare terminates them: <holders>terminate</holders>)"
+                                                   : ", or set <holders>terminate</holders>"));
 }
 
 static int check_display_manager(DomainCtx *c, CheckReport *r) {
@@ -1410,12 +1385,19 @@ static int check_display_manager(DomainCtx *c, CheckReport *r) {
         _cleanup_free_ char *what = base ? strf(DISPLAY_MANAGER_UNIT " -> %s", q(base, qb)) : strdup(DISPLAY_MANAGER_UNIT);
         if (!what)
                 return -ENOMEM;
-        if (c->policy->stop_display_manager)
-                return PASS(r, "display-manager", "%s: prepare stops it, release starts it again", what);
-        return report_add(r, CHECK_WARN, "display-manager",
-                          strf("%s runs on the GPU, and the policy keeps it", what),
-                          strf("set <display-manager>stop</display-manager>, or stop it yourself before starting the "
-                               "guest"));
+        if (kept_against_auto(c, c->policy->display_manager, STEP_STOP_UNIT, DISPLAY_MANAGER_UNIT))
+                return report_add(r, CHECK_WARN, "display-manager",
+                                  strf("%s runs on the GPU, and the policy keeps it", what),
+                                  strf("set <display-manager>stop</display-manager> or auto, or stop it yourself "
+                                       "before starting the guest"));
+        const Decision *x = decisions_find(&c->ds, STEP_STOP_UNIT, DISPLAY_MANAGER_UNIT);
+        if (!x)
+                return PASS(r, "display-manager", "%s: %s", what,
+                            c->policy->display_manager == CHOICE_KEEP ? "the policy keeps it"
+                                                                        : "the domain takes no display controller");
+        if (x->take)
+                return PASS(r, "display-manager", "%s: prepare stops it, release starts it again: %s", what, x->why);
+        return PASS(r, "display-manager", "%s: prepare leaves it running: %s", what, x->why);
 }
 
 static bool group_listed(const DomainCtx *c, size_t upto, int group) {
@@ -1439,13 +1421,25 @@ static int check_domain(Sysroot *sr, Names *names, const Domain *d, int n_groups
         if (k < 0)
                 return k;
 
-        k = host_facts_gather(sr, d, NULL, NULL, &c.f);
+        /* Units count as running when their unit file is there: a check
+         * asks no daemon, and says what prepare would do if they ran. */
+        k = host_facts_gather(sr, d, unit_state_from_tree, sr, &c.f);
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
                 return report_add(r, CHECK_FAIL, "host-state",
                                   strf("cannot read the host's state: %s", strerror(-k)),
                                   strf("run as root; with --sysroot, check the tree"));
+        Policy automatic = *c.policy;
+        automatic.console = automatic.framebuffer = automatic.display_manager = CHOICE_AUTO;
+        k = decide(d, c.policy, &c.f, &c.ds);
+        if (k >= 0)
+                k = decide(d, &automatic, &c.f, &c.auto_ds);
+        if (k < 0) {
+                host_facts_done(&c.f);
+                decisions_done(&c.ds);
+                return k;
+        }
 
         if (d->n_hostdevs == 0)
                 k = report_add(r, CHECK_WARN, "hostdevs", strf("domain %s has no PCI <hostdev>", q(d->name, qb)),
@@ -1472,6 +1466,8 @@ static int check_domain(Sysroot *sr, Names *names, const Domain *d, int n_groups
                         k = check_display_manager(&c, r);
         }
         host_facts_done(&c.f);
+        decisions_done(&c.ds);
+        decisions_done(&c.auto_ds);
         return k;
 }
 
@@ -1620,16 +1616,9 @@ void check_print_text(const CheckReport *r, FILE *out, bool color) {
                 fail > 0 ? ": fix the failures before handing devices over" : "");
 }
 
-static void json_string_or_null(FILE *out, const char *s) {
-        if (s)
-                json_write_string(out, s);
-        else
-                fputs("null", out);
-}
-
 void check_print_json(const CheckReport *r, FILE *out) {
         fputs("{\"domain\": ", out);
-        json_string_or_null(out, r->domain);
+        json_write_string_or_null(out, r->domain);
         fputs(", \"checks\": [", out);
         for (size_t i = 0; i < r->n_results; i++) {
                 const CheckResult *c = &r->results[i];
@@ -1638,7 +1627,7 @@ void check_print_json(const CheckReport *r, FILE *out) {
                 fprintf(out, ", \"status\": \"%s\", \"message\": ", check_status_to_string(c->status));
                 json_write_string(out, c->message);
                 fputs(", \"hint\": ", out);
-                json_string_or_null(out, c->hint);
+                json_write_string_or_null(out, c->hint);
                 fputc('}', out);
         }
         fputc(']', out);
@@ -1653,7 +1642,7 @@ void check_print_json(const CheckReport *r, FILE *out) {
                                         j ? ", " : "", gd->addr, gd->vendor, gd->device, gd->class);
                                 json_write_string(out, gd->name);
                                 fputs(", \"driver\": ", out);
-                                json_string_or_null(out, gd->driver);
+                                json_write_string_or_null(out, gd->driver);
                                 fputc('}', out);
                         }
                         fputs("]}", out);

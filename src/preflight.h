@@ -30,12 +30,19 @@
  *   iommu-group:N            every member of the group, and whether one that
  *                            is not in the domain blocks VFIO
  *   reset:ADDR               AMD display devices: sys/.../reset_method
- *   driver-stack             the stack the policy resolves to: unload order,
- *                            references beyond holders, built-in modules
- *   framebuffer              efi/simple/vesa framebuffer, bound, on the boot VGA
- *   vtconsole                frame buffer consoles bound
- *   gpu-holders              processes holding the devices' nodes
- *   display-manager          etc/systemd/system/display-manager.service
+ *   driver-stack             the stack the policy resolves to: what it unloads
+ *                            (holders first), references beyond holders,
+ *                            built-in modules, what other devices still need
+ *   framebuffer              efi/simple/vesa framebuffer: where it sits, and
+ *                            whether prepare unbinds it (decide.h)
+ *   vtconsole                frame buffer consoles bound, which card fbcon
+ *                            draws on, and whether prepare unbinds them
+ *   gpu-holders              processes holding the nodes that count, with
+ *                            their unit or session
+ *   display-manager          etc/systemd/system/display-manager.service, and
+ *                            whether prepare stops it and why
+ * A console, framebuffer or display manager the policy keeps although
+ * `auto` would change it (it depends on the domain's devices) is a warning.
  * Without a domain, every IOMMU group is listed with its devices. */
 
 typedef enum CheckStatus {

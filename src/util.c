@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <time.h>
 
 #include "util.h"
@@ -84,6 +85,15 @@ char *strstrip_trailing(char *s) {
         return s;
 }
 
+char *strf(const char *fmt, ...) {
+        char *s;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
 int parse_uint(const char *s, unsigned *ret) {
         if (!s || !isdigit((unsigned char) s[0]))
                 return -EINVAL;
@@ -136,4 +146,54 @@ char *escape_string(const char *s) {
                 o += escape_byte((unsigned char) *s, o);
         *o = 0;
         return r;
+}
+
+/* Words as the kernel splits them ("a=\"b c\"" is one), up to "--". */
+int cmdline_split(const char *s, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_free_ char *w = malloc(strlen(s) + 1);
+        const char *p = s;
+
+        if (!l || !w)
+                return -ENOMEM;
+        for (;;) {
+                size_t n = 0;
+                bool quoted = false;
+
+                while (*p && isspace((unsigned char) *p))
+                        p++;
+                if (!*p)
+                        break;
+                for (; *p && (quoted || !isspace((unsigned char) *p)); p++)
+                        if (*p == '"')
+                                quoted = !quoted;
+                        else
+                                w[n++] = *p;
+                w[n] = 0;
+                if (streq(w, "--"))
+                        break;
+                if (strv_extend(&l, w) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* The value of the last KEY=VALUE ('-' and '_' alike in KEY, as the kernel
+ * compares them), "" for a bare KEY, NULL when absent. */
+const char *cmdline_get(char *const *l, const char *key) {
+        const char *found = NULL;
+        for (; l && *l; l++) {
+                const char *w = *l, *k = key;
+                for (; *k && *w; k++, w++)
+                        if (*k != *w && !((*k == '-' || *k == '_') && (*w == '-' || *w == '_')))
+                                break;
+                if (*k)
+                        continue;
+                if (*w == '=')
+                        found = w + 1;
+                else if (!*w)
+                        found = "";
+        }
+        return found;
 }

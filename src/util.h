@@ -18,6 +18,9 @@ static inline void strv_freep(char ***l) {
 }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
+/* A formatted string, NULL on -ENOMEM. */
+char *strf(const char *fmt, ...) _printf_(1, 2);
+
 /* Monotonic clock, in microseconds. */
 usec_t now_usec(void);
 /* Sleep a short while (for polling loops that have a deadline). */
@@ -41,3 +44,10 @@ bool filename_is_safe(const char *s, size_t max);
  * ENOMEM). */
 size_t escape_byte(unsigned char c, char out[static 5]);
 char *escape_string(const char *s);
+
+/* The kernel command line in words, as the kernel splits it ("a=\"b c\""
+ * is one word), up to "--". */
+int cmdline_split(const char *s, char ***ret);
+/* The value of the last KEY=VALUE ('-' and '_' alike in KEY, as the kernel
+ * compares them), "" for a bare KEY, NULL when absent. */
+const char *cmdline_get(char *const *l, const char *key);

@@ -1261,14 +1261,23 @@ static int platform_dir(const char *root, const char *device, char **ret) {
 }
 
 int fakehost_fb_add(const char *root, const char *device, const char *driver) {
-        _cleanup_free_ char *dir = NULL, *l = NULL, *sub = NULL, *alias = NULL;
+        return fakehost_fb_add_below(root, device, driver, NULL);
+}
+
+int fakehost_fb_add_below(const char *root, const char *device, const char *driver, const char *parent) {
+        _cleanup_free_ char *dir = NULL, *l = NULL, *sub = NULL, *alias = NULL, *pdir = NULL;
         int r;
 
         if (!name_ok(device) || (driver && !name_ok(driver)))
                 return -EINVAL;
         if (existsf(root, "sys/bus/platform/devices/%s", device) > 0)
                 return -EEXIST;
-        if (asprintf(&dir, "sys/devices/platform/%s", device) < 0 ||
+        if (parent) {
+                r = pci_dir(root, parent, &pdir);
+                if (r < 0)
+                        return r;
+        }
+        if (asprintf(&dir, "%s/%s", pdir ? pdir : "sys/devices/platform", device) < 0 ||
             asprintf(&l, "sys/bus/platform/devices/%s", device) < 0 || asprintf(&sub, "%s/subsystem", dir) < 0 ||
             asprintf(&alias, "platform:%.*s\n", (int) strcspn(device, "."), device) < 0)
                 return -ENOMEM;
@@ -1321,6 +1330,75 @@ int fakehost_fb_remove(const char *root, const char *device) {
         if (r < 0)
                 return r;
         return rm_rff(root, "%s", dir);
+}
+
+/* The sysfs directory of a PCI function or platform device; NULL name: none. */
+static int device_dir(const char *root, const char *name, char **ret) {
+        if (!name) {
+                *ret = NULL;
+                return 0;
+        }
+        return addr_ok(name) ? pci_dir(root, name, ret) : platform_dir(root, name, ret);
+}
+
+int fakehost_graphics_add(const char *root, unsigned n, const char *name, const char *device) {
+        _cleanup_free_ char *ddir = NULL, *dir = NULL, *l = NULL, *sub = NULL, *dev = NULL, *uevent = NULL;
+        char node[16];
+        int r;
+
+        if (!name || strchr(name, '\n') || n > 31)
+                return -EINVAL;
+        snprintf(node, sizeof node, "fb%u", n);
+        if (existsf(root, "sys/class/graphics/%s", node) > 0)
+                return -EEXIST;
+        r = device_dir(root, device, &ddir);
+        if (r < 0)
+                return r;
+        if (asprintf(&dir, "%s/graphics/%s", ddir ? ddir : "sys/devices/virtual", node) < 0 ||
+            asprintf(&l, "sys/class/graphics/%s", node) < 0 || asprintf(&sub, "%s/subsystem", dir) < 0 ||
+            asprintf(&dev, "%s/device", dir) < 0 ||
+            asprintf(&uevent, "MAJOR=29\nMINOR=%u\nDEVNAME=%s\n", n, node) < 0)
+                return -ENOMEM;
+        _cleanup_free_ char *line = NULL;
+        if (asprintf(&line, "%s\n", name) < 0)
+                return -ENOMEM;
+        r = writef(root, line, "%s/name", dir);
+        if (r >= 0)
+                r = writef(root, uevent, "%s/uevent", dir);
+        if (r >= 0)
+                r = make_link(root, sub, "sys/class/graphics");
+        if (r >= 0 && ddir) {
+                /* As the kernel writes it: up to the device's parent, then its name. */
+                _cleanup_free_ char *path = NULL, *target = NULL;
+                const char *base = strrchr(ddir, '/');
+                if (pathf(&path, root, "%s", dev) < 0 || asprintf(&target, "../../../%s", base ? base + 1 : ddir) < 0)
+                        return -ENOMEM;
+                r = symlink(target, path) < 0 ? -errno : 0;
+        }
+        if (r >= 0)
+                r = make_link(root, l, dir);
+        return r < 0 ? r : writef(root, "", "dev/%s", node);
+}
+
+int fakehost_devnode_add(const char *root, const char *addr, const char *subdir, const char *devname) {
+        _cleanup_free_ char *ddir = NULL, *rel = NULL, *uevent = NULL;
+        int r;
+
+        if (!subdir[0] || subdir[0] == '/' || strstr(subdir, "..") || strchr(devname, '\n') || !devname[0] ||
+            devname[0] == '/' || strstr(devname, ".."))
+                return -EINVAL;
+        r = rel_normalize(subdir, &rel);
+        if (r < 0)
+                return r;
+        r = pci_dir(root, addr, &ddir);
+        if (r < 0)
+                return r;
+        if (asprintf(&uevent, "MAJOR=116\nMINOR=0\nDEVNAME=%s\n", devname) < 0)
+                return -ENOMEM;
+        r = writef(root, uevent, "%s/%s/uevent", ddir, rel);
+        if (r < 0)
+                return r;
+        return writef(root, "", "dev/%s", devname);
 }
 
 /* ---- processes, nodes, units ---------------------------------------------------------- */
@@ -1689,7 +1767,10 @@ typedef struct Spec {
         Bridge *bridges;
         size_t n_bridges;
         unsigned next_bus;
+        unsigned depth;       /* of include */
 } Spec;
+
+static int spec_text(Spec *s, const char *text);
 
 _printf_(2, 3) static int spec_error(Spec *s, const char *fmt, ...) {
         char msg[400];
@@ -1971,6 +2052,38 @@ static int spec_file(Spec *s, char **w) {
         return 0;
 }
 
+/* include FILE: another spec, its name relative to this one's directory. */
+static int spec_include(Spec *s, char **w) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        const char *slash = strrchr(s->file, '/');
+        int r;
+
+        if (strv_length(w) != 2)
+                return spec_error(s, "include: expected FILE");
+        if (s->depth >= 4)
+                return spec_error(s, "include: nested too deep");
+        if (w[1][0] == '/' || !slash)
+                path = strdup(w[1]);
+        else if (asprintf(&path, "%.*s/%s", (int) (slash - s->file), s->file, w[1]) < 0)
+                path = NULL;
+        if (!path)
+                return -ENOMEM;
+        r = read_full_flags(path, 0, &text, NULL);
+        if (r < 0)
+                return spec_fail(s, path, r);
+
+        const char *file = s->file;
+        unsigned line = s->line;
+        s->file = path;
+        s->line = 0;
+        s->depth++;
+        r = spec_text(s, text);
+        s->depth--;
+        s->file = file;
+        s->line = line;
+        return r;
+}
+
 static int spec_line(Spec *s, char **w) {
         const char *cmd = w[0];
         size_t n = strv_length(w);
@@ -2045,13 +2158,25 @@ static int spec_line(Spec *s, char **w) {
                         return spec_error(s, "vtcon: expected N \"NAME\" 0|1");
                 r = fakehost_vtcon_add(s->root, v, w[2], (int) b);
         } else if (streq(cmd, "fb")) {
-                static const char *const allowed[] = { "driver", NULL };
+                static const char *const allowed[] = { "driver", "parent", NULL };
                 if (n < 2)
-                        return spec_error(s, "fb: expected DEVICE [driver=D]");
+                        return spec_error(s, "fb: expected DEVICE [driver=D] [parent=ADDR]");
                 r = check_opts(s, w + 2, allowed);
                 if (r < 0)
                         return r;
-                r = fakehost_fb_add(s->root, w[1], opt(w + 2, "driver"));
+                r = fakehost_fb_add_below(s->root, w[1], opt(w + 2, "driver"), opt(w + 2, "parent"));
+        } else if (streq(cmd, "graphics")) {
+                static const char *const allowed[] = { "device", NULL };
+                if (n < 3 || parse_uint(w[1], &v) < 0)
+                        return spec_error(s, "graphics: expected N \"NAME\" [device=ADDR|PLATFORM-DEVICE]");
+                r = check_opts(s, w + 3, allowed);
+                if (r < 0)
+                        return r;
+                r = fakehost_graphics_add(s->root, v, w[2], opt(w + 3, "device"));
+        } else if (streq(cmd, "devnode")) {
+                if (n != 4)
+                        return spec_error(s, "devnode: expected ADDR SUBDIR DEVNAME");
+                r = fakehost_devnode_add(s->root, w[1], w[2], w[3]);
         } else if (streq(cmd, "platform-driver")) {
                 if (n != 2)
                         return spec_error(s, "platform-driver: expected NAME");
@@ -2059,7 +2184,10 @@ static int spec_line(Spec *s, char **w) {
         } else if (streq(cmd, "proc")) {
                 if (n < 3 || parse_uint(w[1], &v) < 0 || v == 0 || v > INT_MAX)
                         return spec_error(s, "proc: expected PID COMM [TARGET...]");
-                r = fakehost_process_add(s->root, (pid_t) v, w[2], w + 3);
+                /* Declaring a process again replaces it. */
+                r = fakehost_process_remove(s->root, (pid_t) v);
+                if (r >= 0 || r == -ENOENT)
+                        r = fakehost_process_add(s->root, (pid_t) v, w[2], w + 3);
         } else if (streq(cmd, "dev")) {
                 if (n < 2)
                         return spec_error(s, "dev: expected NODE...");
@@ -2072,6 +2200,8 @@ static int spec_line(Spec *s, char **w) {
                         r = fakehost_unit_add(s->root, *u);
         } else if (streq(cmd, "file"))
                 return spec_file(s, w);
+        else if (streq(cmd, "include"))
+                return spec_include(s, w);
         else if (streq(cmd, "link")) {
                 if (n != 3)
                         return spec_error(s, "link: expected PATH TARGET");
@@ -2088,6 +2218,32 @@ static int spec_line(Spec *s, char **w) {
                 return spec_error(s, "%s: bad value", cmd);
         if (r < 0)
                 return spec_fail(s, cmd, r);
+        return 0;
+}
+
+static int spec_text(Spec *s, const char *text) {
+        int r = 0;
+        const char *p = text;
+        while (*p) {
+                _cleanup_strv_free_ char **words = NULL;
+                _cleanup_free_ char *line = NULL;
+                size_t len = strcspn(p, "\n");
+                line = strndup(p, len);
+                if (!line)
+                        return -ENOMEM;
+                p += len + (p[len] == '\n');
+                s->line++;
+                r = tokenize(line, &words);
+                if (r == -EINVAL)
+                        return spec_error(s, "unterminated quote");
+                if (r < 0)
+                        return r;
+                if (!words[0])
+                        continue;
+                r = spec_line(s, words);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -2113,31 +2269,7 @@ static int build(const char *spec, const char *file, const char *root) {
                 return r;
         }
 
-        const char *p = spec;
-        while (*p) {
-                _cleanup_strv_free_ char **words = NULL;
-                _cleanup_free_ char *line = NULL;
-                size_t len = strcspn(p, "\n");
-                line = strndup(p, len);
-                if (!line) {
-                        r = -ENOMEM;
-                        break;
-                }
-                p += len + (p[len] == '\n');
-                s.line++;
-                r = tokenize(line, &words);
-                if (r == -EINVAL) {
-                        r = spec_error(&s, "unterminated quote");
-                        break;
-                }
-                if (r < 0)
-                        break;
-                if (!words[0])
-                        continue;
-                r = spec_line(&s, words);
-                if (r < 0)
-                        break;
-        }
+        r = spec_text(&s, spec);
         free(s.bridges);
         return r < 0 ? r : 0;
 }

@@ -112,12 +112,23 @@ int fakehost_platform_driver_add(const char *root, const char *driver);
 /* A platform device "efi-framebuffer.0" in sys/devices/platform, bound to
  * driver unless NULL (the driver is created if needed). */
 int fakehost_fb_add(const char *root, const char *device, const char *driver);
+/* The same below a PCI function (parent "DDDD:BB:SS.F"), as newer kernels
+ * place the firmware framebuffer under the display device it uses. */
+int fakehost_fb_add_below(const char *root, const char *device, const char *driver, const char *parent);
 /* -EBUSY (already bound), -ENOENT (no such device). */
 int fakehost_fb_bind(const char *root, const char *device, const char *driver);
 /* -ENODEV when not bound. */
 int fakehost_fb_unbind(const char *root, const char *device);
 /* The device goes away (unbinding first). */
 int fakehost_fb_remove(const char *root, const char *device);
+
+/* A frame buffer fbN: DEVICE/graphics/fbN/{name,uevent,device}, the
+ * sys/class/graphics link and dev/fbN. device is a PCI address, a platform
+ * device, or NULL (a virtual one, without device link). */
+int fakehost_graphics_add(const char *root, unsigned n, const char *name, const char *device);
+/* A device node of a function: ADDR/SUBDIR/uevent with DEVNAME=devname
+ * ("sound/card1/controlC1", "snd/controlC1") and dev/DEVNAME. */
+int fakehost_devnode_add(const char *root, const char *addr, const char *subdir, const char *devname);
 
 /* ---- processes, device nodes, units ------------------------------------ */
 

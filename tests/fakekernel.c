@@ -120,6 +120,14 @@ static int unit_processes(FakeKernel *fk, const char *unit, bool start) {
                 int r = start ? fakehost_process_add(fk->root, pid, w[1], w + 2) : fakehost_process_remove(fk->root, pid);
                 if (r < 0 && r != -ENOENT && r != -EEXIST)
                         return r;
+                /* It comes back in the same cgroup. */
+                _cleanup_free_ char *saved = pathf("%s/units/%s.%d.cgroup", fk->memdir, unit, (int) pid), *cg = NULL;
+                if (start && saved && read_file(saved, &cg) >= 0) {
+                        _cleanup_free_ char *dst = pathf("%s/proc/%d/cgroup", fk->root, (int) pid);
+                        r = dst ? write_file(dst, cg) : -ENOMEM;
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }
@@ -174,6 +182,15 @@ int fakekernel_unit_owns(FakeKernel *fk, const char *unit, pid_t pid) {
         FILE *f = fopen(p, "ae");
         if (!f)
                 return -errno;
+        _cleanup_free_ char *cg = NULL, *cgpath = pathf("%s/proc/%d/cgroup", fk->root, (int) pid),
+                            *saved = pathf("%s/units/%s.%d.cgroup", fk->memdir, unit, (int) pid);
+        if (cgpath && saved && read_file(cgpath, &cg) >= 0) {
+                r = write_file(saved, cg);
+                if (r < 0) {
+                        fclose(f);
+                        return r;
+                }
+        }
         fprintf(f, "%d %s", (int) pid, comm);
         /* fds are listed 0..n-1 by fakehost; keep their order. */
         for (size_t i = 0; i < strv_length(fds); i++) {
@@ -234,9 +251,9 @@ static int module_bindings(FakeKernel *fk, const char *module, char **ret) {
 static bool node_held(FakeKernel *fk, const char *path_prefix) {
         Holder *h = NULL;
         size_t n = 0;
-        char *paths[] = { (char *) path_prefix, NULL };
+        char *paths[] = { (char *) path_prefix, NULL }, *nvidia_nodes[] = { (char *) "/dev/nvidia", NULL };
         bool nvidia = streq(path_prefix, "nvidia");
-        if (holders_find(fk->sr, nvidia ? NULL : paths, nvidia, &h, &n) < 0)
+        if (holders_find(fk->sr, nvidia ? NULL : paths, nvidia ? nvidia_nodes : NULL, &h, &n) < 0)
                 return false;
         holders_free(h, n);
         return n > 0;
@@ -405,6 +422,21 @@ static int device_detach(HostOps *ops, const PciAddr *a, usec_t timeout, char **
         if (r < 0)
                 return r;
         if (drv) {
+                /* Unbinding waits until every node of the device is closed
+                 * (snd_card_free, drm_dev_unplug, nvidia): in Linux the write
+                 * to unbind hangs; here it fails at once. */
+                _cleanup_strv_free_ char **all = NULL;
+                Holder *h = NULL;
+                size_t nh = 0;
+                if (pci_device_dev_nodes(fk->sr, a, &all) >= 0 && holders_find(fk->sr, all, NULL, &h, &nh) >= 0 &&
+                    nh > 0) {
+                        if (ret_error)
+                                *ret_error = pathf("unbinding %s from %s waits for %s to be closed (pid %d)", addr, drv,
+                                                   h[0].path, (int) h[0].pid);
+                        holders_free(h, nh);
+                        return -ETIME;
+                }
+                holders_free(h, nh);
                 _cleanup_free_ char *p = pathf("%s/devices/%s", fk->memdir, addr);
                 (void) pci_device_drm_nodes(fk->sr, a, &nodes);
                 FILE *f = p ? fopen(p, "we") : NULL;

@@ -19,8 +19,9 @@
  *   drivers (unbinding devices and their DRM nodes); load brings back the
  *   same module, drivers and bindings (what the kernel would re-probe).
  * - Devices: detach moves a device to vfio-pci, reattach gives it back to
- *   its driver when that driver is loaded. A device's modules (its
- *   modalias) are those that drove it.
+ *   its driver when that driver is loaded. Detach fails (-ETIME) while a
+ *   process holds a node of the device (in Linux the unbind would hang).
+ *   A device's modules (its modalias) are those that drove it.
  * - libvirt runs the domains in running_domains.
  *
  * What the "kernel" must remember across processes (a test kills the

@@ -582,11 +582,13 @@ START_TEST(test_simpledrm) {
         ck_assert_contains(c->hint, "<framebuffer>unbind</framebuffer>");
         host_done(&h);
 
-        /* The framebuffer is another card's. */
+        /* The card says it is not the boot VGA: the framebuffer is not its. */
         check_report_done(&r);
         host_build(&h, "check-amd", "file sys/bus/pci/devices/0000:03:00.0/boot_vga \"0\\n\"");
         run(&h, d, &r);
-        ck_assert_contains(expect(&r, "framebuffer", CHECK_PASS)->message, "not in the domain");
+        c = expect(&r, "framebuffer", CHECK_PASS);
+        ck_assert_contains(c->message, "sits on no device the domain takes");
+        ck_assert_contains(c->message, "prepare leaves it");
         host_done(&h);
 
         /* No boot_vga: cannot tell; keep is then a warning. */
@@ -711,6 +713,52 @@ START_TEST(test_console_holders_display_manager) {
         run(&h, d, &r);
         ck_assert_contains(expect(&r, "vtconsole", CHECK_PASS)->message, "no frame buffer console");
         ck_assert_contains(expect(&r, "display-manager", CHECK_WARN)->message, "sddm.service, which does not exist");
+        host_done(&h);
+}
+END_TEST
+
+/* A second GPU: check says which card has the console, where the
+ * framebuffer sits, which modules other devices still need. */
+START_TEST(test_second_gpu) {
+        _cleanup_domain_ Domain *d = nvidia_domain();
+        _cleanup_domain_ Domain *srv = domain_new("", "0000:4d:00.0", NULL);
+        _cleanup_domain_ Domain *keep = domain_new("<console>keep</console>", "0000:03:00.0", NULL);
+        _cleanup_(check_report_done) CheckReport r = {};
+        Host h = {};
+
+        host_build(&h, "dual-gpu-desktop", NULL);
+        run(&h, d, &r);
+        const CheckResult *c = expect(&r, "vtconsole", CHECK_PASS);
+        ck_assert_contains(c->message, "fbcon draws on fb0 (i915drmfb) of 0000:00:02.0, which stays with the host");
+        ck_assert_contains(c->message, "prepare leaves it");
+        c = expect(&r, "display-manager", CHECK_PASS);
+        ck_assert_contains(c->message, "gdm.service: prepare leaves it running: no process of it or of a user session");
+        /* nvidia-persistenced's nodes count; gnome-shell's (the iGPU's) do not. */
+        c = expect(&r, "gpu-holders", CHECK_WARN);
+        ck_assert_contains(c->message, "pid 1301 (nvidia-persiste, nvidia-persistenced.service) holds /dev/nvidia0");
+        ck_assert_not_contains(c->message, "gnome-shell");
+        ck_assert_contains(c->hint, "prepare first stops nvidia-persistenced.service;");
+        expect(&r, "framebuffer", CHECK_PASS);
+        host_done(&h);
+
+        check_report_done(&r);
+        host_build(&h, "server-bmc", NULL);
+        run(&h, srv, &r);
+        c = expect(&r, "driver-stack", CHECK_PASS);
+        ck_assert_contains(c->message, "unloads nothing");
+        ck_assert_contains(c->message, "i915 stays: it still serves 0000:4e:00.0, 0000:4f:00.0 and 0000:50:00.0");
+        c = expect(&r, "framebuffer", CHECK_PASS);
+        ck_assert_contains(c->message, "simple-framebuffer.0 (simpledrm, DRM card0, held by Xorg pid 1200): it sits on "
+                                       "0000:03:00.0, whose BAR holds its memory (BOOTFB in /proc/iomem)");
+        expect(&r, "gpu-holders", CHECK_PASS);
+        host_done(&h);
+
+        /* Kept by the policy although it draws on the domain's card: a warning. */
+        check_report_done(&r);
+        host_build(&h, "server-bmc", NULL);
+        run(&h, keep, &r);
+        c = expect(&r, "vtconsole", CHECK_WARN);
+        ck_assert_contains(c->hint, "<console>unbind</console>");
         host_done(&h);
 }
 END_TEST
@@ -940,6 +988,7 @@ static Suite *check_suite(void) {
         tcase_add_test(tc, test_builtin_drm);
         tcase_add_test(tc, test_amd_reset);
         tcase_add_test(tc, test_console_holders_display_manager);
+        tcase_add_test(tc, test_second_gpu);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("output");

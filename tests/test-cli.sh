@@ -22,7 +22,8 @@ steps() { # the plan's steps as "action target" lines joined by ';'
 }
 problems() { grep -o '"code": "[^"]*"' | cut -d'"' -f4 | paste -sd','; }
 
-for f in nvidia-desktop amd-desktop intel-igpu nonviable-group builtin-drm no-iommu qemu-bochs; do
+for f in nvidia-desktop amd-desktop intel-igpu nonviable-group builtin-drm no-iommu qemu-bochs dual-gpu-desktop \
+        dual-gpu-desktop-shared server-bmc; do
         "$mkhost" "$top_srcdir/tests/data/$f.host" "$tmp/$f" || { not_ok "mkhost $f"; exit 1; }
 done
 ex=$top_srcdir/examples
@@ -53,7 +54,7 @@ out=$("$front" plan --json --xml "$ex/win10-nvidia.xml" --sysroot "$tmp/qemu-boc
 check "devices not found" "1 device-not-found,device-not-found" "$rc $(problems <<<"$out")"
 
 out=$("$front" plan --json --xml "$ex/no-policy.xml" --sysroot "$tmp/nvidia-desktop"); rc=$?
-check "no policy: empty plan" '0 {"domain": "win10-plain", "steps": [], "problems": [], "holders": [], "notes": []}' "$rc $out"
+check "no policy: empty plan" '0 {"domain": "win10-plain", "steps": [], "decisions": [], "problems": [], "holders": [], "notes": []}' "$rc $out"
 
 out=$("$front" plan --xml "$ex/win10-nvidia.xml" --sysroot "$tmp/nvidia-desktop")
 check "text plan" "Plan for domain win10: 10 steps" "$(head -1 <<<"$out")"
@@ -63,6 +64,30 @@ printf '<domain><name>a\nb\t\177\302\2332J</name></domain>' >"$tmp/odd-name.xml"
 out=$("$front" plan --xml "$tmp/odd-name.xml" --sysroot "$tmp/nvidia-desktop"); rc=$?
 check "plan, a name with a newline and controls: escaped" \
         '0 Domain a\nb\t\x7f\xc2\x9b2J has no vfio-hook policy: the hook leaves it alone.' "$rc $out"
+
+# --- hosts with a second GPU: what stays, and why ---
+out=$("$front" plan --json --xml "$ex/win11-dgpu.xml" --sysroot "$tmp/dual-gpu-desktop"); rc=$?
+check "dual-GPU plan" "0 stop-unit nvidia-persistenced.service;unload-module nvidia_drm;unload-module nvidia_modeset;unload-module nvidia_uvm;unload-module nvidia;detach-device 0000:01:00.0;detach-device 0000:01:00.1" "$rc $(steps <<<"$out")"
+kept() { grep -o '"resource": "[^"]*", "kind": "[^"]*", "action": "keep"' | cut -d'"' -f4 | paste -sd','; }
+check "dual-GPU: console and desktop stay" "display-manager.service,vtcon1" "$(kept <<<"$out")"
+out=$("$front" plan --xml "$ex/win11-dgpu.xml" --sysroot "$tmp/dual-gpu-desktop")
+check "dual-GPU text: why the desktop stays" 1 "$(grep -c '^  - display-manager.service stays: no process of it or of a user session holds a node of 0000:01:00.0 or 0000:01:00.1' <<<"$out")"
+out=$("$front" plan --json --xml "$ex/win11-dgpu.xml" --sysroot "$tmp/dual-gpu-desktop-shared")
+check "compositor on both cards: the display manager goes" "stop-unit display-manager.service" "$(steps <<<"$out" | cut -d';' -f1)"
+check "compositor on both cards: named with its unit" 1 "$(grep -c '"pid": 1500, "command": "gnome-shell", "path": "/dev/dri/card1", "unit": "org.gnome.Shell@wayland.service"' <<<"$out")"
+# A domain that holds another card, from its journal in --state-dir.
+cat >"$tmp/srv-b.xml" <<'EOF'
+<domain type='kvm'><name>vm-b</name><metadata><vh:policy xmlns:vh='urn:vfio-hook:policy:1'/></metadata>
+<devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='0x4e' slot='0' function='0'/></source></hostdev></devices></domain>
+EOF
+mkdir -m 0700 "$tmp/srv-state"
+printf 'vfio-hook-journal 1\ndomain vm-a\nstarted 1763726400 pid 4242\ndevice 0000:4d:00.0\nstep 1 detach-device 0000:4d:00.0 i915\ndone 1\nprepared\n' >"$tmp/srv-state/vm-a.journal"
+chmod 0600 "$tmp/srv-state/vm-a.journal"
+# vm-a has its card: off i915 (as libvirt's detach leaves it).
+rm "$tmp/server-bmc/sys/bus/pci/drivers/i915/0000:4d:00.0" "$tmp/server-bmc/sys/bus/pci/devices/0000:4d:00.0/driver"
+out=$("$front" plan --json --xml "$tmp/srv-b.xml" --sysroot "$tmp/server-bmc" --state-dir "$tmp/srv-state"); rc=$?
+check "server, second domain: one step" "0 detach-device 0000:4e:00.0" "$rc $(steps <<<"$out")"
+check "server: i915 stays for the card vm-a gives back" 1 "$(grep -c '0000:4d:00.0, which domain vm-a holds and gives back to i915' <<<"$out")"
 
 # --- bad input: exit 2, one line naming what is wrong ---
 sed 's|<vh:stack>auto</vh:stack>|<vh:stack>voodoo</vh:stack>|' "$ex/win10-nvidia.xml" >"$tmp/bad.xml"

@@ -135,7 +135,26 @@ START_TEST(test_example_nvidia) {
         ck_assert_str_eq(d->policy->services[0], "nvidia-persistenced.service");
         ck_assert_ptr_null(d->policy->modules);
         ck_assert_uint_eq(d->policy->timeout_sec, 30);
+        ck_assert_int_eq(d->policy->console, CHOICE_AUTO);
+        ck_assert_int_eq(d->policy->framebuffer, CHOICE_AUTO);
+        ck_assert_int_eq(d->policy->display_manager, CHOICE_AUTO);
         ck_assert_int_eq(policy_check_allowed(d->policy, NULL, NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_example_dgpu) {
+        _cleanup_free_ char *xml = NULL;
+        _cleanup_domain_ Domain *d = NULL;
+        size_t len;
+
+        xml = read_example("win11-dgpu.xml", &len);
+        d = parse_ok(xml);
+        ck_assert_str_eq(d->name, "win11");
+        ck_assert_uint_eq(d->n_hostdevs, 2);
+        assert_addr(&d->hostdevs[1], "0000:01:00.1", true);
+        ck_assert_int_eq(d->policy->stack, STACK_AUTO);
+        ck_assert_int_eq(d->policy->console, CHOICE_AUTO);
+        ck_assert_int_eq(d->policy->display_manager, CHOICE_AUTO);
 }
 END_TEST
 
@@ -154,7 +173,7 @@ START_TEST(test_example_amd) {
         ck_assert_int_eq(d->policy->stack, STACK_AMDGPU);
         ck_assert_int_eq(d->policy->holders, HOLDERS_TERMINATE);
         ck_assert_uint_eq(d->policy->timeout_sec, 60);
-        ck_assert(d->policy->unbind_console);
+        ck_assert_int_eq(d->policy->console, CHOICE_AUTO);
 }
 END_TEST
 
@@ -170,6 +189,9 @@ START_TEST(test_example_intel) {
         assert_addr(&d->hostdevs[0], "0000:00:02.0", true);
         ck_assert_ptr_nonnull(d->policy);
         ck_assert_int_eq(d->policy->stack, STACK_I915);
+        ck_assert_int_eq(d->policy->console, CHOICE_CHANGE);
+        ck_assert_int_eq(d->policy->framebuffer, CHOICE_CHANGE);
+        ck_assert_int_eq(d->policy->display_manager, CHOICE_CHANGE);
 }
 END_TEST
 
@@ -198,9 +220,9 @@ START_TEST(test_full_policy) {
 
         ck_assert_ptr_nonnull(p);
         ck_assert_int_eq(p->stack, STACK_NVIDIA);
-        ck_assert(!p->unbind_console);
-        ck_assert(!p->unbind_framebuffer);
-        ck_assert(!p->stop_display_manager);
+        ck_assert_int_eq(p->console, CHOICE_KEEP);
+        ck_assert_int_eq(p->framebuffer, CHOICE_KEEP);
+        ck_assert_int_eq(p->display_manager, CHOICE_KEEP);
         ck_assert_int_eq(p->holders, HOLDERS_TERMINATE);
         ck_assert_str_eq(p->services[0], "a.service");
         ck_assert_ptr_null(p->services[1]);
@@ -210,15 +232,30 @@ START_TEST(test_full_policy) {
 }
 END_TEST
 
+START_TEST(test_policy_choices) {
+        _cleanup_domain_ Domain *a = parse_ok(WITH_POLICY(
+                "<console>auto</console><framebuffer>auto</framebuffer><display-manager>auto</display-manager>"));
+        _cleanup_domain_ Domain *c = parse_ok(WITH_POLICY(
+                "<console>unbind</console><framebuffer>unbind</framebuffer><display-manager>stop</display-manager>"));
+
+        ck_assert_int_eq(a->policy->console, CHOICE_AUTO);
+        ck_assert_int_eq(a->policy->framebuffer, CHOICE_AUTO);
+        ck_assert_int_eq(a->policy->display_manager, CHOICE_AUTO);
+        ck_assert_int_eq(c->policy->console, CHOICE_CHANGE);
+        ck_assert_int_eq(c->policy->framebuffer, CHOICE_CHANGE);
+        ck_assert_int_eq(c->policy->display_manager, CHOICE_CHANGE);
+}
+END_TEST
+
 START_TEST(test_empty_policy_defaults) {
         _cleanup_domain_ Domain *d = parse_ok(DOMAIN("vm", "<vh:policy xmlns:vh='" NS "'/>", ""));
         Policy *p = d->policy;
 
         ck_assert_ptr_nonnull(p);
         ck_assert_int_eq(p->stack, STACK_AUTO);
-        ck_assert(p->unbind_console);
-        ck_assert(p->unbind_framebuffer);
-        ck_assert(p->stop_display_manager);
+        ck_assert_int_eq(p->console, CHOICE_AUTO);
+        ck_assert_int_eq(p->framebuffer, CHOICE_AUTO);
+        ck_assert_int_eq(p->display_manager, CHOICE_AUTO);
         ck_assert_int_eq(p->holders, HOLDERS_REFUSE);
         ck_assert_ptr_null(p->services);
         ck_assert_ptr_null(p->modules);
@@ -645,9 +682,9 @@ static const struct {
         { "<stack>foo</stack>", "policy: <stack> has unknown value 'foo' (expected auto, nvidia, amdgpu, i915, xe, nouveau, radeon or none)" },
         { "<stack>NVIDIA</stack>", "policy: <stack> has unknown value 'NVIDIA'" },
         { "<stack></stack>", "policy: <stack> has unknown value ''" },
-        { "<console>off</console>", "policy: <console> has unknown value 'off' (expected unbind or keep)" },
-        { "<framebuffer>yes</framebuffer>", "policy: <framebuffer> has unknown value 'yes' (expected unbind or keep)" },
-        { "<display-manager>restart</display-manager>", "policy: <display-manager> has unknown value 'restart' (expected stop or keep)" },
+        { "<console>off</console>", "policy: <console> has unknown value 'off' (expected auto, keep or unbind)" },
+        { "<framebuffer>yes</framebuffer>", "policy: <framebuffer> has unknown value 'yes' (expected auto, keep or unbind)" },
+        { "<display-manager>restart</display-manager>", "policy: <display-manager> has unknown value 'restart' (expected auto, keep or stop)" },
         { "<holders>kill</holders>", "policy: <holders> has unknown value 'kill' (expected terminate or refuse)" },
         { "<service>sshd</service>", "policy: <service> has invalid unit name 'sshd'" },
         { "<service>foo.socket</service>", "policy: <service> has invalid unit name 'foo.socket'" },
@@ -693,8 +730,8 @@ START_TEST(test_policy_text_forms) {
         Policy *p = d->policy;
 
         ck_assert_int_eq(p->stack, STACK_AMDGPU);
-        ck_assert(!p->unbind_console);
-        ck_assert(!p->unbind_framebuffer);
+        ck_assert_int_eq(p->console, CHOICE_KEEP);
+        ck_assert_int_eq(p->framebuffer, CHOICE_KEEP);
         ck_assert_uint_eq(p->timeout_sec, 45);
         /* Repeats collapse, document order is kept. */
         ck_assert_uint_eq(strv_length(p->modules), 2);
@@ -749,6 +786,7 @@ static Suite *domxml_suite(void) {
 
         tc = tcase_create("examples");
         tcase_add_test(tc, test_example_nvidia);
+        tcase_add_test(tc, test_example_dgpu);
         tcase_add_test(tc, test_example_amd);
         tcase_add_test(tc, test_example_intel);
         tcase_add_test(tc, test_example_no_policy);
@@ -756,6 +794,7 @@ static Suite *domxml_suite(void) {
 
         tc = tcase_create("domain");
         tcase_add_test(tc, test_full_policy);
+        tcase_add_test(tc, test_policy_choices);
         tcase_add_test(tc, test_empty_policy_defaults);
         tcase_add_test(tc, test_policy_namespace_spellings);
         tcase_add_test(tc, test_no_policy_any_name);

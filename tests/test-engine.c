@@ -3,6 +3,7 @@
  * change of prepare, a kill after every step, and the odd cases of release. */
 #include <check.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -81,6 +82,59 @@ static void setup(Fixture *fx, const char *spec, const char *example, const char
         fx->before = test_snapshot(fx->root);
 }
 
+/* A domain from its parts: hostdevs "DDDD:BB:SS.F", NULL-terminated. */
+static Domain *domain_new(const char *name, const char *policy, ...) {
+        _cleanup_free_ char *xml = NULL, *devs = strdup(""), *err = NULL;
+        Domain *d = NULL;
+        va_list ap;
+
+        va_start(ap, policy);
+        for (const char *a; (a = va_arg(ap, const char *));) {
+                unsigned dom, bus, slot, fn;
+                char *n = NULL;
+                ck_assert_int_eq(sscanf(a, "%x:%x:%x.%x", &dom, &bus, &slot, &fn), 4);
+                ck_assert_int_ge(asprintf(&n,
+                                          "%s<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+                                          "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
+                                          "</source></hostdev>",
+                                          devs, dom, bus, slot, fn),
+                                 0);
+                free(devs);
+                devs = n;
+        }
+        va_end(ap);
+        ck_assert_int_ge(asprintf(&xml,
+                                  "<domain type='kvm'><name>%s</name><metadata><vh:policy "
+                                  "xmlns:vh='urn:vfio-hook:policy:1'><timeout>1</timeout>%s</vh:policy></metadata>"
+                                  "<devices>%s</devices></domain>",
+                                  name, policy, devs),
+                         0);
+        ck_assert_msg(domxml_parse(xml, strlen(xml), &d, &err) == 0, "%s", err);
+        return d;
+}
+
+/* A host from a fixture and extra spec lines, with d as the domain. */
+static void setup_host(Fixture *fx, const char *fixture, const char *extra, Domain *d) {
+        static unsigned counter;
+        _cleanup_free_ char *spec = NULL;
+        char top[400], *err = NULL;
+
+        log_set_quiet(true);
+        snprintf(top, sizeof top, "%.300s/tests/tmp-engine-%d-h%u", TEST_BUILDDIR, (int) getpid(), counter++);
+        snprintf(fx->root, sizeof fx->root, "%s/host", top);
+        snprintf(fx->state, sizeof fx->state, "%s/state", top);
+        (void) fakehost_rm_rf(top);
+        ck_assert_int_eq(mkdir(top, 0755), 0);
+        ck_assert_int_ge(asprintf(&spec, "include %s/tests/data/%s.host\n%s\n", TEST_SRCDIR, fixture, extra ? extra : ""),
+                         0);
+        ck_assert_msg(fakehost_build_string(spec, fx->root) == 0, "%s", fakehost_error());
+        kernel_open(fx);
+        ck_assert_int_eq(mkdir(fx->state, 0700), 0);
+        ck_assert_int_eq(engine_open_state_dir(fx->state, false, &fx->e.state_fd, &err), 0);
+        fx->d = d;
+        fx->before = test_snapshot(fx->root);
+}
+
 static void teardown(Fixture *fx) {
         char top[600];
         snprintf(top, sizeof top, "%.*s", (int) (strlen(fx->root) - 5), fx->root);
@@ -97,6 +151,32 @@ static char *driver_of(const Fixture *fx, const char *addr) {
         char *d = NULL;
         ck_assert_int_eq(fakehost_pci_driver(fx->root, addr, &d), 0);
         return d;
+}
+
+static void assert_driver(const Fixture *fx, const char *addr, const char *want) {
+        _cleanup_free_ char *d = driver_of(fx, addr);
+        ck_assert_msg(streq_ptr(d, want), "%s is on %s, expected %s", addr, d ? d : "no driver", want);
+}
+
+static bool unit_active(const Fixture *fx, const char *unit) {
+        UnitState st = UNIT_ABSENT;
+        ck_assert_int_eq(fx->fk->ops.unit_state(&fx->fk->ops, unit, &st), 0);
+        return st == UNIT_ACTIVE;
+}
+
+static char *read_attr(const Fixture *fx, const char *path) {
+        char *v = NULL;
+        ck_assert_int_eq(sysroot_read_linef(fx->e.sr, &v, "%s", path), 0);
+        return v;
+}
+
+/* The engine's error lines, for the messages a user sees. */
+static char errors[8192];
+static void capture(int priority, const char *msg, void *userdata) {
+        if (priority <= LOG_ERR && strlen(errors) + strlen(msg) + 2 < sizeof errors) {
+                strcat(errors, msg);
+                strcat(errors, "\n");
+        }
 }
 
 START_TEST(test_nvidia_cycle) {
@@ -627,6 +707,178 @@ START_TEST(test_release_checks_the_gpu_driver) {
 }
 END_TEST
 
+/* ---- hosts with more than one GPU ------------------------------------------------------ */
+
+/* The dual-GPU desktop: the NVIDIA card goes, console, desktop and i915
+ * stay as they are throughout. */
+START_TEST(test_dual_gpu_cycle) {
+        Fixture fx = {};
+        setup_host(&fx, "dual-gpu-desktop", NULL,
+                   domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL));
+        ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "nvidia-persistenced.service", 1301), 0);
+
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        assert_driver(&fx, "0000:01:00.0", "vfio-pci");
+        assert_driver(&fx, "0000:01:00.1", "vfio-pci");
+        assert_driver(&fx, "0000:00:02.0", "i915");
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/nvidia"), 0);
+        ck_assert_int_gt(sysroot_existsf(fx.e.sr, "sys/module/i915"), 0);
+        _cleanup_free_ char *bind = read_attr(&fx, "sys/class/vtconsole/vtcon1/bind");
+        ck_assert_str_eq(bind, "1");
+        ck_assert(unit_active(&fx, "display-manager.service"));
+        ck_assert(!unit_active(&fx, "nvidia-persistenced.service"));
+        ck_assert_int_gt(sysroot_existsf(fx.e.sr, "proc/1500"), 0); /* gnome-shell lives on */
+
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+END_TEST
+
+/* The compositor holds the NVIDIA card: the display manager stops, and
+ * its session with it. */
+START_TEST(test_dual_gpu_shared_stops_the_desktop) {
+        Fixture fx = {};
+        setup_host(&fx, "dual-gpu-desktop-shared", NULL,
+                   domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL));
+        ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "display-manager.service", 1500), 0);
+        ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "display-manager.service", 1620), 0);
+        ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "nvidia-persistenced.service", 1301), 0);
+
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert(!unit_active(&fx, "display-manager.service"));
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "proc/1500"), 0);
+        _cleanup_free_ char *bind = read_attr(&fx, "sys/class/vtconsole/vtcon1/bind");
+        ck_assert_str_eq(bind, "1");
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+END_TEST
+
+/* ... or, when the policy keeps the display manager, prepare refuses the
+ * holder by name, with its unit, and changes nothing. */
+START_TEST(test_dual_gpu_shared_refused_by_name) {
+        Fixture fx = {};
+        setup_host(&fx, "dual-gpu-desktop-shared", NULL,
+                   domain_new("win11", "<display-manager>keep</display-manager>", "0000:01:00.0", "0000:01:00.1",
+                              NULL));
+        ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "nvidia-persistenced.service", 1301), 0);
+        errors[0] = 0;
+        log_set_sink(capture, NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(errors, "/dev/dri/card1 is held by pid 1500 (gnome-shell, org.gnome.Shell@wayland.service)"),
+                      "%s", errors);
+        test_assert_tree_is(fx.root, fx.before);
+        ck_assert(!journal_exists(&fx));
+        teardown(&fx);
+}
+END_TEST
+
+/* A process with the card's HDMI audio open: unbinding the audio function
+ * would wait for it (test-vm's alsa-holder shows Linux doing so), so it is
+ * a holder like any other. */
+START_TEST(test_sound_node_holder) {
+        Fixture fx = {};
+        setup_host(&fx, "dual-gpu-desktop",
+                   "proc 2200 speaker-test /dev/snd/pcmC1D3p /dev/snd/controlC1\n"
+                   "file proc/2200/cgroup \"0::/system.slice/hdmi-test.service\\n\"\n",
+                   domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL));
+        ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "nvidia-persistenced.service", 1301), 0);
+        errors[0] = 0;
+        log_set_sink(capture, NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(errors, "/dev/snd/controlC1 is held by pid 2200 (speaker-test, hdmi-test.service)"), "%s",
+                      errors);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+
+        /* <holders>terminate</holders>: it goes, and so does the card. */
+        setup_host(&fx, "dual-gpu-desktop", "proc 2200 speaker-test /dev/snd/controlC1\n",
+                   domain_new("win11", "<holders>terminate</holders>", "0000:01:00.0", "0000:01:00.1", NULL));
+        ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "nvidia-persistenced.service", 1301), 0);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        assert_driver(&fx, "0000:01:00.1", "vfio-pci");
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "proc/2200"), 0);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        teardown(&fx);
+}
+END_TEST
+
+/* The server: two domains take one card each, one after the other, and
+ * give them back in either order. i915 stays loaded all along, for the
+ * other cards; the console on the BMC's VGA is never touched. */
+static void server_two_domains(bool a_first) {
+        Fixture fx = {};
+        _cleanup_domain_ Domain *b = domain_new("vm-b", "", "0000:4e:00.0", NULL);
+        setup_host(&fx, "server-bmc", NULL, domain_new("vm-a", "", "0000:4d:00.0", NULL));
+        const char *vtcon = "sys/class/vtconsole/vtcon1/bind";
+
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        assert_driver(&fx, "0000:4d:00.0", "vfio-pci");
+        ck_assert_int_eq(engine_prepare(&fx.e, b), EXIT_OK);
+        assert_driver(&fx, "0000:4e:00.0", "vfio-pci");
+        assert_driver(&fx, "0000:4f:00.0", "i915");
+        assert_driver(&fx, "0000:50:00.0", "i915");
+        ck_assert_int_gt(sysroot_existsf(fx.e.sr, "sys/module/i915"), 0);
+        ck_assert_int_gt(sysroot_existsf(fx.e.sr, "proc/3100"), 0); /* the transcoder never noticed */
+        ck_assert(unit_active(&fx, "display-manager.service"));
+        _cleanup_free_ char *bind = read_attr(&fx, vtcon), *fb = NULL;
+        ck_assert_str_eq(bind, "1");
+        ck_assert_int_eq(sysroot_link_basenamef(fx.e.sr, &fb, "sys/bus/platform/devices/simple-framebuffer.0/driver"), 0);
+        ck_assert_str_eq(fb, "simple-framebuffer");
+
+        ck_assert_int_eq(engine_release(&fx.e, a_first ? fx.d->name : b->name, 1), EXIT_OK);
+        ck_assert_int_gt(sysroot_existsf(fx.e.sr, "sys/module/i915"), 0);
+        assert_driver(&fx, a_first ? "0000:4d:00.0" : "0000:4e:00.0", "i915");
+        ck_assert_int_eq(engine_release(&fx.e, a_first ? b->name : fx.d->name, 1), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+
+START_TEST(test_server_two_domains_a_first) {
+        server_two_domains(true);
+}
+END_TEST
+
+START_TEST(test_server_two_domains_b_first) {
+        server_two_domains(false);
+}
+END_TEST
+
+/* Two cards on one module, taken by two domains: the second one must not
+ * unload the module the first card goes back to on its release. */
+START_TEST(test_last_card_of_a_module) {
+        Fixture fx = {};
+        _cleanup_domain_ Domain *b = domain_new("vm-b", "", "0000:4e:00.0", NULL);
+        setup_host(&fx, "server-bmc", "proc 3100 ffmpeg /dev/null\n", domain_new("vm-a", "", "0000:4d:00.0", NULL));
+        /* Only two cards on i915 here. */
+        ck_assert_int_eq(fakehost_pci_unbind(fx.root, "0000:4f:00.0"), 0);
+        ck_assert_int_eq(fakehost_pci_unbind(fx.root, "0000:50:00.0"), 0);
+        free(fx.before);
+        fx.before = test_snapshot(fx.root);
+
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert_int_eq(engine_prepare(&fx.e, b), EXIT_OK);
+        ck_assert_int_gt(sysroot_existsf(fx.e.sr, "sys/module/i915"), 0);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        assert_driver(&fx, "0000:4d:00.0", "i915");
+        ck_assert_int_eq(engine_release(&fx.e, b->name, 1), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+
+        /* The last card on i915, with no other domain to give one back,
+         * does take the module with it. */
+        ck_assert_int_eq(fakehost_pci_unbind(fx.root, "0000:4d:00.0"), 0);
+        ck_assert_int_eq(engine_prepare(&fx.e, b), EXIT_OK);
+        ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/i915"), 0);
+        ck_assert_int_eq(engine_release(&fx.e, b->name, 1), EXIT_OK);
+        assert_driver(&fx, "0000:4e:00.0", "i915");
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("engine");
@@ -655,6 +907,13 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_release_says_host_restored);
         tcase_add_test(tc, test_release_says_what_is_missing);
         tcase_add_test(tc, test_release_checks_the_gpu_driver);
+        tcase_add_test(tc, test_dual_gpu_cycle);
+        tcase_add_test(tc, test_dual_gpu_shared_stops_the_desktop);
+        tcase_add_test(tc, test_dual_gpu_shared_refused_by_name);
+        tcase_add_test(tc, test_sound_node_holder);
+        tcase_add_test(tc, test_server_two_domains_a_first);
+        tcase_add_test(tc, test_server_two_domains_b_first);
+        tcase_add_test(tc, test_last_card_of_a_module);
         suite_add_tcase(s, tc);
         return s;
 }

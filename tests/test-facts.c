@@ -379,6 +379,92 @@ START_TEST(test_pci_drm_nodes) {
 }
 END_TEST
 
+START_TEST(test_pci_dev_nodes) {
+        _cleanup_(host_done) Host h = {};
+        _cleanup_strv_free_ char **gpu = NULL, **audio = NULL, **bridge = NULL;
+        PciAddr a = addr("0000:01:00.0"), b = addr("0000:01:00.1"), br = addr("0000:00:01.0");
+        const char *dev = "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0";
+        char **none = (char **) 0x1;
+
+        host_fixture(&h, "nvidia-desktop");
+        ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.1", "sound/card1/controlC1", "snd/controlC1"), 0);
+        ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.1", "sound/card1/pcmC1D3p", "snd/pcmC1D3p"), 0);
+        ck_assert_int_eq(fakehost_graphics_add(h.root, 1, "nvidia-drmdrmfb", "0000:01:00.0"), 0);
+        /* A connector's DDC bus, six levels down. */
+        ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.0", "drm/card0/card0-DP-1/i2c-5/i2c-dev/i2c-5",
+                                              "i2c-5"),
+                         0);
+        /* A uevent without DEVNAME, a connector, odd names, a link out. */
+        host_mkdir(&h, "%s/drm/card0/card0-DP-1", dev);
+        host_write(&h, "DEVTYPE=drm_connector\n", "%s/drm/card0/card0-DP-1/uevent", dev);
+        host_mkdir(&h, "%s/evil", dev);
+        host_write(&h, "DEVNAME=../etc/shadow\n", "%s/evil/uevent", dev);
+        host_mkdir(&h, "%s/abs", dev);
+        host_write(&h, "DEVNAME=/dev/sda\n", "%s/abs/uevent", dev);
+        host_symlink(&h, "../../../../devices/pci0000:00/0000:00:14.0", "%s/elsewhere", dev);
+
+        ck_assert_int_eq(pci_device_dev_nodes(h.sr, &a, &gpu), 0);
+        assert_strv(gpu, "/dev/dri/card0", "/dev/dri/renderD128", "/dev/fb1", "/dev/i2c-5", NULL);
+        ck_assert_int_eq(pci_device_dev_nodes(h.sr, &b, &audio), 0);
+        assert_strv(audio, "/dev/snd/controlC1", "/dev/snd/pcmC1D3p", NULL);
+        /* A bridge: the functions below it are not its nodes. */
+        ck_assert_int_eq(pci_device_dev_nodes(h.sr, &br, &bridge), 0);
+        assert_strv(bridge, NULL);
+        PciAddr gone = addr("0000:09:00.0");
+        ck_assert_int_eq(pci_device_dev_nodes(h.sr, &gone, &none), -ENOENT);
+        ck_assert_ptr_eq(none, (char **) 0x1);
+}
+END_TEST
+
+START_TEST(test_pci_drivers_displays_ranges) {
+        _cleanup_(host_done) Host h = {};
+        _cleanup_free_ PciAddr *bound = NULL;
+        _cleanup_free_ PciRange *ranges = NULL;
+        PciDevice **displays = NULL;
+        size_t n = 0;
+
+        host_fixture(&h, "server-bmc");
+        ck_assert_int_eq(pci_driver_devices(h.sr, "i915", &bound, &n), 0);
+        ck_assert_uint_eq(n, 4);
+        ck_assert(pci_addr_equal(&bound[0], &(PciAddr) { 0, 0x4d, 0, 0 }));
+        ck_assert(pci_addr_equal(&bound[3], &(PciAddr) { 0, 0x50, 0, 0 }));
+        free(bound);
+        bound = NULL;
+        ck_assert_int_eq(pci_driver_devices(h.sr, "nouveau", &bound, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_int_eq(pci_driver_devices(h.sr, "../x", &bound, &n), -EINVAL);
+
+        ck_assert_int_eq(pci_display_devices(h.sr, &displays, &n), 0);
+        ck_assert_uint_eq(n, 5);
+        ck_assert_str_eq(displays[0]->name, "0000:03:00.0");
+        ck_assert_int_eq(displays[0]->boot_vga, 1);
+        ck_assert_ptr_null(displays[0]->driver);
+        ck_assert_str_eq(displays[1]->name, "0000:4d:00.0");
+        ck_assert_int_eq(displays[1]->boot_vga, -1); /* not a VGA device: no attribute */
+        pci_devices_free(displays, n);
+
+        host_write(&h, "0x0000000091000000 0x0000000091ffffff 0x0000000000040200\n"
+                       "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+                       "0x0000000000002000 0x000000000000207f 0x0000000000040101\n"
+                       "0x0000000092000000 0x000000009203ffff 0x0000000000040200\n",
+                   "sys/bus/pci/devices/0000:03:00.0/resource");
+        PciAddr a = addr("0000:03:00.0");
+        ck_assert_int_eq(pci_device_mem_ranges(h.sr, &a, &ranges, &n), 0);
+        ck_assert_uint_eq(n, 2); /* the I/O port range is not memory */
+        ck_assert(ranges[0].start == 0x91000000ULL && ranges[0].end == 0x91ffffffULL);
+        ck_assert(ranges[1].start == 0x92000000ULL);
+        host_write(&h, "junk\n", "sys/bus/pci/devices/0000:03:00.0/resource");
+        free(ranges);
+        ranges = NULL;
+        ck_assert_int_eq(pci_device_mem_ranges(h.sr, &a, &ranges, &n), -EINVAL);
+
+        /* boot_vga is 0 or 1. */
+        PciDevice *d = NULL;
+        host_write(&h, "2\n", "sys/bus/pci/devices/0000:03:00.0/boot_vga");
+        ck_assert_int_eq(pci_device_read(h.sr, &a, &d), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_pci_driver_module) {
         _cleanup_(host_done) Host h = {};
         char *m = (char *) 0x1;
@@ -526,6 +612,130 @@ START_TEST(test_framebuffers_malformed) {
                      "sys/devices/platform/efi-framebuffer.0/driver");
         ck_assert_int_eq(framebuffers_read(h.sr, &l, &n), -EINVAL);
         ck_assert_ptr_eq(l, (Framebuffer *) 0x1);
+}
+END_TEST
+
+START_TEST(test_graphics_fbs) {
+        _cleanup_(host_done) Host h = {};
+        GraphicsFb *l = NULL;
+        size_t n = 0;
+
+        host_fixture(&h, "server-bmc");
+        ck_assert_int_eq(fakehost_graphics_add(h.root, 10, "i915drmfb", "0000:4e:00.0"), 0);
+        ck_assert_int_eq(fakehost_graphics_add(h.root, 2, "virtual\001fb", NULL), 0);
+        ck_assert_int_eq(graphics_fbs_read(h.sr, &l, &n), 0);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(l[0].index, 0);
+        ck_assert_str_eq(l[0].name, "simpledrmdrmfb");
+        ck_assert_str_eq(l[0].device, "simple-framebuffer.0");
+        ck_assert_uint_eq(l[1].index, 2);
+        ck_assert_str_eq(l[1].name, "virtual?fb");
+        ck_assert_ptr_null(l[1].device);
+        ck_assert_uint_eq(l[2].index, 10);
+        ck_assert_str_eq(l[2].device, "0000:4e:00.0");
+        graphics_fbs_free(l, n);
+
+        host_unlink(&h, "sys/class/graphics");
+        ck_assert_int_eq(graphics_fbs_read(h.sr, &l, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        graphics_fbs_free(l, n);
+}
+END_TEST
+
+START_TEST(test_framebuffer_parent) {
+        _cleanup_(host_done) Host h = {};
+        Framebuffer *l = NULL;
+        size_t n = 0;
+
+        host_fixture(&h, "intel-igpu");
+        ck_assert_int_eq(fakehost_fb_remove(h.root, "efi-framebuffer.0"), 0);
+        ck_assert_int_eq(fakehost_fb_add_below(h.root, "efi-framebuffer.0", "efi-framebuffer", "0000:00:02.0"), 0);
+        ck_assert_int_eq(fakehost_fb_add(h.root, "vesa-framebuffer.0", NULL), 0);
+        ck_assert_int_eq(framebuffers_read(h.sr, &l, &n), 0);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_str_eq(l[0].parent, "0000:00:02.0");
+        ck_assert_str_eq(l[1].parent, "");
+        framebuffers_free(l, n);
+}
+END_TEST
+
+static char *fbcon_map(const char *cmdline) {
+        _cleanup_strv_free_ char **words = NULL;
+        char *map = NULL;
+        ck_assert_int_eq(cmdline_split(cmdline, &words), 0);
+        ck_assert_int_eq(fbcon_map_from_cmdline(words, &map), 0);
+        return map;
+}
+
+START_TEST(test_fbcon_map_parse) {
+        static const struct {
+                const char *cmdline, *map;
+        } cases[] = {
+                { "root=/dev/sda1 quiet", "0" },
+                { "fbcon=map:1", "1" },
+                { "fbcon=map:0101", "01" },
+                { "fbcon=font:VGA8x16,map:21,rotate:1", "21" },
+                { "fbcon=map:1 fbcon=map:2", "2" },   /* the last one counts */
+                { "fbcon=map:", "0" },
+                { "fbcon=map:x1", "0" },
+                { "fbcon=nodefer", "0" },
+                { "fbcon=map:3 -- fbcon=map:1", "3" }, /* after --: init's */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *m = fbcon_map(cases[i].cmdline);
+                ck_assert_msg(streq(m, cases[i].map), "%s: %s, expected %s", cases[i].cmdline, m, cases[i].map);
+        }
+}
+END_TEST
+
+START_TEST(test_iomem_firmware_fb) {
+        FirmwareFbMemory m;
+
+        /* simpledrm under BOOTFB under the ASPEED's BAR, as a server lists it. */
+        ck_assert_int_eq(iomem_firmware_fb("90000000-9fffffff : PCI Bus 0000:00\n"
+                                           "  91000000-920fffff : PCI Bus 0000:02\n"
+                                           "    91000000-91ffffff : 0000:03:00.0\n"
+                                           "      91000000-912fffff : BOOTFB\n"
+                                           "        91000000-912fffff : simpledrm\n",
+                                           &m),
+                         1);
+        ck_assert_str_eq(m.resource, "BOOTFB");
+        ck_assert_str_eq(m.owner, "0000:03:00.0");
+        ck_assert(m.start == 0x91000000ULL && m.end == 0x912fffffULL);
+
+        /* As a user reads it (addresses zeroed): the nesting still tells. */
+        ck_assert_int_eq(iomem_firmware_fb("00000000-00000000 : PCI Bus 0000:00\n"
+                                           "  00000000-00000000 : 0000:00:02.0\n"
+                                           "  00000000-00000000 : 0000:01:00.0\n"
+                                           "    00000000-00000000 : efifb\n",
+                                           &m),
+                         1);
+        ck_assert_str_eq(m.owner, "0000:01:00.0");
+        ck_assert(m.start == 0 && m.end == 0);
+
+        /* Not nested: found, owner unknown; a sibling's address is no parent. */
+        ck_assert_int_eq(iomem_firmware_fb("c0000000-c0ffffff : 0000:00:02.0\n"
+                                           "c0000000-c03fffff : vesafb\n",
+                                           &m),
+                         1);
+        ck_assert_str_eq(m.resource, "vesafb");
+        ck_assert_str_eq(m.owner, "");
+
+        /* A deeper sibling subtree before it does not count either. */
+        ck_assert_int_eq(iomem_firmware_fb("80000000-8fffffff : PCI Bus 0000:00\n"
+                                           "  80000000-80ffffff : 0000:00:02.0\n"
+                                           "    80000000-80ffffff : i915\n"
+                                           "  81000000-81ffffff : Reserved\n"
+                                           "    81000000-813fffff : efifb\n",
+                                           &m),
+                         1);
+        ck_assert_str_eq(m.owner, "");
+
+        /* Nothing of the kind, junk, odd indentation. */
+        ck_assert_int_eq(iomem_firmware_fb("00000000-00000fff : Reserved\n  c0000000-c0ffffff : bochs-drm\n", &m), 0);
+        ck_assert_int_eq(iomem_firmware_fb("efifb\n : efifb\nzz-yy : efifb\n   c0-c1 : efifb\n", &m), 0);
+        ck_assert_int_eq(iomem_firmware_fb("", &m), 0);
+        ck_assert_str_eq(m.resource, "");
 }
 END_TEST
 
@@ -770,7 +980,7 @@ START_TEST(test_holders) {
         size_t n = 0;
 
         host_shared(&h, "nvidia-desktop");
-        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0", "/dev/dri/renderD128"), true, &l, &n), 0);
+        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0", "/dev/dri/renderD128"), STRV("/dev/nvidia"), &l, &n), 0);
         ck_assert_uint_eq(n, 5);
         assert_holder(&l[0], 1234, "Xorg", "/dev/dri/card0");
         assert_holder(&l[1], 1234, "Xorg", "/dev/nvidia-modeset");
@@ -779,12 +989,12 @@ START_TEST(test_holders) {
         assert_holder(&l[4], 1301, "nvidia-persiste", "/dev/nvidiactl");
         holders_free(l, n);
 
-        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0"), false, &l, &n), 0);
+        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0"), NULL, &l, &n), 0);
         ck_assert_uint_eq(n, 1);
         assert_holder(&l[0], 1234, "Xorg", "/dev/dri/card0");
         holders_free(l, n);
 
-        ck_assert_int_eq(holders_find(h.sr, NULL, false, &l, &n), 0);
+        ck_assert_int_eq(holders_find(h.sr, NULL, NULL, &l, &n), 0);
         ck_assert_uint_eq(n, 0);
         holders_free(l, n);
 }
@@ -808,7 +1018,7 @@ START_TEST(test_holders_edge_cases) {
         /* A deleted node is not the node. */
         ck_assert_int_eq(fakehost_process_add(h.root, 43, "stale", STRV("/dev/dri/card0 (deleted)")), 0);
 
-        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0"), false, &l, &n), 0);
+        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0"), NULL, &l, &n), 0);
         ck_assert_uint_eq(n, 2);
         assert_holder(&l[0], 42, "twice", "/dev/dri/card0");
         assert_holder(&l[1], 1500, "gnome-shell", "/dev/dri/card0");
@@ -823,16 +1033,74 @@ START_TEST(test_holders_errors) {
 
         host_empty(&h);
         host_unlink(&h, "proc");
-        ck_assert_int_eq(holders_find(h.sr, NULL, true, &l, &n), 0);
+        ck_assert_int_eq(holders_find(h.sr, NULL, STRV("/dev/nvidia"), &l, &n), 0);
         ck_assert_uint_eq(n, 0);
         holders_free(l, n);
 
         l = (Holder *) 0x1;
         n = 77;
         host_write(&h, "not a directory", "proc");
-        ck_assert_int_eq(holders_find(h.sr, NULL, true, &l, &n), -ENOTDIR);
+        ck_assert_int_eq(holders_find(h.sr, NULL, STRV("/dev/nvidia"), &l, &n), -ENOTDIR);
         ck_assert_ptr_eq(l, (Holder *) 0x1);
         ck_assert_uint_eq(n, 77);
+}
+END_TEST
+
+START_TEST(test_cgroups) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *u = NULL, *v = NULL, *w = NULL;
+
+        ck_assert_int_eq(cgroup_from_proc("0::/user.slice/user-1000.slice/session-2.scope\n", &a), 0);
+        ck_assert_str_eq(a, "/user.slice/user-1000.slice/session-2.scope");
+        /* Hybrid: the unified line says "/", systemd's hierarchy knows. */
+        ck_assert_int_eq(cgroup_from_proc("12:cpu,cpuacct:/\n1:name=systemd:/system.slice/gdm.service\n0::/\n", &b), 0);
+        ck_assert_str_eq(b, "/system.slice/gdm.service");
+        ck_assert_int_eq(cgroup_from_proc("5:memory:/x\n", &c), 0);
+        ck_assert_ptr_null(c);
+        ck_assert_int_eq(cgroup_from_proc("0::relative\n", &d), 0);
+        ck_assert_ptr_null(d);
+
+        ck_assert_int_eq(cgroup_unit(a, &u), 0);
+        ck_assert_str_eq(u, "session-2.scope");
+        ck_assert_int_eq(cgroup_unit("/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope/sub", &v), 0);
+        ck_assert_str_eq(v, "app-x.scope");
+        ck_assert_int_eq(cgroup_unit("/init.slice", &w), 0);
+        ck_assert_ptr_null(w);
+
+        ck_assert(cgroup_in_unit("/system.slice/gdm.service/payload", "gdm.service"));
+        ck_assert(!cgroup_in_unit("/system.slice/gdm.service2", "gdm.service"));
+        ck_assert(!cgroup_in_unit("/system.slice/xgdm.service", "gdm.service"));
+        ck_assert(cgroup_in_user_session("/user.slice/user-1000.slice/session-2.scope"));
+        ck_assert(!cgroup_in_user_session("/user.slicer/x"));
+        ck_assert(!cgroup_in_user_session(NULL));
+}
+END_TEST
+
+START_TEST(test_holders_units) {
+        _cleanup_(host_done) Host h = {};
+        Holder *l = NULL;
+        size_t n = 0;
+
+        host_fixture(&h, "dual-gpu-desktop");
+        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0"), STRV("/dev/nvidia"), &l, &n), 0);
+        ck_assert_uint_eq(n, 3);
+        assert_holder(&l[0], 1301, "nvidia-persiste", "/dev/nvidia0");
+        ck_assert_str_eq(l[0].cgroup, "/system.slice/nvidia-persistenced.service");
+        ck_assert_str_eq(l[0].unit, "nvidia-persistenced.service");
+        assert_holder(&l[2], 1500, "gnome-shell", "/dev/dri/card0");
+        ck_assert_str_eq(l[2].unit, "org.gnome.Shell@wayland.service");
+        _cleanup_free_ char *who = holder_describe(&l[2]);
+        ck_assert_str_eq(who, "pid 1500 (gnome-shell, org.gnome.Shell@wayland.service)");
+        holders_free(l, n);
+
+        /* No cgroup file: unknown, described by command alone. */
+        host_unlink(&h, "proc/1500/cgroup");
+        ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0"), NULL, &l, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_ptr_null(l[0].cgroup);
+        ck_assert_ptr_null(l[0].unit);
+        _cleanup_free_ char *who2 = holder_describe(&l[0]);
+        ck_assert_str_eq(who2, "pid 1500 (gnome-shell)");
+        holders_free(l, n);
 }
 END_TEST
 
@@ -1059,12 +1327,14 @@ START_TEST(test_facts_stack_choices) {
 
         /* A named stack is taken as said, loaded or not. */
         t.p.stack = STACK_AMDGPU;
-        t.p.stop_display_manager = false;
+        t.p.display_manager = CHOICE_KEEP;
         f = gather(&h, &t.d, true);
         ck_assert_int_eq(f.stack, STACK_AMDGPU);
         assert_strv(f.stack_roots, "amdgpu", "snd_hda_intel", NULL);
         assert_strv(f.unload_order, "snd_hda_intel", NULL);
-        ck_assert_uint_eq(f.n_units, 0);
+        /* The display manager is looked at all the same: the plan says it stays. */
+        ck_assert_uint_eq(f.n_units, 1);
+        ck_assert_str_eq(f.units[0].name, "display-manager.service");
         host_facts_done(&f);
         host_facts_done(&f); /* twice is fine */
 }
@@ -1187,7 +1457,7 @@ START_TEST(test_real_root) {
         ck_assert_int_eq(module_info_read(sr, "vfio_pci", &m), 0);
         module_info_done(&m);
         ck_assert_int_eq(modules_unload_order(sr, (char **) stack_modules(STACK_NVIDIA), &order, &builtin), 0);
-        ck_assert_int_eq(holders_find(sr, STRV("/dev/dri/card0", "/dev/null"), true, &hl, &n), 0);
+        ck_assert_int_eq(holders_find(sr, STRV("/dev/dri/card0", "/dev/null"), STRV("/dev/nvidia"), &hl, &n), 0);
         holders_free(hl, n);
 
         if (names[0]) {
@@ -1436,6 +1706,8 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_pci_groups);
         tcase_add_test(tc, test_pci_no_iommu);
         tcase_add_test(tc, test_pci_drm_nodes);
+        tcase_add_test(tc, test_pci_dev_nodes);
+        tcase_add_test(tc, test_pci_drivers_displays_ranges);
         tcase_add_test(tc, test_pci_driver_module);
         tcase_add_test(tc, test_pci_builtin_driver);
         suite_add_tcase(s, tc);
@@ -1448,6 +1720,10 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_framebuffers_fixtures);
         tcase_add_test(tc, test_framebuffers_malformed);
         tcase_add_test(tc, test_framebuffer_name_valid);
+        tcase_add_test(tc, test_graphics_fbs);
+        tcase_add_test(tc, test_framebuffer_parent);
+        tcase_add_test(tc, test_fbcon_map_parse);
+        tcase_add_test(tc, test_iomem_firmware_fb);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("modules");
@@ -1465,6 +1741,8 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_holders);
         tcase_add_test(tc, test_holders_edge_cases);
         tcase_add_test(tc, test_holders_errors);
+        tcase_add_test(tc, test_cgroups);
+        tcase_add_test(tc, test_holders_units);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("gather");

@@ -60,9 +60,9 @@ START_TEST(test_policy_defaults) {
         memset(&p, 0xaa, sizeof(p));
         policy_init(&p);
         ck_assert_int_eq(p.stack, STACK_AUTO);
-        ck_assert(p.unbind_console);
-        ck_assert(p.unbind_framebuffer);
-        ck_assert(p.stop_display_manager);
+        ck_assert_int_eq(p.console, CHOICE_AUTO);
+        ck_assert_int_eq(p.framebuffer, CHOICE_AUTO);
+        ck_assert_int_eq(p.display_manager, CHOICE_AUTO);
         ck_assert_int_eq(p.holders, HOLDERS_REFUSE);
         ck_assert_ptr_null(p.services);
         ck_assert_ptr_null(p.modules);
@@ -91,6 +91,28 @@ START_TEST(test_stack_strings) {
         ck_assert_int_eq(stack_from_string(NULL, &s), -EINVAL);
         ck_assert_int_eq(s, STACK_XE);
         ck_assert_ptr_null(stack_to_string(_STACK_MAX));
+}
+END_TEST
+
+START_TEST(test_choice_strings) {
+        Choice c = CHOICE_KEEP;
+
+        ck_assert_str_eq(choice_to_string(CHOICE_AUTO, "unbind"), "auto");
+        ck_assert_str_eq(choice_to_string(CHOICE_KEEP, "unbind"), "keep");
+        ck_assert_str_eq(choice_to_string(CHOICE_CHANGE, "unbind"), "unbind");
+        ck_assert_str_eq(choice_to_string(CHOICE_CHANGE, "stop"), "stop");
+        ck_assert_ptr_null(choice_to_string(_CHOICE_MAX, "stop"));
+        ck_assert_int_eq(choice_from_string("auto", "stop", &c), 0);
+        ck_assert_int_eq(c, CHOICE_AUTO);
+        ck_assert_int_eq(choice_from_string("stop", "stop", &c), 0);
+        ck_assert_int_eq(c, CHOICE_CHANGE);
+        ck_assert_int_eq(choice_from_string("keep", "stop", &c), 0);
+        ck_assert_int_eq(c, CHOICE_KEEP);
+        /* Each element has its own word for a change. */
+        ck_assert_int_eq(choice_from_string("unbind", "stop", &c), -EINVAL);
+        ck_assert_int_eq(choice_from_string("Auto", "stop", &c), -EINVAL);
+        ck_assert_int_eq(choice_from_string(NULL, "stop", &c), -EINVAL);
+        ck_assert_int_eq(c, CHOICE_KEEP);
 }
 END_TEST
 
@@ -388,6 +410,7 @@ static Suite *policy_suite(void) {
         tc = tcase_create("policy");
         tcase_add_test(tc, test_policy_defaults);
         tcase_add_test(tc, test_stack_strings);
+        tcase_add_test(tc, test_choice_strings);
         tcase_add_test(tc, test_stack_tables);
         tcase_add_test(tc, test_unit_names);
         tcase_add_test(tc, test_module_names);

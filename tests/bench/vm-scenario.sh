@@ -25,7 +25,10 @@
 #             domain whose devices are already on vfio-pci (managed='no'):
 #             what libvirt and QEMU cost without any hand-off.
 # A stand-in display manager holds /dev/dri/card0 while it runs, as Xorg
-# would, so bochs cannot go before it stops.
+# would. The guest's second card stays on bochs-drm: vfio-hook therefore
+# leaves bochs loaded (a module goes only when every device it serves
+# goes), where the guide's hook and the floor unload it the way the guides
+# do, taking the second card down and up again with it.
 
 cycles=${VH_BENCH_CYCLES:-5}
 B=/run/vh-bench

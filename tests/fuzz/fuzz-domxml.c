@@ -48,6 +48,9 @@ static void check_domain(const Domain *d) {
         const Policy *p = d->policy;
         if ((unsigned) p->stack >= _STACK_MAX || p->timeout_sec < 1 || p->timeout_sec > POLICY_TIMEOUT_MAX)
                 abort();
+        if ((unsigned) p->console >= _CHOICE_MAX || (unsigned) p->framebuffer >= _CHOICE_MAX ||
+            (unsigned) p->display_manager >= _CHOICE_MAX)
+                abort();
         if (strv_length(p->services) > POLICY_NAMES_MAX || strv_length(p->modules) > POLICY_NAMES_MAX)
                 abort();
         if (p->services)

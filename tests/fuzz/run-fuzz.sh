@@ -21,7 +21,7 @@ src=$top_srcdir/src
 fz=$top_srcdir/tests/fuzz
 out=$top_builddir/tests/fuzz
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(domxml journal config)
+[ ${#targets[@]} -gt 0 ] || targets=(domxml journal config procfs)
 
 case $secs in
 ''|*[!0-9]*) echo "run-fuzz: FUZZ_SECONDS must be a number of seconds, not '$secs'" >&2; exit 2 ;;
@@ -31,8 +31,9 @@ esac
 sources() {
         case $1 in
         domxml)  echo domxml policy util pciaddr ;;
-        journal) echo journal domxml policy util pciaddr pci console modules plan json sysroot ;;
+        journal) echo journal domxml policy util pciaddr pci console modules plan decide holders json sysroot ;;
         config)  echo policy util ;;
+        procfs)  echo console holders pciaddr util sysroot ;;
         *) return 1 ;;
         esac
 }
@@ -78,7 +79,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=()
 summary=()
 for t in "${targets[@]}"; do
-        sources "$t" >/dev/null || { echo "run-fuzz: unknown target '$t' (domxml, journal, config)" >&2; exit 2; }
+        sources "$t" >/dev/null || { echo "run-fuzz: unknown target '$t' (domxml, journal, config, procfs)" >&2; exit 2; }
         build "$t"
 done
 for t in "${targets[@]}"; do

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The VM test bed of vfio-hook: a guest ("L1") stands in for a desktop whose
-# only GPU drives the console, and inside it the installed hook hands that GPU
-# to a libvirt domain ("L2") and back, through real virsh start/destroy.
+# GPU drives the console (and has a second card on the same driver), and
+# inside it the installed hook hands GPUs to libvirt domains ("L2") and
+# back, through real virsh start/destroy.
 #
 # Usage: tests/vm/run.sh [COMMAND] [SCENARIO...]
 #   check [SCENARIO...]  run the scenarios (default: all), print PASS/FAIL
@@ -33,7 +34,7 @@
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL_SCENARIOS="no-policy single-gpu-cycle display-manager failing-prepare kill-during-prepare unmanaged daemon-restart restore-running host-restored release-bad-stdin dropin-hook cycles"
+ALL_SCENARIOS="no-policy single-gpu-cycle display-manager failing-prepare kill-during-prepare unmanaged daemon-restart restore-running host-restored release-bad-stdin dropin-hook second-card two-domains both-cards alsa-holder cycles"
 # Scenarios kept elsewhere (the benchmark's): space-separated paths; each
 # is run under its file name, with the limit of its "# vm-limit: S" line.
 EXTRA_SCENARIOS=${VFIO_HOOK_VM_EXTRA_SCENARIOS:-}
@@ -105,10 +106,11 @@ probe_qemu() {
 	local out
 	if ! out=$(echo quit | timeout 60 qemu-system-x86_64 -M q35 -accel tcg -nodefaults -no-user-config \
 		-display none -S -monitor stdio -device intel-iommu,intremap=on,caching-mode=on \
-		-device VGA -device e1000e -device ich9-intel-hda \
+		-device VGA -device bochs-display -device e1000e -device ich9-intel-hda,id=hda \
+		-audiodev none,id=snd0 -device hda-duplex,bus=hda.0,audiodev=snd0 \
 		-fsdev local,id=probe,path=/,security_model=none,readonly=on \
 		-device virtio-9p-pci,fsdev=probe,mount_tag=probe 2>&1); then
-		skip "qemu-system-x86_64 cannot start a q35 machine with an IOMMU, VGA, e1000e, HD audio and 9p: $(tail -n 3 <<<"$out")"
+		skip "qemu-system-x86_64 cannot start a q35 machine with an IOMMU, VGA, bochs-display, e1000e, HD audio and 9p: $(tail -n 3 <<<"$out")"
 	fi
 }
 
@@ -248,7 +250,10 @@ QEMU=(qemu-system-x86_64 -name vfio-hook-vm
 	-append "console=ttyS0,115200 intel_iommu=on panic=1 mitigations=off no_timer_check vh.mode=$GUEST_MODE"
 	-device VGA,addr=0x02
 	-device e1000e,addr=0x03
-	-device ich9-intel-hda,addr=0x04
+	-device ich9-intel-hda,id=hda,addr=0x04
+	-audiodev none,id=snd0
+	-device hda-duplex,bus=hda.0,audiodev=snd0
+	-device bochs-display,addr=0x07
 	-fsdev "local,id=vhroot,path=$IMG/rootfs,security_model=passthrough,readonly=on"
 	-device virtio-9p-pci,fsdev=vhroot,mount_tag=vhroot,addr=0x05
 	-fsdev "local,id=vhshare,path=$SHARE,security_model=passthrough"

@@ -2,8 +2,9 @@
 # Helpers for the scenarios, sourced inside the guest ("L1") by runner.sh and
 # by each scenario. Everything here runs as root on the stand-in desktop:
 # a bochs VGA card (PCI driver bochs-drm, module bochs) whose fbcon owns the
-# console, an e1000e NIC and an ICH9 HD audio controller, behind an emulated
-# Intel IOMMU.
+# console, a second display card on the same driver (bochs-display), an
+# e1000e NIC and an ICH9 HD audio controller with a codec, behind an
+# emulated Intel IOMMU.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LIBVIRT_DEFAULT_URI=qemu:///system
@@ -58,9 +59,10 @@ pci_by_class() {
 	done
 	return 1
 }
-GPU=$(pci_by_class 0x0300 || true)    # bochs VGA, the stand-in desktop GPU
+GPU=$(pci_by_class 0x0300 || true)    # bochs VGA, the stand-in desktop GPU: boot VGA, fb0, the console
+GPU2=$(pci_by_class 0x0380 || true)   # bochs-display, a second card on bochs-drm: fb1
 NIC=$(pci_by_class 0x0200 || true)    # e1000e
-AUDIO=$(pci_by_class 0x0403 || true)  # ich9-intel-hda
+AUDIO=$(pci_by_class 0x0403 || true)  # ich9-intel-hda with an hda-duplex codec: /dev/snd/*C0*
 
 driver() {
 	local l=/sys/bus/pci/devices/$1/driver
@@ -242,16 +244,55 @@ expect_no_journal() {
 # The stand-in desktop as a scenario expects to find it.
 require_desktop() {
 	[[ $(driver "$GPU") == bochs-drm ]] || fail "precondition: $GPU is on $(driver "$GPU"), not bochs-drm"
+	[[ $(driver "$GPU2") == bochs-drm ]] || fail "precondition: $GPU2 is on $(driver "$GPU2"), not bochs-drm"
 	module_loaded bochs || fail "precondition: module bochs is not loaded"
 	fbcon_bound || fail "precondition: no frame buffer console is bound"
 	[[ -z $(state_files) ]] || fail "precondition: $STATE_DIR holds $(state_files | tr '\n' ' ')"
 }
 
-# While a domain with our policy holds the GPU: the single-GPU hand-off done.
+# While a domain with our policy holds the console's GPU: the hand-off of
+# a GPU that drives the console done. bochs stays loaded: the second card
+# is still bound to it (a module goes only when every device it serves
+# goes to the domain).
 expect_handed_off() {
 	local name=$1
 	[[ $(driver "$GPU") == vfio-pci ]] || fail "$name running: $GPU is on $(driver "$GPU"), not vfio-pci"
 	! fbcon_bound || fail "$name running: a frame buffer console is still bound"
-	! module_loaded bochs || fail "$name running: module bochs is still loaded"
+	module_loaded bochs || fail "$name running: module bochs was unloaded although $GPU2 still uses it"
+	[[ $(driver "$GPU2") == bochs-drm ]] || fail "$name running: $GPU2 is on $(driver "$GPU2"), not bochs-drm"
 	[[ -e $(journal_of "$name") ]] || fail "$name running: no journal $(journal_of "$name")"
+}
+
+# A stand-in display manager: a unit named display-manager.service (as
+# Debian aliases gdm3/sddm/lightdm) whose process holds /dev/dri/card0, the
+# first card's, the way Xorg does. dm_standin_stop removes it again.
+DM_UNIT=/run/systemd/system/display-manager.service
+dm_active() { [[ $(systemctl is-active display-manager.service 2>/dev/null) == active ]]; }
+dm_holds_card() { find /proc/[0-9]*/fd -maxdepth 1 -lname /dev/dri/card0 2>/dev/null | grep -q .; }
+dm_standin_start() {
+	cat >"$DM_UNIT" <<'UNIT'
+[Unit]
+Description=Stand-in display manager of the vfio-hook VM test (holds /dev/dri/card0)
+[Service]
+ExecStart=/bin/sh -c 'exec 3</dev/dri/card0; exec sleep infinity'
+UNIT
+	systemctl daemon-reload
+	systemctl start display-manager.service
+	wait_for 30 "the stand-in display manager" dm_active || fail "the stand-in display manager does not start"
+	wait_for 30 "the display manager to open the card" dm_holds_card ||
+		fail "the display manager does not hold /dev/dri/card0"
+}
+dm_standin_stop() {
+	systemctl stop display-manager.service >/dev/null 2>&1 || true
+	rm -f "$DM_UNIT"
+	systemctl daemon-reload || true
+}
+
+# The plan's decision about a resource, from `vfio-hook plan --json`:
+# "take REASON" or "keep REASON".
+plan_decision() { # JSON RESOURCE
+	local line
+	line=$(grep -o "{\"resource\": \"$2\", \"kind\": \"[a-z]*\", \"action\": \"[a-z]*\", \"reason\": \"[^\"]*\"}" <<<"$1" | head -n1)
+	[[ -n $line ]] || { echo "none"; return; }
+	sed 's/.*"action": "\([a-z]*\)", "reason": "\([^"]*\)"}/\1 \2/' <<<"$line"
 }

@@ -37,7 +37,7 @@ scenario_limit() {
 	[[ -n $own ]] && { echo "$own"; return; }
 	case $1 in
 	cycles) echo 900 ;;
-	kill-during-prepare) echo 600 ;;
+	kill-during-prepare | two-domains) echo 600 ;;
 	*) echo 300 ;;
 	esac
 }
@@ -92,6 +92,14 @@ preflight() {
 		[[ $(driver "$GPU") == bochs-drm ]] || { problems+=("$GPU is on $(driver "$GPU"), not bochs-drm"); fatal=1; }
 		fbcon_bound || { problems+=("no frame buffer console is bound"); fatal=1; }
 	fi
+	if [[ -z $GPU2 || $(driver "$GPU2") != bochs-drm ]]; then
+		problems+=("no second display card on bochs-drm (bochs-display): ${GPU2:-none}, $(driver "${GPU2:-none}")")
+		fatal=1
+	fi
+	[[ -c /dev/snd/controlC0 ]] || problems+=("no /dev/snd/controlC0: the HD audio function has no codec")
+	for f in /sys/class/graphics/fb[0-9]*; do
+		log "$(basename "$f"): $(cat "$f/name") on $(basename "$(readlink -f "$f/device")")"
+	done
 	[[ -n $NIC && -n $AUDIO ]] || { problems+=("no e1000e or no HD audio device"); fatal=1; }
 	# Passthrough hosts have vfio-pci at hand; loading it here keeps
 	# libvirt's first detach from adding modules to the state we compare.
