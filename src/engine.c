@@ -221,6 +221,15 @@ static bool fbcon_bound(Engine *e) {
         return bound;
 }
 
+static bool framebuffer_registered(Engine *e) {
+        GraphicsFb *l = NULL;
+        size_t n = 0;
+        if (graphics_fbs_read(e->sr, &l, &n) < 0)
+                return true; /* cannot tell: the console must be back */
+        graphics_fbs_free(l, n);
+        return n > 0;
+}
+
 /* Whether the change a step made is undone on the host now. */
 static bool step_undone(Engine *e, const JournalStep *s) {
         switch (s->action) {
@@ -229,8 +238,11 @@ static bool step_undone(Engine *e, const JournalStep *s) {
                 return e->ops->unit_state(e->ops, s->target, &st) >= 0 && st == UNIT_ACTIVE;
         }
         case STEP_UNBIND_VTCONSOLE:
-                /* That console, or the one the reloaded DRM driver's frame buffer brought. */
-                return fbcon_bound(e);
+                /* That console, or the one the reloaded DRM driver's frame buffer
+                 * brought; or no frame buffer at all for fbcon to draw on (its card
+                 * is another domain's now): fbcon takes the console back by itself
+                 * when a frame buffer registers again. */
+                return fbcon_bound(e) || !framebuffer_registered(e);
         case STEP_UNBIND_FRAMEBUFFER: {
                 _cleanup_free_ char *driver = NULL;
                 if (sysroot_existsf(e->sr, "sys/bus/platform/devices/%s", s->target) == 0)

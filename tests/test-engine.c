@@ -879,6 +879,32 @@ START_TEST(test_last_card_of_a_module) {
 }
 END_TEST
 
+/* A console unbound for a domain whose card was not the console's (two
+ * cards, explicit <console>unbind</console>) cannot be bound again while
+ * the console's own card is another domain's: fbcon has no frame buffer to
+ * draw on and takes the console back by itself when one registers. That is
+ * not a host left without its console; a frame buffer with no console bound
+ * is. */
+START_TEST(test_release_console_without_frame_buffer) {
+        Fixture fx = {};
+        setup(&fx, "qemu-bochs.host", "win10-nvidia.xml", NULL);
+        ck_assert_int_eq(fakehost_vtcon_remove(fx.root, 1), 0); /* fbcon went with the last frame buffer */
+        write_state_file(&fx, "win10.journal", JOURNAL_HEAD "step 1 unbind-vtconsole vtcon1\ndone 1\nprepared\n");
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
+        ck_assert(!journal_exists(&fx));
+
+        /* A frame buffer is there, and still no console on it: not restored. */
+        ck_assert_int_eq(fakehost_graphics_add(fx.root, 0, "bochs-drmdrmfb", "0000:00:01.0"), 0);
+        write_state_file(&fx, "win10.journal", JOURNAL_HEAD "step 1 unbind-vtconsole vtcon1\ndone 1\nprepared\n");
+        logged[0] = 0;
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(logged, "no frame buffer console is bound (vtcon1 was)"), "%s", logged);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("engine");
@@ -907,6 +933,7 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_release_says_host_restored);
         tcase_add_test(tc, test_release_says_what_is_missing);
         tcase_add_test(tc, test_release_checks_the_gpu_driver);
+        tcase_add_test(tc, test_release_console_without_frame_buffer);
         tcase_add_test(tc, test_dual_gpu_cycle);
         tcase_add_test(tc, test_dual_gpu_shared_stops_the_desktop);
         tcase_add_test(tc, test_dual_gpu_shared_refused_by_name);
