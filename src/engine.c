@@ -294,15 +294,17 @@ static const char *missing_phrase(const JournalStep *s, char *buf, size_t size) 
  * again until none is missing or the deadline passes (drivers probe
  * asynchronously, fbcon comes with the DRM driver's frame buffer, a display
  * manager takes a while to start); no waiting for the steps whose undo
- * failed or was refused (hopeless), which waiting does not bring back.
- * Fills missing[] and returns how many are missing. */
-static unsigned check_host_back(Engine *e, const Journal *j, const bool *hopeless, bool *missing, usec_t timeout) {
+ * failed or was refused (hopeless), which waiting does not bring back;
+ * the waived ones are not looked at. Fills missing[] and returns how many
+ * are missing. */
+static unsigned check_host_back(Engine *e, const Journal *j, const bool *hopeless, const bool *waived, bool *missing,
+                                usec_t timeout) {
         usec_t deadline = now_usec() + timeout, wait = 5 * USEC_PER_MSEC;
 
         for (;;) {
                 unsigned n = 0, waiting = 0;
                 for (size_t i = 0; i < j->n_steps; i++) {
-                        missing[i] = !step_undone(e, &j->steps[i]);
+                        missing[i] = !waived[i] && !step_undone(e, &j->steps[i]);
                         n += missing[i];
                         waiting += missing[i] && !hopeless[i];
                 }
@@ -313,6 +315,34 @@ static unsigned check_host_back(Engine *e, const Journal *j, const bool *hopeles
                 if (wait < 200 * USEC_PER_MSEC)
                         wait *= 2;
         }
+}
+
+/* A display controller that another domain's journal holds, still on
+ * vfio-pci: the console (and a framebuffer) may sit on it, and then cannot
+ * come back before that domain releases it; fbcon takes the console back
+ * when the card's frame buffer registers again. Fills ret_domain and
+ * ret_addr, returns whether there is one. */
+static bool display_held_elsewhere(Engine *e, const char *self, char **ret_domain, char ret_addr[static PCI_ADDR_STRLEN]) {
+        _cleanup_strv_free_ char **domains = NULL;
+        if (journal_list(e->state_fd, &domains) < 0)
+                return false;
+        for (char **o = domains; *o; o++) {
+                _cleanup_(journal_done) Journal j = {};
+                if (streq(*o, self) || journal_load(e->state_fd, *o, &j, NULL) < 0)
+                        continue;
+                for (size_t i = 0; i < j.n_devices; i++) {
+                        _cleanup_pci_device_ PciDevice *dev = NULL;
+                        if (pci_device_read(e->sr, &j.devices[i], &dev) < 0 || !pci_device_is_display(dev) ||
+                            !streq_ptr(dev->driver, "vfio-pci"))
+                                continue;
+                        *ret_domain = strdup(*o);
+                        if (!*ret_domain)
+                                return false;
+                        pci_addr_format(&j.devices[i], ret_addr);
+                        return true;
+                }
+        }
+        return false;
 }
 
 /* One line for the log, and the record status reads. */
@@ -869,7 +899,25 @@ static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool rest
                 skip[i] = skip[i] || undo_failed[i] ||
                           (device_failed && (j.steps[i].action == STEP_UNBIND_VTCONSOLE ||
                                              j.steps[i].action == STEP_UNBIND_FRAMEBUFFER));
-        unsigned n_missing = check_host_back(e, &j, skip, missing, timeout);
+        /* The console and framebuffers while another domain holds a display
+         * controller: theirs to bring back, not this release's to wait for. */
+        _cleanup_free_ char *holder = NULL;
+        _cleanup_free_ bool *waived = calloc(j.n_steps + 1, sizeof *waived);
+        char held[PCI_ADDR_STRLEN];
+        if (!waived)
+                return EXIT_INCOMPLETE;
+        if (display_held_elsewhere(e, domain, &holder, held))
+                for (size_t i = 0; i < j.n_steps; i++) {
+                        if (j.steps[i].action != STEP_UNBIND_VTCONSOLE && j.steps[i].action != STEP_UNBIND_FRAMEBUFFER)
+                                continue;
+                        if (step_undone(e, &j.steps[i]))
+                                continue;
+                        log_notice("%s is not back yet: domain %s holds %s, on which it may sit; it comes back with "
+                                   "that card",
+                                   j.steps[i].target, holder, held);
+                        waived[i] = true;
+                }
+        unsigned n_missing = check_host_back(e, &j, skip, waived, missing, timeout);
         report_host_back(e, &j, missing, n_missing, t0);
         if (failed > 0 || n_missing > 0) {
                 log_error("restore incomplete: the journal stays in place, run 'vfio-hook restore %s' again once fixed",

@@ -901,6 +901,22 @@ START_TEST(test_release_console_without_frame_buffer) {
         ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
         log_set_sink(NULL, NULL);
         ck_assert_msg(strstr(logged, "no frame buffer console is bound (vtcon1 was)"), "%s", logged);
+
+        /* ... unless another domain holds a display controller, on which the
+         * console may sit: it comes back with that card. */
+        ck_assert_int_eq(fakehost_pci_unbind(fx.root, "0000:00:01.0"), 0);
+        (void) fakehost_pci_driver_add(fx.root, "vfio-pci", NULL); /* -EEXIST when there */
+        ck_assert_int_eq(fakehost_pci_bind(fx.root, "0000:00:01.0", "vfio-pci"), 0);
+        write_state_file(&fx, "other.journal",
+                         "vfio-hook-journal 1\ndomain other\nstarted 1763726400 pid 43\ndevice 0000:00:01.0\n"
+                         "step 1 detach-device 0000:00:01.0 bochs-drm\ndone 1\nprepared\n");
+        logged[0] = 0;
+        log_set_quiet(false); /* the notice says why */
+        log_set_sink(log_to_buffer, NULL);
+        ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
+        log_set_sink(NULL, NULL);
+        log_set_quiet(true);
+        ck_assert_msg(strstr(logged, "vtcon1 is not back yet: domain other holds 0000:00:01.0"), "%s", logged);
         teardown(&fx);
 }
 END_TEST
