@@ -86,7 +86,10 @@ static xmlNode *trailing_blank(xmlNode *parent) {
 }
 
 static int add_text_before(xmlNode *next, xmlNode *parent, const char *text) {
-        if (!text[0])
+        xmlNode *prev = next ? next->prev : parent->last;
+        /* Next to text, libxml2 would merge ours into it, and remove_node()
+         * could not take it out again: no indentation there. */
+        if (!text[0] || (prev && prev->type == XML_TEXT_NODE))
                 return 0;
         xmlNode *t = xmlNewDocText(parent->doc, BAD_CAST text);
         if (!t)
@@ -190,6 +193,11 @@ static int cmp_addr(const void *x, const void *y) {
         return 0;
 }
 
+void domedit_sort_addrs(PciAddr *l, size_t n) {
+        if (n > 0)
+                qsort(l, n, sizeof *l, cmp_addr);
+}
+
 static bool addr_in(const PciAddr *l, size_t n, const PciAddr *a) {
         for (size_t i = 0; i < n; i++)
                 if (pci_addr_equal(&l[i], a))
@@ -197,7 +205,9 @@ static bool addr_in(const PciAddr *l, size_t n, const PciAddr *a) {
         return false;
 }
 
-static int addr_append(PciAddr **l, size_t *n, const PciAddr *a) {
+int domedit_addr_add(PciAddr **l, size_t *n, const PciAddr *a) {
+        if (addr_in(*l, *n, a))
+                return 0;
         PciAddr *m = reallocarray(*l, *n + 1, sizeof(PciAddr));
         if (!m)
                 return -ENOMEM;
@@ -230,10 +240,10 @@ static int read_record(xmlNode *root, PciAddr **ret, size_t *ret_n, char **ret_e
                                       "metadata: the record of what vfio-hook enable added (%s) has <%s address='%s'>, "
                                       "expected <hostdev address='DDDD:BB:SS.F'>",
                                       ENABLED_NAMESPACE, xs(c->name), value_quote(a ? xs(a) : "", q));
-                if (!addr_in(l, n, &p) && addr_append(&l, &n, &p) < 0)
+                if (domedit_addr_add(&l, &n, &p) < 0)
                         return -ENOMEM;
         }
-        qsort(l, n, sizeof *l, cmp_addr);
+        domedit_sort_addrs(l, n);
         *ret = TAKE_PTR(l);
         *ret_n = n;
         return 0;
@@ -261,7 +271,7 @@ static int for_each_hostdev(xmlNode *root, HostdevFn fn, void *userdata, char **
 
 static int collect_hostdev(xmlNode *n, const HostDev *h, void *userdata) {
         DomEditState *s = userdata;
-        return addr_in(s->hostdevs, s->n_hostdevs, &h->addr) ? 0 : addr_append(&s->hostdevs, &s->n_hostdevs, &h->addr);
+        return domedit_addr_add(&s->hostdevs, &s->n_hostdevs, &h->addr);
 }
 
 static int read_state(xmlNode *root, DomEditState *ret, char **ret_error) {
@@ -381,10 +391,9 @@ int domedit_add_hostdevs(const char *xml, size_t len, const PciAddr *devs, size_
                 return r;
 
         for (size_t i = 0; i < n_devs; i++)
-                if (!addr_in(s.hostdevs, s.n_hostdevs, &devs[i]) && !addr_in(todo, n, &devs[i]) &&
-                    addr_append(&todo, &n, &devs[i]) < 0)
+                if (!addr_in(s.hostdevs, s.n_hostdevs, &devs[i]) && domedit_addr_add(&todo, &n, &devs[i]) < 0)
                         return -ENOMEM;
-        qsort(todo, n, sizeof *todo, cmp_addr);
+        domedit_sort_addrs(todo, n);
 
         devices = child(root, "devices");
         if (n > 0 && !devices) {

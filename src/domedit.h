@@ -43,6 +43,10 @@ typedef struct DomEditState {
 
 void domedit_state_done(DomEditState *s);
 
+/* Appends a to the list unless it is there; sorts a list by address. */
+int domedit_addr_add(PciAddr **l, size_t *n, const PciAddr *a);
+void domedit_sort_addrs(PciAddr *l, size_t n);
+
 /* What the definition holds that enable and disable need. -EINVAL with a
  * message for XML that is not a domain or a record that does not parse. */
 int domedit_read_state(const char *xml, size_t len, DomEditState *ret, char **ret_error);

@@ -18,27 +18,6 @@
 #define LIBVIRT_TIMEOUT (60 * USEC_PER_SEC)
 #define POLICY_SCHEMA PKGDATADIR "/policy.rng"
 
-static int cmp_addr(const void *x, const void *y) {
-        const PciAddr *a = x, *b = y;
-        unsigned ka[] = { a->domain, a->bus, a->slot, a->function }, kb[] = { b->domain, b->bus, b->slot, b->function };
-        for (size_t i = 0; i < ELEMENTSOF(ka); i++)
-                if (ka[i] != kb[i])
-                        return ka[i] < kb[i] ? -1 : 1;
-        return 0;
-}
-
-static int add_unique(PciAddr **l, size_t *n, const PciAddr *a) {
-        for (size_t i = 0; i < *n; i++)
-                if (pci_addr_equal(&(*l)[i], a))
-                        return 0;
-        PciAddr *m = reallocarray(*l, *n + 1, sizeof(PciAddr));
-        if (!m)
-                return -ENOMEM;
-        m[(*n)++] = *a;
-        *l = m;
-        return 0;
-}
-
 /* Bridges (a PCI-to-PCI bridge's header, or any device of the bridge class:
  * host, ISA, ... bridges) are the host's: never given to a guest. */
 static bool is_any_bridge(const PciDevice *d) {
@@ -132,11 +111,11 @@ int enable_resolve_devices(Sysroot *sr, const char *const *args, size_t n_args, 
                         if (r < 0)
                                 return errorf(ret_error, r, "cannot read PCI device %s: %s",
                                               pci_addr_format(&members[j], a), strerror(-r));
-                        if (!is_any_bridge(m) && add_unique(&out, &n, &m->addr) < 0)
+                        if (!is_any_bridge(m) && domedit_addr_add(&out, &n, &m->addr) < 0)
                                 return -ENOMEM;
                 }
         }
-        qsort(out, n, sizeof *out, cmp_addr);
+        domedit_sort_addrs(out, n);
         *ret = TAKE_PTR(out);
         *ret_n = n;
         return 0;
@@ -370,12 +349,12 @@ int enable_command(const Options *o, char **pos, int n_pos) {
         }
         /* The record: what earlier runs added, and what this one adds. */
         for (size_t i = 0; i < st.n_recorded; i++)
-                if (add_unique(&all, &n_all, &st.recorded[i]) < 0)
+                if (domedit_addr_add(&all, &n_all, &st.recorded[i]) < 0)
                         return EXIT_FAILED;
         for (size_t i = 0; i < n_added; i++)
-                if (add_unique(&all, &n_all, &added[i]) < 0)
+                if (domedit_addr_add(&all, &n_all, &added[i]) < 0)
                         return EXIT_FAILED;
-        qsort(all, n_all, sizeof *all, cmp_addr);
+        domedit_sort_addrs(all, n_all);
         if (domedit_record_xml(all, n_all, &record) < 0)
                 return EXIT_FAILED;
 
