@@ -269,7 +269,6 @@ static int libvirt_exit(int r) {
 
 /* -1 to go on, else the exit code. */
 static int ctx_open(Ctx *c, const Options *o, char **pos, int n_pos, const char *cmd) {
-        _cleanup_free_ char *err = NULL;
         char q[VALUE_QUOTE_BUFSZ];
 
         c->o = o;
