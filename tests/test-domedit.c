@@ -154,14 +154,14 @@ START_TEST(test_existing_hostdev) {
 END_TEST
 
 START_TEST(test_no_free_slot) {
-        _cleanup_free_ char *xml = read_fixture("q35-plain.xml");
-        _cleanup_free_ char *full = xml;
-        xml = NULL;
-        /* 29 devices fill 0x03..0x1e: the 30th has no slot */
-        PciAddr devs[30];
-        for (unsigned i = 0; i < 30; i++)
+        _cleanup_free_ char *full = read_fixture("q35-plain.xml");
+        /* 28 devices fill 0x03..0x1e (0x01, 0x02 and 0x1f are taken): the 29th has no slot */
+        PciAddr devs[29];
+        for (unsigned i = 0; i < 29; i++)
                 devs[i] = (PciAddr) { 0, 0x10 + i, 0, 0 };
         _cleanup_free_ char *out = add(full, devs, 28, 28);
+        ck_assert_uint_eq(count(out, "<hostdev "), 28);
+        ck_assert_ptr_nonnull(strstr(out, "slot=\"0x1e\" function=\"0x0\"/>"));
         _cleanup_free_ char *err = NULL, *out2 = NULL;
         _cleanup_free_ PciAddr *added = NULL;
         size_t n_added = 0;
