@@ -390,6 +390,7 @@ int enable_command(const Options *o, char **pos, int n_pos) {
                 .xml = with_devs,
                 .set_policy = set_policy,
                 .policy = policy,
+                .set_record = true,
                 .record = record,
         };
         r = virtdom_change(o->connect, c.name, &ch, LIBVIRT_TIMEOUT, &now, &err);
@@ -457,7 +458,9 @@ int disable_command(const Options *o, char **pos, int n_pos) {
                 printf("Dry run: nothing was changed.\n");
                 return EXIT_OK;
         }
-        VirtDomChange ch = { .expect_xml = xml, .xml = without, .set_policy = true };
+        /* Our two elements go with the definition: virDomainSetMetadata would
+         * leave an empty <metadata/> where there was none. */
+        VirtDomChange ch = { .expect_xml = xml, .xml = preview };
         r = virtdom_change(o->connect, c.name, &ch, LIBVIRT_TIMEOUT, &now, &err);
         if (r < 0) {
                 log_error("%s", err ? err : strerror(-r));

@@ -127,7 +127,7 @@ static int change_child(void *userdata, char **ret_payload, size_t *ret_size, ch
         else if (!(defined = v.virDomainDefineXML(conn, ch->xml)))
                 r = fail(&v, ret_error, "defining it");
         else if ((!ch->set_policy || (r = set_metadata(&v, defined, ch->policy, POLICY_KEY, POLICY_NAMESPACE, ret_error)) >= 0) &&
-                 (r = set_metadata(&v, defined, ch->record, ENABLED_KEY, ENABLED_NAMESPACE, ret_error)) >= 0) {
+                 (!ch->set_record || (r = set_metadata(&v, defined, ch->record, ENABLED_KEY, ENABLED_NAMESPACE, ret_error)) >= 0)) {
                 *ret_payload = v.virDomainGetXMLDesc(defined, xml_flags(false));
                 r = *ret_payload ? 0 : fail(&v, ret_error, "reading its new definition");
                 if (r >= 0)

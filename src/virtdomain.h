@@ -32,10 +32,13 @@ typedef struct VirtDomChange {
         const char *xml;          /* virDomainDefineXML() */
         bool set_policy;          /* virDomainSetMetadata(key vh): policy, or none when NULL */
         const char *policy;
-        const char *record;       /* key vhe: the record, or none when NULL */
+        bool set_record;          /* key vhe: the record, or none when NULL */
+        const char *record;
 } VirtDomChange;
 
-/* Defines c->xml, then sets the metadata (VIR_DOMAIN_AFFECT_CONFIG); when
+/* Defines c->xml, then sets the metadata asked for (VIR_DOMAIN_AFFECT_CONFIG:
+ * removing the last element that way leaves an empty <metadata/> behind, so
+ * disable defines the XML without them instead); when
  * a step after the definition fails, the previous definition is defined
  * again. The definition libvirt then keeps (inactive, secure) in *ret_xml. */
 int virtdom_change(const char *uri, const char *domain, const VirtDomChange *c, usec_t timeout, char **ret_xml,
