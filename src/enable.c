@@ -385,6 +385,12 @@ int enable_command(const Options *o, char **pos, int n_pos) {
                 return EXIT_OK;
         }
 
+        if (n_added == 0 && !set_policy && n_all == st.n_recorded) {
+                printf("%s: its hostdevs were all there already, and its policy: nothing to change.\n", c.name);
+                print_check(c.sr, xml);
+                return EXIT_OK;
+        }
+
         VirtDomChange ch = {
                 .expect_xml = xml,
                 .xml = with_devs,

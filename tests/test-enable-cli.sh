@@ -146,6 +146,9 @@ cat >"$tmp/enabled.xml" <<'DOM'
 </domain>
 DOM
 node "$tmp/on.xml" "$tmp/enabled.xml"
+out=$("$front" enable on --connect "test://$tmp/on.xml" --sysroot "$tmp/nv" 2>&1); rc=$?
+is "enable again: exit 0" 0 $rc
+has "enable again: nothing to change" "on: its hostdevs were all there already, and its policy: nothing to change." "$out"
 out=$("$front" disable on --connect "test://$tmp/on.xml" --dry-run 2>&1); rc=$?
 is "disable dry run: exit 0" 0 $rc
 has "disable dry run: the recorded hostdev goes" '-        <address domain="0x0000" bus="0x01" slot="0x00" function="0x1"/>' "$out"
