@@ -101,18 +101,23 @@ static int add_text_before(xmlNode *next, xmlNode *parent, const char *text) {
         return 0;
 }
 
-/* Inserts node into parent after its last element, with the indentation
- * its siblings have. The blank text goes in after the element, in front of
- * it: libxml2 merges text put next to text. */
-static int insert_child(xmlNode *parent, xmlNode *node) {
+/* Inserts node into parent before the element `before` (NULL: after its
+ * last element), with the indentation its siblings have. The blank text
+ * goes in after the element, in front of it: libxml2 merges text put next
+ * to text. */
+static int insert_child_before(xmlNode *parent, xmlNode *node, xmlNode *before) {
         _cleanup_free_ char *indent = strdup(child_indent(parent));
-        xmlNode *end = trailing_blank(parent);
+        xmlNode *at = before ? (is_blank(before->prev) ? before->prev : before) : trailing_blank(parent);
 
         if (!indent)
                 return -ENOMEM;
-        if (end ? !xmlAddPrevSibling(end, node) : !xmlAddChild(parent, node))
+        if (at ? !xmlAddPrevSibling(at, node) : !xmlAddChild(parent, node))
                 return -ENOMEM;
         return add_text_before(node, parent, indent);
+}
+
+static int insert_child(xmlNode *parent, xmlNode *node) {
+        return insert_child_before(parent, node, NULL);
 }
 
 /* Unlinks and frees node with the blank text in front of it: the inverse
@@ -367,6 +372,21 @@ static xmlNode *new_hostdev(xmlDoc *doc, const PciAddr *host, unsigned slot, uns
         return h;
 }
 
+/* Where libvirt writes hostdevs among the devices (its formatter's order,
+ * src/conf/domain_conf.c): before the first of these, so that the dry
+ * run's diff shows them where `virsh dumpxml` will. */
+static xmlNode *hostdev_place(xmlNode *devices) {
+        static const char *const after[] = {
+                "redirdev", "redirfilter", "hub", "watchdog", "memballoon", "rng", "panic",
+                "shmem", "memory", "iommu", "vsock", "crypto", "pstore",
+        };
+        for (xmlNode *c = devices->children; c; c = c->next)
+                for (size_t i = 0; i < ELEMENTSOF(after); i++)
+                        if (is_elem(c, after[i]))
+                                return c;
+        return NULL;
+}
+
 static bool same_device(const PciAddr *a, const PciAddr *b) {
         return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
 }
@@ -433,7 +453,7 @@ int domedit_add_hostdevs(const char *xml, size_t len, const PciAddr *devs, size_
                                 return -ENOMEM;
                         r = indent_subtree(h, indent);
                         if (r >= 0)
-                                r = insert_child(devices, h);
+                                r = insert_child_before(devices, h, hostdev_place(devices));
                         if (r < 0) {
                                 if (!h->parent)
                                         xmlFreeNode(h);

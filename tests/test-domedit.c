@@ -61,10 +61,10 @@ START_TEST(test_one_function) {
         /* slots 0x01, 0x02 and 0x1f are taken: 0x03, one function, no multifunction */
         ck_assert_ptr_nonnull(strstr(out, GUEST("0x03", "0x0") "/>"));
         ck_assert_ptr_null(strstr(out, "multifunction=\"on\"/>\n      </hostdev>"));
-        /* indented as libvirt does, before </devices> */
-        ck_assert_ptr_nonnull(strstr(out, "    </video>\n    <memballoon model=\"none\"/>\n    <hostdev mode=\"subsystem\" "
+        /* indented as libvirt does, where libvirt writes hostdevs: after the video, before the memballoon */
+        ck_assert_ptr_nonnull(strstr(out, "    </video>\n    <hostdev mode=\"subsystem\" "
                                           "type=\"pci\" managed=\"yes\">\n      <source>\n        <address domain="));
-        ck_assert_ptr_nonnull(strstr(out, "\"/>\n    </hostdev>\n  </devices>\n</domain>\n"));
+        ck_assert_ptr_nonnull(strstr(out, "\"/>\n    </hostdev>\n    <memballoon model=\"none\"/>\n  </devices>\n</domain>\n"));
 }
 END_TEST
 
