@@ -21,6 +21,14 @@ grep -q "^+.*bus=\"0x00\" slot=\"0x$(printf '%02x' $((16#${GPU:8:2})))\" functio
 	fail "the dry run does not add $GPU"
 timeout 60 virsh dumpxml --inactive "$name" | cmp -s - "/tmp/$name.orig" || fail "the dry run changed the definition"
 
+# A user libvirt does not let manage domains: one clear line, nothing changed.
+if out=$(timeout 60 runuser -u nobody -- vfio-hook enable "$name" 2>&1); then
+	fail "enable as nobody succeeded: $out"
+fi
+log "enable as nobody: $out"
+grep -q "run it as root" <<<"$out" || fail "enable as nobody says no more than: $out"
+timeout 60 virsh dumpxml --inactive "$name" | cmp -s - "/tmp/$name.orig" || fail "enable as nobody changed the definition"
+
 show ""
 show "# vfio-hook enable $name"
 t0=$(now)
