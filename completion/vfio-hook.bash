@@ -18,7 +18,7 @@ _vfio_hook()
     local cur prev words cword split
     _init_completion -s || return
 
-    local commands="check plan status restore"
+    local commands="check plan status restore enable disable"
 
     case $prev in
         --xml)
@@ -29,8 +29,16 @@ _vfio_hook()
             _filedir -d
             return
             ;;
-        --config)
+        --config | --policy-from)
             _filedir
+            return
+            ;;
+        --device)
+            # PCI functions as sysfs names them: DDDD:BB:SS.F
+            mapfile -t COMPREPLY < <(compgen -W "$(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")
+            return
+            ;;
+        --connect)
             return
             ;;
     esac
@@ -42,7 +50,7 @@ _vfio_hook()
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
             --xml | --xml=*) ((args++)) ;;&
-            --xml | --sysroot | --state-dir | --config) ((i++)) ;;
+            --xml | --sysroot | --state-dir | --config | --device | --policy-from | --connect) ((i++)) ;;
             -*) ;;
             *)
                 if [[ -z $cmd ]]; then cmd=${words[i]}; else ((args++)); fi
@@ -55,6 +63,8 @@ _vfio_hook()
         check | plan) opts="--xml --json --sysroot --config" ;;
         status) opts="--json --sysroot --state-dir" ;;
         restore) opts="--force --state-dir" ;;
+        enable) opts="--device --policy-from --dry-run --connect --sysroot" ;;
+        disable) opts="--dry-run --connect" ;;
         *) opts="--xml --json --sysroot --state-dir --config --force --help --version" ;;
     esac
     if [[ $cur == -* ]]; then
@@ -65,7 +75,7 @@ _vfio_hook()
 
     case $cmd in
         "") mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur") ;;
-        check | plan | restore) ((args == 0)) && _vfio_hook_domains ;;
+        check | plan | restore | enable | disable) ((args == 0)) && _vfio_hook_domains ;;
     esac
 } &&
     complete -F _vfio_hook vfio-hook

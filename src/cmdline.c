@@ -59,6 +59,10 @@ typedef enum OptionId {
         OPT_HOOK,
         OPT_HELP,
         OPT_VERSION,
+        OPT_CONNECT,
+        OPT_DEVICE,
+        OPT_POLICY_FROM,
+        OPT_DRY_RUN,
 } OptionId;
 
 static const struct {
@@ -69,9 +73,11 @@ static const struct {
         { "sysroot", OPT_SYSROOT, true }, { "state-dir", OPT_STATE_DIR, true }, { "config", OPT_CONFIG, true },
         { "xml", OPT_XML, true },         { "json", OPT_JSON, false },          { "force", OPT_FORCE, false },
         { "hook", OPT_HOOK, false },      { "help", OPT_HELP, false },          { "version", OPT_VERSION, false },
+        { "connect", OPT_CONNECT, true }, { "device", OPT_DEVICE, true },       { "policy-from", OPT_POLICY_FROM, true },
+        { "dry-run", OPT_DRY_RUN, false },
 };
 
-static void set_option(Options *o, OptionId id, const char *value) {
+static bool set_option(Options *o, OptionId id, const char *value) {
         switch (id) {
         case OPT_SYSROOT:
                 o->sysroot = value;
@@ -100,7 +106,22 @@ static void set_option(Options *o, OptionId id, const char *value) {
         case OPT_VERSION:
                 o->version = true;
                 break;
+        case OPT_CONNECT:
+                o->connect = value;
+                break;
+        case OPT_DEVICE:
+                if (o->n_devices >= CMDLINE_DEVICES_MAX)
+                        return false;
+                o->devices[o->n_devices++] = value;
+                break;
+        case OPT_POLICY_FROM:
+                o->policy_from = value;
+                break;
+        case OPT_DRY_RUN:
+                o->dry_run = true;
+                break;
         }
+        return true;
 }
 
 CmdlineError cmdline_parse(int argc, char **argv, int first, Options *o, char **pos, int *n_pos,
@@ -146,7 +167,8 @@ CmdlineError cmdline_parse(int argc, char **argv, int first, Options *o, char **
                                 return CMDLINE_NEEDS_VALUE;
                 } else if (eq)
                         return CMDLINE_TAKES_NO_VALUE;
-                set_option(o, options[k].id, value);
+                if (!set_option(o, options[k].id, value))
+                        return CMDLINE_TOO_MANY;
         }
         *n_pos = n;
         pos[n] = NULL;
@@ -161,6 +183,8 @@ const char *cmdline_error_to_string(CmdlineError e) {
                 return "needs a value";
         case CMDLINE_TAKES_NO_VALUE:
                 return "takes no value";
+        case CMDLINE_TOO_MANY:
+                return "is given too many times";
         default:
                 return "is fine";
         }

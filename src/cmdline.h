@@ -39,6 +39,9 @@ bool cmdline_called_as_hook(const char *argv0);
  * *ret_next: the index of the first argument after the call. */
 bool cmdline_hook_call(int argc, char *const *argv, HookCall *ret, int *ret_next);
 
+/* --device may be given this many times. */
+#define CMDLINE_DEVICES_MAX 32
+
 typedef struct Options {
         const char *sysroot;
         const char *state_dir;
@@ -49,6 +52,12 @@ typedef struct Options {
         bool hook;             /* --hook: the front hands on libvirt's call */
         bool help;
         bool version;
+        /* enable, disable */
+        const char *connect;   /* --connect URI */
+        const char *policy_from;
+        bool dry_run;
+        const char *devices[CMDLINE_DEVICES_MAX];   /* --device ADDR, in order */
+        int n_devices;
 } Options;
 
 typedef enum CmdlineError {
@@ -56,6 +65,7 @@ typedef enum CmdlineError {
         CMDLINE_UNKNOWN_OPTION,
         CMDLINE_NEEDS_VALUE,
         CMDLINE_TAKES_NO_VALUE,
+        CMDLINE_TOO_MANY,
 } CmdlineError;
 
 /* Parses argv[first..argc): options into *o (fields not given are left

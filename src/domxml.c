@@ -344,7 +344,7 @@ static bool is_blank_text(const char *s) {
 /* As libvirt reads PCI address attributes (strtoul with base 0): "0x" hex,
  * a leading 0 octal, else decimal, so both pick the same device. Unlike
  * strtoul, no blanks or signs. */
-static int parse_addr_part(const char *s, unsigned max, unsigned *ret) {
+int domxml_parse_pci_number(const char *s, unsigned max, unsigned *ret) {
         char *end;
         unsigned long v;
 
@@ -360,7 +360,7 @@ static int parse_addr_part(const char *s, unsigned max, unsigned *ret) {
 
 /* Returns 1 and the device for a PCI subsystem hostdev, 0 for any other kind.
  * idx counts every <hostdev> from 1, as a user reading the XML would. */
-static int parse_hostdev(const xmlNode *n, unsigned idx, HostDev *ret, char **ret_error) {
+int domxml_parse_hostdev(const xmlNode *n, unsigned idx, HostDev *ret, char **ret_error) {
         _cleanup_(xml_freep) xmlChar *mode = xmlGetNoNsProp(n, BAD_CAST "mode");
         _cleanup_(xml_freep) xmlChar *type = xmlGetNoNsProp(n, BAD_CAST "type");
         _cleanup_(xml_freep) xmlChar *managed = xmlGetNoNsProp(n, BAD_CAST "managed");
@@ -405,7 +405,7 @@ static int parse_hostdev(const xmlNode *n, unsigned idx, HostDev *ret, char **re
                 if (!v)
                         return set_error(ret_error, -EINVAL, "hostdev %u: <address> has no %s attribute",
                                          idx, parts[i].name);
-                if (parse_addr_part(xs(v), parts[i].max, parts[i].value) < 0)
+                if (domxml_parse_pci_number(xs(v), parts[i].max, parts[i].value) < 0)
                         return set_error(ret_error, -EINVAL, "hostdev %u: <address %s='%s'> is not a valid PCI %s",
                                          idx, parts[i].name, value_quote(xs(v), q), parts[i].name);
         }
@@ -636,7 +636,7 @@ static int parse_devices(const xmlNode *devices, Domain *d, unsigned *idx, char 
                 if (!node_is(c, "hostdev"))
                         continue;
                 (*idx)++;
-                r = parse_hostdev(c, *idx, &h, ret_error);
+                r = domxml_parse_hostdev(c, *idx, &h, ret_error);
                 if (r <= 0) {
                         if (r < 0)
                                 return r;
@@ -755,5 +755,27 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
                                  value_quote(d->name, q), DOMAIN_NAME_MAX);
 
         *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int domxml_read_document(const char *xml, size_t len, struct _xmlDoc **ret, char **ret_error) {
+        _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
+        int r;
+
+        if (!xml || len == 0)
+                return set_error(ret_error, -EINVAL, "domain XML is empty");
+        if (len > DOMXML_MAX_SIZE)
+                return set_error(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
+                                 len, DOMXML_MAX_SIZE);
+        r = read_document(xml, len, DOMXML_PARSE_TIMEOUT, &doc, ret_error);
+        if (r < 0)
+                return r;
+        const xmlNode *root = xmlDocGetRootElement(doc);
+        if (!root || !node_is(root, "domain"))
+                return set_error(ret_error, -EINVAL, "domain XML: the root element is not <domain>");
+        if (too_deep(root, 1))
+                return set_error(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
+                                 DOMXML_MAX_DEPTH);
+        *ret = TAKE_PTR(doc);
         return 0;
 }

@@ -43,5 +43,19 @@ int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error);
 /* The same with another time limit (tests). */
 int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **ret, char **ret_error);
 
+/* The same safe parse (no DTD, no entities, bounded size, time and depth)
+ * of a document whose root is <domain>, for code that edits it (domedit.c).
+ * The caller frees it with xmlFreeDoc(). */
+struct _xmlDoc;
+int domxml_read_document(const char *xml, size_t len, struct _xmlDoc **ret, char **ret_error);
+
+/* A PCI address attribute as libvirt reads it (strtoul base 0, no blanks
+ * or signs), at most max. */
+int domxml_parse_pci_number(const char *s, unsigned max, unsigned *ret);
+/* A <hostdev> element: 1 and its source for a PCI subsystem hostdev, 0 for
+ * another kind, -EINVAL with a message naming hostdev idx. */
+struct _xmlNode;
+int domxml_parse_hostdev(const struct _xmlNode *n, unsigned idx, HostDev *ret, char **ret_error);
+
 /* Domain names used in file names (the journal): see filename_is_safe(). */
 bool domain_name_valid(const char *name);

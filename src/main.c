@@ -8,6 +8,7 @@
 
 #include "cmdline.h"
 #include "domxml.h"
+#include "enable.h"
 #include "engine.h"
 #include "facts.h"
 #include "fastscan.h"
@@ -32,7 +33,11 @@ static void help(void) {
                "  vfio-hook plan [DOMAIN | --xml FILE]      the steps prepare would take, changing nothing\n"
                "  vfio-hook status                          domains holding devices, from the journals\n"
                "  vfio-hook restore DOMAIN [--force]        undo a crashed or failed prepare from its journal\n"
-               "                                            (refused while the domain runs, unless --force)\n\n"
+               "                                            (refused while the domain runs, unless --force)\n"
+               "  vfio-hook enable DOMAIN [--device ADDR]... [--policy-from FILE] [--dry-run]\n"
+               "                                            give the domain the GPU (default: the boot VGA card)\n"
+               "                                            and its IOMMU group as hostdevs, and vfio-hook's policy\n"
+               "  vfio-hook disable DOMAIN [--dry-run]      remove what enable added\n\n"
                "Options:\n"
                "  --xml FILE        read the domain XML from FILE ('-' for stdin)\n"
                "  --json            machine-readable output\n"
@@ -40,6 +45,10 @@ static void help(void) {
                "  --state-dir DIR   where journals live (default %s)\n"
                "  --config FILE     the allowlist (default %s)\n"
                "  --force           restore even a domain that runs, or when libvirt cannot say\n"
+               "  --connect URI     libvirt to change the domain on (enable, disable; default qemu:///system)\n"
+               "  --device ADDR     a PCI device for enable, DDDD:BB:SS.F (repeatable)\n"
+               "  --policy-from FILE  the policy enable writes (default: an empty policy, all defaults)\n"
+               "  --dry-run         print the change to the domain's XML as a diff, change nothing\n"
                "  --help, --version\n"
                "Options go anywhere, as --opt VALUE or --opt=VALUE; after -- nothing is an option\n"
                "(vfio-hook restore -- -x). libvirt's call (DOMAIN prepare begin -) is told by its shape:\n"
@@ -477,6 +486,10 @@ int main(int argc, char **argv) {
                 return cmd_status(&sub);
         if (streq(cmd, "restore"))
                 return cmd_restore(&sub);
+        if (streq(cmd, "enable"))
+                return enable_command(&sub.o, sub.pos, sub.n_pos);
+        if (streq(cmd, "disable"))
+                return disable_command(&sub.o, sub.pos, sub.n_pos);
         if (streq(cmd, "help")) {
                 help();
                 return EXIT_OK;

@@ -1616,6 +1616,15 @@ void check_print_text(const CheckReport *r, FILE *out, bool color) {
                 fail > 0 ? ": fix the failures before handing devices over" : "");
 }
 
+void check_print_domain_text(const CheckReport *r, FILE *out) {
+        int width = 0;
+        for (size_t i = r->n_host_results; i < r->n_results; i++)
+                if ((int) strlen(r->results[i].id) > width)
+                        width = (int) strlen(r->results[i].id);
+        for (size_t i = r->n_host_results; i < r->n_results; i++)
+                print_result(&r->results[i], width, out, false);
+}
+
 void check_print_json(const CheckReport *r, FILE *out) {
         fputs("{\"domain\": ", out);
         json_write_string_or_null(out, r->domain);

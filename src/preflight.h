@@ -95,6 +95,8 @@ const CheckResult *check_report_find(const CheckReport *r, const char *id);
 size_t check_report_count(const CheckReport *r, CheckStatus s);
 
 void check_print_text(const CheckReport *r, FILE *out, bool color);
+/* Only the domain's results, without colour (enable prints them). */
+void check_print_domain_text(const CheckReport *r, FILE *out);
 /* {"domain": NAME|null, "checks": [{"id", "status", "message", "hint"}],
  *  "groups": [{"group", "devices": [{"address", "ids", "class", "name", "driver"}]}]}
  * ("groups" only without a domain; "hint" is null for a pass). */

@@ -26,6 +26,9 @@ static const struct {
         SYM(virDomainGetXMLDesc),
         SYM(virDomainIsActive),
         SYM(virDomainFree),
+        SYM(virDomainDefineXML),
+        SYM(virDomainSetMetadata),
+        SYM(virDomainIsPersistent),
 };
 
 int virt_load(const char *soname, VirtLib *ret, char **ret_error) {

@@ -32,6 +32,10 @@ typedef struct VirtLib {
         __typeof__(virDomainGetXMLDesc) *virDomainGetXMLDesc;
         __typeof__(virDomainIsActive) *virDomainIsActive;
         __typeof__(virDomainFree) *virDomainFree;
+        /* enable, disable */
+        __typeof__(virDomainDefineXML) *virDomainDefineXML;
+        __typeof__(virDomainSetMetadata) *virDomainSetMetadata;
+        __typeof__(virDomainIsPersistent) *virDomainIsPersistent;
 } VirtLib;
 
 /* Opens soname (NULL: LIBVIRT_SONAME, "libvirt.so.0") with RTLD_NOW |

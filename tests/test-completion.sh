@@ -46,10 +46,12 @@ complete_line() {
         sed '$d' <<<"$out" | sed '/^$/d' | sort | paste -sd" "
 }
 
-check "subcommands" "check plan restore status" "$(complete_line novirsh 'vfio-hook ')"
+check "subcommands" "check disable enable plan restore status" "$(complete_line novirsh 'vfio-hook ')"
+check "enable: its options" "--device --dry-run" "$(complete_line novirsh 'vfio-hook enable --d')"
+check "enable: domains" "linux win10 win11" "$(complete_line virsh 'vfio-hook enable --dry-run ')"
 check "subcommand prefix" "plan" "$(complete_line novirsh 'vfio-hook pl')"
 check "options" "--config --force --help --json --state-dir --sysroot --version --xml" "$(complete_line novirsh 'vfio-hook --')"
-check "options before a subcommand" "check plan restore status" "$(complete_line novirsh 'vfio-hook --state-dir /tmp ')"
+check "options before a subcommand" "check disable enable plan restore status" "$(complete_line novirsh 'vfio-hook --state-dir /tmp ')"
 check "options of plan" "--config --json --sysroot --xml" "$(complete_line novirsh 'vfio-hook plan --')"
 check "options of restore" "--force --state-dir" "$(complete_line novirsh 'vfio-hook restore --')"
 check "domains from virsh" "win10 win11" "$(complete_line virsh 'vfio-hook plan win')"

@@ -31,6 +31,7 @@ esac
 sources() {
         case $1 in
         domxml)  echo domxml policy util pciaddr ;;
+        domedit) echo domedit domxml policy util pciaddr subprocess deadline ;;
         journal) echo journal domxml policy util pciaddr pci console modules plan decide holders json sysroot ;;
         config)  echo policy util ;;
         procfs)  echo console holders pciaddr util sysroot ;;
@@ -41,6 +42,7 @@ sources() {
 max_len() {
         case $1 in
         domxml) echo 16384 ;;
+        domedit) echo 16384 ;;
         *) echo 4096 ;;
         esac
 }
@@ -79,7 +81,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=()
 summary=()
 for t in "${targets[@]}"; do
-        sources "$t" >/dev/null || { echo "run-fuzz: unknown target '$t' (domxml, journal, config, procfs)" >&2; exit 2; }
+        sources "$t" >/dev/null || { echo "run-fuzz: unknown target '$t' (domxml, domedit, journal, config, procfs)" >&2; exit 2; }
         build "$t"
 done
 for t in "${targets[@]}"; do
