@@ -18,7 +18,7 @@ _vfio_hook()
     local cur prev words cword split
     _init_completion -s || return
 
-    local commands="check plan status restore"
+    local commands="check plan status restore dump"
 
     case $prev in
         --xml)
@@ -55,6 +55,7 @@ _vfio_hook()
         check | plan) opts="--xml --json --sysroot --config" ;;
         status) opts="--json --sysroot --state-dir" ;;
         restore) opts="--force --state-dir" ;;
+        dump) opts="--sysroot --config" ;;
         *) opts="--xml --json --sysroot --state-dir --config --force --help --version" ;;
     esac
     if [[ $cur == -* ]]; then
@@ -66,6 +67,7 @@ _vfio_hook()
     case $cmd in
         "") mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur") ;;
         check | plan | restore) ((args == 0)) && _vfio_hook_domains ;;
+        dump) ((args == 0)) && _filedir tar ;;
     esac
 } &&
     complete -F _vfio_hook vfio-hook

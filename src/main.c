@@ -8,6 +8,7 @@
 
 #include "cmdline.h"
 #include "domxml.h"
+#include "dump.h"
 #include "engine.h"
 #include "facts.h"
 #include "fastscan.h"
@@ -32,11 +33,13 @@ static void help(void) {
                "  vfio-hook plan [DOMAIN | --xml FILE]      the steps prepare would take, changing nothing\n"
                "  vfio-hook status                          domains holding devices, from the journals\n"
                "  vfio-hook restore DOMAIN [--force]        undo a crashed or failed prepare from its journal\n"
-               "                                            (refused while the domain runs, unless --force)\n\n"
+               "                                            (refused while the domain runs, unless --force)\n"
+               "  vfio-hook dump [FILE]                     what vfio-hook reads here, as a tar archive for a bug\n"
+               "                                            report (FILE '-': stdout); extracted, a --sysroot\n\n"
                "Options:\n"
                "  --xml FILE        read the domain XML from FILE ('-' for stdin)\n"
                "  --json            machine-readable output\n"
-               "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status)\n"
+               "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status, dump)\n"
                "  --state-dir DIR   where journals live (default %s)\n"
                "  --config FILE     the allowlist (default %s)\n"
                "  --force           restore even a domain that runs, or when libvirt cannot say\n"
@@ -179,8 +182,8 @@ static int cmd_plan(const Args *a) {
                         if (!ops)
                                 return EXIT_FAILED;
                         r = host_facts_gather(sr, d, unit_state_host, ops, &f);
-                } else
-                        r = host_facts_gather(sr, d, unit_state_from_tree, sr, &f);
+                } else /* a dump says what systemd said */
+                        r = host_facts_gather(sr, d, dump_unit_state, sr, &f);
                 host_ops_real_free(ops);
                 /* Devices other domains hold go back to their drivers: prepare
                  * counts them, and so does the plan when it can read the journals. */
@@ -223,6 +226,35 @@ static int cmd_check(const Args *a) {
         if (load_requested_domain(a, &d) < 0)
                 return EXIT_BAD_INPUT;
         return check_command(a->o.sysroot, d, a->o.json, stdout);
+}
+
+static int cmd_dump(const Args *a) {
+        _cleanup_sysroot_ Sysroot *sr = NULL;
+        _cleanup_(config_done) Config cfg = {};
+        _cleanup_free_ char *err = NULL;
+        HostOps *ops = NULL;
+
+        if (a->n_pos > 1) {
+                log_error("dump takes at most one FILE (see --help)");
+                return EXIT_BAD_INPUT;
+        }
+        int r = sysroot_open(a->o.sysroot, &sr);
+        if (r < 0) {
+                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
+                return EXIT_BAD_INPUT;
+        }
+        /* The services root allows are units a plan may ask about. */
+        if (config_load(a->o.config ? a->o.config : CONFIG_PATH_DEFAULT, a->o.config == NULL, &cfg, &err) < 0)
+                log_warning("%s: the dump records only the built-in services' states", err ? err : "the config");
+        if (sysroot_is_host(sr)) {
+                ops = host_ops_real_new();
+                if (!ops)
+                        return EXIT_FAILED;
+                r = dump_command(sr, &cfg, unit_state_host, ops, a->n_pos == 1 ? a->pos[0] : NULL);
+                host_ops_real_free(ops);
+                return r;
+        }
+        return dump_command(sr, &cfg, dump_unit_state, sr, a->n_pos == 1 ? a->pos[0] : NULL);
 }
 
 static int open_engine(const Args *a, bool create, Engine *e, Sysroot **sr, HostOps **ops) {
@@ -477,6 +509,8 @@ int main(int argc, char **argv) {
                 return cmd_status(&sub);
         if (streq(cmd, "restore"))
                 return cmd_restore(&sub);
+        if (streq(cmd, "dump"))
+                return cmd_dump(&sub);
         if (streq(cmd, "help")) {
                 help();
                 return EXIT_OK;
