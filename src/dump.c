@@ -1034,7 +1034,48 @@ static int gather_units(Dump *d, const Config *cfg, UnitStateFn fn, void *userda
         return 0;
 }
 
-static int gather(Dump *d, const Config *cfg, UnitStateFn fn, void *userdata, char **ret_info, size_t *ret_info_len) {
+/* The journals of the domains that hold devices: a plan counts the devices
+ * they hold. Read where a plan reads them (engine_open_state_dir() refuses
+ * what it refuses), written where a plan on the dump looks: run/vfio-hook. */
+static int dump_journals(Dump *d, const char *state_dir) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_sysroot_ Sysroot *dir = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!state_dir || engine_open_state_dir(state_dir, false, &fd, &err) < 0 || sysroot_open(state_dir, &dir) < 0)
+                return 0;
+        r = sysroot_list_dirf(dir, &names, "%s", "");
+        if (r < 0)
+                return soft(d, state_dir, r);
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *text = NULL, *path = NULL;
+                size_t len = strlen(*n);
+                if (len <= strlen(".journal") || !streq(*n + len - strlen(".journal"), ".journal"))
+                        continue;
+                r = sysroot_read_file(dir, *n, DUMP_FILE_MAX, &text);
+                if (r < 0) {
+                        r = soft(d, *n, r);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                size_t text_len = (size_t) r;
+                if (!(path = strf(DUMP_STATE_DIR "/%s", *n)))
+                        return -ENOMEM;
+                /* 0700 and 0600 as the hook makes them: the plan checks the directory. */
+                r = add_entry(d, DUMP_STATE_DIR, ENTRY_DIR, NULL, 0, 0700);
+                if (r >= 0)
+                        r = add_entry(d, path, ENTRY_FILE, text, text_len, 0600);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int gather(Dump *d, const Config *cfg, UnitStateFn fn, void *userdata, const char *state_dir, char **ret_info,
+                  size_t *ret_info_len) {
         static const char *const proc_files[] = { "proc/cmdline", "proc/iomem", "proc/interrupts", "proc/cpuinfo" };
         _cleanup_free_ char *info = NULL, *ids = NULL;
         size_t info_len = 0;
@@ -1069,6 +1110,8 @@ static int gather(Dump *d, const Config *cfg, UnitStateFn fn, void *userdata, ch
                 r = dump_libvirt(d);
         if (r >= 0)
                 r = gather_units(d, cfg, fn, userdata, f);
+        if (r >= 0)
+                r = dump_journals(d, state_dir);
         if (r < 0)
                 return r;
 
@@ -1137,7 +1180,8 @@ static char *top_dir(const char *file) {
         return strdup("vfio-hook-dump");
 }
 
-int dump_command(Sysroot *sr, const Config *cfg, UnitStateFn unit_state, void *userdata, const char *file) {
+int dump_command(Sysroot *sr, const Config *cfg, UnitStateFn unit_state, void *userdata, const char *state_dir,
+                 const char *file) {
         _cleanup_(dump_done) Dump d = { .sr = sr };
         _cleanup_free_ char *info = NULL, *top = NULL, *name = NULL;
         size_t info_len = 0;
@@ -1159,7 +1203,7 @@ int dump_command(Sysroot *sr, const Config *cfg, UnitStateFn unit_state, void *u
                 return EXIT_BAD_INPUT;
         }
 
-        r = gather(&d, cfg, unit_state, userdata, &info, &info_len);
+        r = gather(&d, cfg, unit_state, userdata, state_dir, &info, &info_len);
         if (r < 0) {
                 log_error("reading the host under %s: %s", sysroot_path(sr), strerror(-r));
                 return EXIT_FAILED;

@@ -24,6 +24,7 @@ typedef struct Args {
         Options o;    /* with the defaults filled in */
         char **pos;   /* positional arguments */
         int n_pos;
+        bool state_dir_given;
 } Args;
 
 static void help(void) {
@@ -83,6 +84,7 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
         }
         if (!o.sysroot)
                 o.sysroot = "/";
+        a->state_dir_given = o.state_dir != NULL;
         if (!o.state_dir)
                 o.state_dir = STATE_DIR_DEFAULT;
         a->o = o;
@@ -187,9 +189,15 @@ static int cmd_plan(const Args *a) {
                 host_ops_real_free(ops);
                 /* Devices other domains hold go back to their drivers: prepare
                  * counts them, and so does the plan when it can read the journals. */
-                _cleanup_free_ char *err = NULL;
+                _cleanup_free_ char *err = NULL, *dump_journals = NULL;
                 _cleanup_close_ int state_fd = -1;
-                if (r >= 0 && engine_open_state_dir(a->o.state_dir, false, &state_fd, &err) >= 0)
+                const char *state_dir = a->o.state_dir;
+                /* A dump carries the journals of its host. */
+                if (!a->state_dir_given && !sysroot_is_host(sr) && sysroot_existsf(sr, DUMP_INFO_FILE) > 0) {
+                        dump_journals = strf("%s/" DUMP_STATE_DIR, a->o.sysroot);
+                        state_dir = dump_journals ? dump_journals : state_dir;
+                }
+                if (r >= 0 && engine_open_state_dir(state_dir, false, &state_fd, &err) >= 0)
                         r = engine_add_held_devices(state_fd, d, &f);
                 if (r < 0) {
                         log_error("reading the host's state under %s: %s", a->o.sysroot, strerror(-r));
@@ -250,11 +258,16 @@ static int cmd_dump(const Args *a) {
                 ops = host_ops_real_new();
                 if (!ops)
                         return EXIT_FAILED;
-                r = dump_command(sr, &cfg, unit_state_host, ops, a->n_pos == 1 ? a->pos[0] : NULL);
+                r = dump_command(sr, &cfg, unit_state_host, ops, a->o.state_dir, a->n_pos == 1 ? a->pos[0] : NULL);
                 host_ops_real_free(ops);
                 return r;
         }
-        return dump_command(sr, &cfg, dump_unit_state, sr, a->n_pos == 1 ? a->pos[0] : NULL);
+        /* A tree's journals are its own (a dump's), unless --state-dir names others. */
+        _cleanup_free_ char *tree_state = strf("%s/" DUMP_STATE_DIR, a->o.sysroot);
+        if (!tree_state)
+                return EXIT_FAILED;
+        return dump_command(sr, &cfg, dump_unit_state, sr, a->state_dir_given ? a->o.state_dir : tree_state,
+                            a->n_pos == 1 ? a->pos[0] : NULL);
 }
 
 static int open_engine(const Args *a, bool create, Engine *e, Sysroot **sr, HostOps **ops) {

@@ -63,6 +63,29 @@ for h in $hosts; do
         none "$h: plan and check from the dump equal the host's" "$diffs"
 done
 
+# ---- a domain that holds a card: its journal goes with the dump ----
+s=$tmp/srv
+"$mkhost" "$data/server-bmc.host" "$s" || exit 1
+cat >"$tmp/srv-b.xml" <<'EOF'
+<domain type='kvm'><name>vm-b</name><metadata><vh:policy xmlns:vh='urn:vfio-hook:policy:1'/></metadata>
+<devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='0x4e' slot='0' function='0'/></source></hostdev></devices></domain>
+EOF
+mkdir -m 0700 "$tmp/srv-state"
+printf 'vfio-hook-journal 1\ndomain vm-a\nstarted 1763726400 pid 4242\ndevice 0000:4d:00.0\nstep 1 detach-device 0000:4d:00.0 i915\ndone 1\nprepared\n' >"$tmp/srv-state/vm-a.journal"
+chmod 0600 "$tmp/srv-state/vm-a.journal"
+# vm-a has its card: off i915 (as libvirt's detach leaves it).
+rm "$s/sys/bus/pci/drivers/i915/0000:4d:00.0" "$s/sys/bus/pci/devices/0000:4d:00.0/driver"
+"$front" dump --sysroot "$s" --state-dir "$tmp/srv-state" "$tmp/srv.tar" 2>/dev/null
+mkdir "$tmp/xsrv" && tar -xf "$tmp/srv.tar" -C "$tmp/xsrv"
+is "the journal in the dump" "$(cat "$tmp/srv-state/vm-a.journal")" "$(cat "$tmp/xsrv/srv/run/vfio-hook/vm-a.journal")"
+host_plan=$(run plan --json --xml "$tmp/srv-b.xml" --sysroot "$s" --state-dir "$tmp/srv-state")
+is "a held card: the plan from the dump reads the dump's journals" "$host_plan" \
+        "$(run plan --json --xml "$tmp/srv-b.xml" --sysroot "$tmp/xsrv/srv")"
+is "a held card: counted" 1 "$(grep -c 'which domain vm-a holds and gives back to i915' <<<"$host_plan")"
+is "a held card: --state-dir still wins" \
+        "$(run plan --json --xml "$tmp/srv-b.xml" --sysroot "$s" --state-dir "$tmp/none")" \
+        "$(run plan --json --xml "$tmp/srv-b.xml" --sysroot "$tmp/xsrv/srv" --state-dir "$tmp/none")"
+
 # ---- nothing private, and the archive's properties ----
 h=$tmp/private
 "$mkhost" "$data/dual-gpu-desktop.host" "$h" || exit 1
