@@ -55,7 +55,7 @@ _vfio_hook()
         check | plan) opts="--xml --json --sysroot --config" ;;
         status) opts="--json --sysroot --state-dir" ;;
         restore) opts="--force --state-dir" ;;
-        dump) opts="--sysroot --config" ;;
+        dump) opts="--sysroot --state-dir --config" ;;
         *) opts="--xml --json --sysroot --state-dir --config --force --help --version" ;;
     esac
     if [[ $cur == -* ]]; then

@@ -57,7 +57,7 @@ check "domains after options" "linux win10 win11" "$(complete_line virsh 'vfio-h
 check "one domain only" "" "$(complete_line virsh 'vfio-hook restore win10 ')"
 check "no domain after --xml" "" "$(complete_line virsh 'vfio-hook plan --xml a.xml ')"
 check "no domains for status" "" "$(complete_line virsh 'vfio-hook status ')"
-check "options of dump" "--config --sysroot" "$(complete_line novirsh 'vfio-hook dump --')"
+check "options of dump" "--config --state-dir --sysroot" "$(complete_line novirsh 'vfio-hook dump --')"
 check "no domains for dump" "" "$(complete_line virsh 'vfio-hook dump win')"
 check "no virsh: no domains" "" "$(complete_line novirsh 'vfio-hook plan ')"
 check "virsh that fails: no domains" "" "$(complete_line badvirsh 'vfio-hook plan ')"
