@@ -1285,3 +1285,7 @@ int dump_unit_state(const char *unit, UnitState *ret, void *userdata) {
         *ret = UNIT_UNKNOWN; /* the dump did not ask systemd about it */
         return 0;
 }
+
+const char *dump_sysroot_hint(int error) {
+        return error == -ENOTDIR ? " (a dump is a tar archive: extract it with tar -xf, then give its directory)" : "";
+}

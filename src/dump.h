@@ -34,3 +34,7 @@ int dump_unit_state(const char *unit, UnitState *ret, void *userdata);
  * EXIT_BAD_INPUT (engine.h). */
 int dump_command(Sysroot *sr, const Config *cfg, UnitStateFn unit_state, void *userdata, const char *state_dir,
                  const char *file);
+
+/* What to add to "cannot open the sysroot X: ..." when X is a file: a
+ * dump must be extracted first. "" for any other error. */
+const char *dump_sysroot_hint(int error);

@@ -174,7 +174,7 @@ static int cmd_plan(const Args *a) {
 
         r = sysroot_open(a->o.sysroot, &sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s%s", a->o.sysroot, strerror(-r), dump_sysroot_hint(r));
                 return EXIT_BAD_INPUT;
         }
         if (d->policy) {
@@ -248,7 +248,7 @@ static int cmd_dump(const Args *a) {
         }
         int r = sysroot_open(a->o.sysroot, &sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s%s", a->o.sysroot, strerror(-r), dump_sysroot_hint(r));
                 return EXIT_BAD_INPUT;
         }
         /* The services root allows are units a plan may ask about. */
@@ -274,7 +274,7 @@ static int open_engine(const Args *a, bool create, Engine *e, Sysroot **sr, Host
         _cleanup_free_ char *err = NULL;
         int r = sysroot_open(a->o.sysroot, sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s%s", a->o.sysroot, strerror(-r), dump_sysroot_hint(r));
                 return -EINVAL;
         }
         r = engine_open_state_dir(a->o.state_dir, create, &e->state_fd, &err);

@@ -11,6 +11,7 @@
 #include "preflight.h"
 #include "console.h"
 #include "decide.h"
+#include "dump.h"
 #include "engine.h"
 #include "facts.h"
 #include "holders.h"
@@ -1756,7 +1757,7 @@ int check_command(const char *sysroot, const Domain *d, bool json, FILE *out) {
 
         k = sysroot_open(sysroot, &sr);
         if (k < 0) {
-                log_error("cannot open the sysroot %s: %s", sysroot, strerror(-k));
+                log_error("cannot open the sysroot %s: %s%s", sysroot, strerror(-k), dump_sysroot_hint(k));
                 return EXIT_BAD_INPUT;
         }
         k = check_run(sr, d, &r);

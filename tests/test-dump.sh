@@ -138,6 +138,10 @@ print(len(t.getmembers()), all(m.isdir() or m.isfile() or m.issym() for m in t.g
         is "python tarfile reads it" "$(wc -l <<<"$names") True" "$py"
 fi
 
+out=$(run plan --xml "$top_srcdir/examples/win11-dgpu.xml" --sysroot "$tmp/p.tar")
+is "the archive itself as --sysroot: exit 2 and what to do" "vfio-hook: cannot open the sysroot $tmp/p.tar: Not a directory (a dump is a tar archive: extract it with tar -xf, then give its directory)
+exit 2" "$out"
+
 # Never over a file, never through a link; stdout with '-'.
 sum=$(md5sum <"$tmp/p.tar")
 out=$(run dump --sysroot "$h" "$tmp/p.tar")
