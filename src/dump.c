@@ -1092,6 +1092,10 @@ static int gather(Dump *d, const Config *cfg, UnitStateFn fn, void *userdata, co
                 "# vfio-hook dump: what vfio-hook %s read at %s; extract it and pass its directory\n"
                 "# to --sysroot (see vfio-hook(8)). \"unit NAME STATE\": systemd's answer for NAME.\n",
                 PACKAGE_VERSION, date);
+        if (sysroot_is_host(d->sr) && geteuid() != 0)
+                fprintf(f, "# made as uid %u, not root: what only root may read (other users' processes, config\n"
+                           "# space beyond 64 bytes, the kernel log where dmesg_restrict is set) may be missing\n",
+                        (unsigned) geteuid());
 
         r = dump_pci(d);
         if (r >= 0)
