@@ -3,8 +3,8 @@
 #
 # `vfio-hook dump`: each fake host (tests/data/*.host) is dumped with
 # --sysroot and the archive extracted; plan and check from the dump must
-# equal those from the host, as text and JSON, for every example domain
-# and for check without one. The dump holds nothing of a process but the
+# equal those from the host, as JSON (and once as text) for every example
+# domain, and for check without one. The dump holds nothing of a process but the
 # pid, comm, cgroup and GPU fds of a holder (a fake process with environ,
 # cmdline and other fds shows it), is 0600, never replaces a file, goes to
 # stdout with '-', and its pax headers (paths and links longer than ustar
@@ -46,7 +46,10 @@ for h in $hosts; do
         d=$tmp/x-$h/$h
         diffs=""
         for x in "$top_srcdir"/examples/*.xml; do
-                for cmd in plan "plan --json" check "check --json"; do
+                # JSON says all the text says; the text once, for one host.
+                cmds=("plan --json" "check --json")
+                [ "$h" = dual-gpu-desktop ] && cmds+=(plan check)
+                for cmd in "${cmds[@]}"; do
                         # shellcheck disable=SC2086 # a subcommand and its option
                         a=$(run $cmd --state-dir "$tmp/none" --xml "$x" --sysroot "$tmp/$h")
                         # shellcheck disable=SC2086
