@@ -34,7 +34,7 @@ run() { "$front" "$@" 2>&1; echo "exit $?"; }
 command -v tar >/dev/null || { echo "SKIP: no tar to extract the dumps"; exit 77; }
 
 # ---- every fake host: plan and check from the dump equal the host's ----
-hosts=$(cd "$data" && ls ./*.host | sed 's|^\./||; s|\.host$||')
+hosts=$(cd "$data" && for f in *.host; do echo "${f%.host}"; done)
 [ -n "$hosts" ] || { not_ok "fixtures in tests/data"; exit 1; }
 for h in $hosts; do
         "$mkhost" "$data/$h.host" "$tmp/$h" || { not_ok "mkhost $h"; continue; }
@@ -42,7 +42,10 @@ for h in $hosts; do
                 not_ok "$h: dump: $(cat "$tmp/err")"
                 continue
         fi
-        mkdir "$tmp/x-$h" && tar -xf "$tmp/$h.tar" -C "$tmp/x-$h" || { not_ok "$h: extract"; continue; }
+        if ! { mkdir "$tmp/x-$h" && tar -xf "$tmp/$h.tar" -C "$tmp/x-$h"; }; then
+                not_ok "$h: extract"
+                continue
+        fi
         d=$tmp/x-$h/$h
         diffs=""
         for x in "$top_srcdir"/examples/*.xml; do
@@ -154,7 +157,7 @@ is "an existing file: left as it was" "$sum" "$(md5sum <"$tmp/p.tar")"
 ln -s "$tmp/elsewhere" "$tmp/link.tar"
 out=$(run dump --sysroot "$h" "$tmp/link.tar")
 is "a symlink: exit 2" "exit 2" "$(tail -n1 <<<"$out")"
-[ ! -e "$tmp/elsewhere" ] && ok "a symlink: not followed" || not_ok "a symlink: not followed"
+if [ -e "$tmp/elsewhere" ]; then not_ok "a symlink: not followed"; else ok "a symlink: not followed"; fi
 out=$(run dump --sysroot "$h" "$tmp/no/such/dir/x.tar")
 is "no such directory: exit 1" "exit 1" "$(tail -n1 <<<"$out")"
 is "no such directory: the message" "vfio-hook: cannot create $tmp/no/such/dir/x.tar: No such file or directory" "$(head -n1 <<<"$out")"
@@ -165,7 +168,7 @@ $(head -n1 <<<"$out")"
 is "stdout: the same entries under vfio-hook-dump/" "$(sed 's|^p/|vfio-hook-dump/|; s|^p$|vfio-hook-dump|' <<<"$names")" \
         "$("$front" dump --sysroot "$h" - | tar -tf -)"
 (cd "$tmp" && "$front" dump --sysroot "$h" >/dev/null 2>&1)
-is "the default name" 1 "$(cd "$tmp" && ls vfio-hook-dump-*.tar | grep -cE '^vfio-hook-dump-[0-9]{8}-[0-9]{6}\.tar$')"
+is "the default name" 1 "$(cd "$tmp" && find . -maxdepth 1 -name 'vfio-hook-dump-*.tar' | grep -cE '^\./vfio-hook-dump-[0-9]{8}-[0-9]{6}\.tar$')"
 
 # A dump of a dump is the same dump (the record of unit states carries over).
 mkdir "$tmp/xq"
