@@ -10,7 +10,7 @@
 # stdout with '-', and its pax headers (paths and links longer than ustar
 # takes) read back. Last, the guest's dump kept by the VM test
 # (tests/data/dump-guest.tar.gz, made by tests/vm scenario `dump`) must
-# still give the plan the guest gave.
+# still give the plan and the check the guest gave.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 top_builddir=$(cd "$top_builddir" && pwd) || exit 1
@@ -176,6 +176,20 @@ mkdir "$tmp/xq"
 is "a dump of a dump: the same tree" "$(cd "$tmp/xp/p" && find . ! -name vfio-hook-dump | sort)" \
         "$(cd "$tmp/xq/q" && find . ! -name vfio-hook-dump | sort)"
 is "a dump of a dump: the same unit states" "$(grep ^unit "$tmp/xp/p/vfio-hook-dump")" "$(grep ^unit "$tmp/xq/q/vfio-hook-dump")"
+
+# ---- the guest's dump, kept from the VM test ----
+if [ -f "$data/dump-guest.tar.gz" ]; then
+        mkdir "$tmp/guest" && tar -xzf "$data/dump-guest.tar.gz" -C "$tmp/guest"
+        g=$(ls -d "$tmp"/guest/*/)
+        is "guest: plan from the dump is the guest's" "$(cat "$data/dump-guest.plan")" \
+                "$("$front" plan --state-dir "$tmp/none" --sysroot "$g" --xml "$data/dump-guest-domain.xml")"
+        is "guest: plan --json from the dump is the guest's" "$(cat "$data/dump-guest.plan.json")" \
+                "$("$front" plan --json --state-dir "$tmp/none" --sysroot "$g" --xml "$data/dump-guest-domain.xml")"
+        is "guest: check from the dump is the guest's" "$(cat "$data/dump-guest.check")" \
+                "$("$front" check --sysroot "$g" --xml "$data/dump-guest-domain.xml")"
+else
+        not_ok "guest: tests/data/dump-guest.tar.gz is missing"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
