@@ -18,7 +18,7 @@ _vfio_hook()
     local cur prev words cword split
     _init_completion -s || return
 
-    local commands="check plan status restore enable disable"
+    local commands="check plan status restore enable disable dump"
 
     case $prev in
         --xml)
@@ -65,6 +65,7 @@ _vfio_hook()
         restore) opts="--force --state-dir" ;;
         enable) opts="--device --policy-from --dry-run --connect --sysroot" ;;
         disable) opts="--dry-run --connect" ;;
+        dump) opts="--sysroot --state-dir --config" ;;
         *) opts="--xml --json --sysroot --state-dir --config --force --help --version" ;;
     esac
     if [[ $cur == -* ]]; then
@@ -76,6 +77,7 @@ _vfio_hook()
     case $cmd in
         "") mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur") ;;
         check | plan | restore | enable | disable) ((args == 0)) && _vfio_hook_domains ;;
+        dump) ((args == 0)) && _filedir tar ;;
     esac
 } &&
     complete -F _vfio_hook vfio-hook

@@ -9,6 +9,7 @@
 #include "cmdline.h"
 #include "domxml.h"
 #include "enable.h"
+#include "dump.h"
 #include "engine.h"
 #include "facts.h"
 #include "fastscan.h"
@@ -24,6 +25,7 @@ typedef struct Args {
         Options o;    /* with the defaults filled in */
         char **pos;   /* positional arguments */
         int n_pos;
+        bool state_dir_given;
 } Args;
 
 static void help(void) {
@@ -37,11 +39,13 @@ static void help(void) {
                "  vfio-hook enable DOMAIN [--device ADDR]... [--policy-from FILE] [--dry-run]\n"
                "                                            give the domain the GPU (default: the boot VGA card)\n"
                "                                            and its IOMMU group as hostdevs, and vfio-hook's policy\n"
-               "  vfio-hook disable DOMAIN [--dry-run]      remove what enable added\n\n"
+               "  vfio-hook disable DOMAIN [--dry-run]      remove what enable added\n"
+               "  vfio-hook dump [FILE]                     what vfio-hook reads here, as a tar archive for a bug\n"
+               "                                            report (FILE '-': stdout); extracted, a --sysroot\n\n"
                "Options:\n"
                "  --xml FILE        read the domain XML from FILE ('-' for stdin)\n"
                "  --json            machine-readable output\n"
-               "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status)\n"
+               "  --sysroot DIR     read /sys, /proc and /dev under DIR (check, plan, status, dump)\n"
                "  --state-dir DIR   where journals live (default %s)\n"
                "  --config FILE     the allowlist (default %s)\n"
                "  --force           restore even a domain that runs, or when libvirt cannot say\n"
@@ -89,6 +93,7 @@ static int parse_args(int argc, char **argv, int first, Args *a) {
         }
         if (!o.sysroot)
                 o.sysroot = "/";
+        a->state_dir_given = o.state_dir != NULL;
         if (!o.state_dir)
                 o.state_dir = STATE_DIR_DEFAULT;
         a->o = o;
@@ -178,7 +183,7 @@ static int cmd_plan(const Args *a) {
 
         r = sysroot_open(a->o.sysroot, &sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s%s", a->o.sysroot, strerror(-r), dump_sysroot_hint(r));
                 return EXIT_BAD_INPUT;
         }
         if (d->policy) {
@@ -188,14 +193,20 @@ static int cmd_plan(const Args *a) {
                         if (!ops)
                                 return EXIT_FAILED;
                         r = host_facts_gather(sr, d, unit_state_host, ops, &f);
-                } else
-                        r = host_facts_gather(sr, d, unit_state_from_tree, sr, &f);
+                } else /* a dump says what systemd said */
+                        r = host_facts_gather(sr, d, dump_unit_state, sr, &f);
                 host_ops_real_free(ops);
                 /* Devices other domains hold go back to their drivers: prepare
                  * counts them, and so does the plan when it can read the journals. */
-                _cleanup_free_ char *err = NULL;
+                _cleanup_free_ char *err = NULL, *dump_journals = NULL;
                 _cleanup_close_ int state_fd = -1;
-                if (r >= 0 && engine_open_state_dir(a->o.state_dir, false, &state_fd, &err) >= 0)
+                const char *state_dir = a->o.state_dir;
+                /* A dump carries the journals of its host. */
+                if (!a->state_dir_given && !sysroot_is_host(sr) && sysroot_existsf(sr, DUMP_INFO_FILE) > 0) {
+                        dump_journals = strf("%s/" DUMP_STATE_DIR, a->o.sysroot);
+                        state_dir = dump_journals ? dump_journals : state_dir;
+                }
+                if (r >= 0 && engine_open_state_dir(state_dir, false, &state_fd, &err) >= 0)
                         r = engine_add_held_devices(state_fd, d, &f);
                 if (r < 0) {
                         log_error("reading the host's state under %s: %s", a->o.sysroot, strerror(-r));
@@ -234,11 +245,45 @@ static int cmd_check(const Args *a) {
         return check_command(a->o.sysroot, d, a->o.json, stdout);
 }
 
+static int cmd_dump(const Args *a) {
+        _cleanup_sysroot_ Sysroot *sr = NULL;
+        _cleanup_(config_done) Config cfg = {};
+        _cleanup_free_ char *err = NULL;
+        HostOps *ops = NULL;
+
+        if (a->n_pos > 1) {
+                log_error("dump takes at most one FILE (see --help)");
+                return EXIT_BAD_INPUT;
+        }
+        int r = sysroot_open(a->o.sysroot, &sr);
+        if (r < 0) {
+                log_error("cannot open the sysroot %s: %s%s", a->o.sysroot, strerror(-r), dump_sysroot_hint(r));
+                return EXIT_BAD_INPUT;
+        }
+        /* The services root allows are units a plan may ask about. */
+        if (config_load(a->o.config ? a->o.config : CONFIG_PATH_DEFAULT, a->o.config == NULL, &cfg, &err) < 0)
+                log_warning("%s: the dump records only the built-in services' states", err ? err : "the config");
+        if (sysroot_is_host(sr)) {
+                ops = host_ops_real_new();
+                if (!ops)
+                        return EXIT_FAILED;
+                r = dump_command(sr, &cfg, unit_state_host, ops, a->o.state_dir, a->n_pos == 1 ? a->pos[0] : NULL);
+                host_ops_real_free(ops);
+                return r;
+        }
+        /* A tree's journals are its own (a dump's), unless --state-dir names others. */
+        _cleanup_free_ char *tree_state = strf("%s/" DUMP_STATE_DIR, a->o.sysroot);
+        if (!tree_state)
+                return EXIT_FAILED;
+        return dump_command(sr, &cfg, dump_unit_state, sr, a->state_dir_given ? a->o.state_dir : tree_state,
+                            a->n_pos == 1 ? a->pos[0] : NULL);
+}
+
 static int open_engine(const Args *a, bool create, Engine *e, Sysroot **sr, HostOps **ops) {
         _cleanup_free_ char *err = NULL;
         int r = sysroot_open(a->o.sysroot, sr);
         if (r < 0) {
-                log_error("cannot open the sysroot %s: %s", a->o.sysroot, strerror(-r));
+                log_error("cannot open the sysroot %s: %s%s", a->o.sysroot, strerror(-r), dump_sysroot_hint(r));
                 return -EINVAL;
         }
         r = engine_open_state_dir(a->o.state_dir, create, &e->state_fd, &err);
@@ -490,6 +535,8 @@ int main(int argc, char **argv) {
                 return enable_command(&sub.o, sub.pos, sub.n_pos);
         if (streq(cmd, "disable"))
                 return disable_command(&sub.o, sub.pos, sub.n_pos);
+        if (streq(cmd, "dump"))
+                return cmd_dump(&sub);
         if (streq(cmd, "help")) {
                 help();
                 return EXIT_OK;

@@ -11,6 +11,7 @@
 #include "preflight.h"
 #include "console.h"
 #include "decide.h"
+#include "dump.h"
 #include "engine.h"
 #include "facts.h"
 #include "holders.h"
@@ -265,6 +266,95 @@ static char *names_describe(Names *n, const PciDevice *d) {
                         snprintf(vd, sizeof vd, "Device");
         }
         return strf("%s [%04x]: %s [%04x:%04x]", cls, cc, vd, d->vendor, d->device);
+}
+
+/* A pci.ids of the functions under sr with the names names_describe() gives
+ * them here: `vfio-hook dump` ships it, so that a dump is checked with this
+ * host's names wherever it is read. */
+int check_pci_ids(Sysroot *sr, char **ret) {
+        _cleanup_strv_free_ char **names = NULL, **vendors = NULL, **classes = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        Names n;
+        int r;
+
+        r = sysroot_list_dirf(sr, &names, "sys/bus/pci/devices");
+        if (r < 0 && r != -ENOENT)
+                return r;
+        names_init(sr, &n);
+        /* One line per name, sorted below: "VVVV", "VVVV DDDD", "C CC", "C CC SS". */
+        r = 0;
+        for (char **i = names; r >= 0 && i && *i; i++) {
+                _cleanup_pci_device_ PciDevice *dev = NULL;
+                char buf[512], *line = NULL;
+                unsigned cc;
+                PciAddr a;
+
+                if (pci_addr_parse(*i, &a) < 0 || pci_device_read(sr, &a, &dev) < 0)
+                        continue;
+                cc = dev->class >> 8;
+                /* A device's line only below its vendor's. */
+                if (names_lookup(&n, buf, sizeof buf, PCI_LOOKUP_VENDOR, dev->vendor, 0) >= 0) {
+                        line = strf("%04x  %s", dev->vendor, buf);
+                        r = line ? strv_extend_unique(&vendors, line) : -ENOMEM;
+                        free(line);
+                        line = NULL;
+                        if (r >= 0 &&
+                            names_lookup(&n, buf, sizeof buf, PCI_LOOKUP_DEVICE, dev->vendor, dev->device) >= 0) {
+                                line = strf("%04x %04x  %s", dev->vendor, dev->device, buf);
+                                r = line ? strv_extend_unique(&vendors, line) : -ENOMEM;
+                                free(line);
+                                line = NULL;
+                        }
+                }
+                if (r < 0 || names_lookup(&n, buf, sizeof buf, PCI_LOOKUP_CLASS, cc, 0) < 0)
+                        continue;
+                /* "Name [CCSS]": only the class is known, by that name. */
+                char tail[16];
+                snprintf(tail, sizeof tail, " [%04x]", cc);
+                size_t lb = strlen(buf), lt = strlen(tail);
+                if (lb > lt && streq(buf + lb - lt, tail)) {
+                        buf[lb - lt] = 0;
+                        line = strf("C %02x  %s", cc >> 8, buf);
+                } else
+                        line = strf("C %02x %02x  %s", cc >> 8, cc & 0xff, buf);
+                r = line ? strv_extend_unique(&classes, line) : -ENOMEM;
+                free(line);
+        }
+        names_done(&n);
+        if (r < 0)
+                return r;
+
+        _cleanup_fclose_ FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fputs("# The names of this host's PCI functions, as `vfio-hook check` gave them (vfio-hook dump)\n", f);
+        strv_sort(vendors);
+        /* Sorted, "VVVV  vendor" comes before "VVVV DDDD  device", and
+         * "C CC  class" before "C CC SS  subclass". */
+        for (char **v = vendors; v && *v; v++) {
+                bool device = (*v)[5] != ' ';
+                fprintf(f, "%s%s\n", device ? "\t" : "", device ? *v + 5 : *v);
+        }
+        strv_sort(classes);
+        unsigned last = UINT_MAX;
+        for (char **c = classes; c && *c; c++) {
+                unsigned cls = (unsigned) strtoul(*c + 2, NULL, 16);
+                if ((*c)[5] == ' ')
+                        fprintf(f, "%s\n", *c);
+                else {
+                        /* A class whose subclasses all have names: its own is never shown. */
+                        if (cls != last)
+                                fprintf(f, "C %02x  Class %02x\n", cls, cls);
+                        fprintf(f, "\t%s\n", *c + 5);
+                }
+                last = cls;
+        }
+        if (fflush(f) != 0 || ferror(f))
+                return -ENOMEM;
+        fclose(TAKE_PTR(f));
+        *ret = TAKE_PTR(text);
+        return 0;
 }
 
 /* ---- what the host checks share ------------------------------------------------------ */
@@ -1676,7 +1766,7 @@ int check_command(const char *sysroot, const Domain *d, bool json, FILE *out) {
 
         k = sysroot_open(sysroot, &sr);
         if (k < 0) {
-                log_error("cannot open the sysroot %s: %s", sysroot, strerror(-k));
+                log_error("cannot open the sysroot %s: %s%s", sysroot, strerror(-k), dump_sysroot_hint(k));
                 return EXIT_BAD_INPUT;
         }
         k = check_run(sr, d, &r);

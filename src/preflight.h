@@ -107,3 +107,7 @@ void check_print_json(const CheckReport *r, FILE *out);
  * nothing failed, EXIT_FAILED when something did, EXIT_BAD_INPUT when the
  * sysroot cannot be opened. */
 int check_command(const char *sysroot, const Domain *d, bool json, FILE *out);
+
+/* A pci.ids file (allocated text) naming the PCI functions under sr as
+ * `check` names them on sr: what `vfio-hook dump` ships. */
+int check_pci_ids(Sysroot *sr, char **ret);

@@ -46,12 +46,12 @@ complete_line() {
         sed '$d' <<<"$out" | sed '/^$/d' | sort | paste -sd" "
 }
 
-check "subcommands" "check disable enable plan restore status" "$(complete_line novirsh 'vfio-hook ')"
+check "subcommands" "check disable dump enable plan restore status" "$(complete_line novirsh 'vfio-hook ')"
 check "enable: its options" "--device --dry-run" "$(complete_line novirsh 'vfio-hook enable --d')"
 check "enable: domains" "linux win10 win11" "$(complete_line virsh 'vfio-hook enable --dry-run ')"
 check "subcommand prefix" "plan" "$(complete_line novirsh 'vfio-hook pl')"
 check "options" "--config --force --help --json --state-dir --sysroot --version --xml" "$(complete_line novirsh 'vfio-hook --')"
-check "options before a subcommand" "check disable enable plan restore status" "$(complete_line novirsh 'vfio-hook --state-dir /tmp ')"
+check "options before a subcommand" "check disable dump enable plan restore status" "$(complete_line novirsh 'vfio-hook --state-dir /tmp ')"
 check "options of plan" "--config --json --sysroot --xml" "$(complete_line novirsh 'vfio-hook plan --')"
 check "options of restore" "--force --state-dir" "$(complete_line novirsh 'vfio-hook restore --')"
 check "domains from virsh" "win10 win11" "$(complete_line virsh 'vfio-hook plan win')"
@@ -59,6 +59,8 @@ check "domains after options" "linux win10 win11" "$(complete_line virsh 'vfio-h
 check "one domain only" "" "$(complete_line virsh 'vfio-hook restore win10 ')"
 check "no domain after --xml" "" "$(complete_line virsh 'vfio-hook plan --xml a.xml ')"
 check "no domains for status" "" "$(complete_line virsh 'vfio-hook status ')"
+check "options of dump" "--config --state-dir --sysroot" "$(complete_line novirsh 'vfio-hook dump --')"
+check "no domains for dump" "" "$(complete_line virsh 'vfio-hook dump win')"
 check "no virsh: no domains" "" "$(complete_line novirsh 'vfio-hook plan ')"
 check "virsh that fails: no domains" "" "$(complete_line badvirsh 'vfio-hook plan ')"
 mkdir -p "$tmp/dirs/sysA" "$tmp/dirs/sysB" && touch "$tmp/dirs/sysC"
