@@ -929,6 +929,7 @@ static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool rest
                 log_error("cannot remove the journal of %s: %s", domain, strerror(-r));
                 return EXIT_INCOMPLETE;
         }
+        log_info("%s done in %.1f ms", restore ? "restore" : "release", ms_since(t0));
         return EXIT_OK;
 }
 
