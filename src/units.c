@@ -4,8 +4,8 @@
 #include "units.h"
 #include "util.h"
 
-#define POLL_FIRST (10 * USEC_PER_MSEC)
-#define POLL_MAX (200 * USEC_PER_MSEC)
+#define POLL_FIRST (1 * USEC_PER_MSEC)
+#define POLL_MAX (20 * USEC_PER_MSEC)
 
 UnitState unit_status_to_state(const UnitStatus *s) {
         static const char *const running[] = {
@@ -184,7 +184,7 @@ static int unit_change(const char *unit, bool stop, usec_t timeout, char **ret_e
                 if (left == 0)
                         break;
                 sleep_usec(interval < left ? interval : left);
-                interval += interval / 2;
+                interval *= 2;
                 if (interval > POLL_MAX)
                         interval = POLL_MAX;
         }

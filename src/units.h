@@ -31,7 +31,7 @@ int units_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_er
 int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_error);
 
 /* `systemctl stop|start -- UNIT` under the deadline, then the state is
- * polled (from 10 ms, growing to 200 ms) until the unit is inactive (or
+ * polled (from 1 ms, doubling up to 20 ms) until the unit is inactive (or
  * failed, or absent) / active. A unit that failed to start is an error at
  * once; -ETIME when the deadline passes first. Errors read
  * "stopping UNIT: ..." / "starting UNIT: ...". */
