@@ -8,7 +8,7 @@
 #include "subprocess.h"
 #include "units.h"
 
-/* The real host: systemctl (units.c), libkmod (kmodops.c), libvirt through
+/* The real host: systemd over D-Bus (units.c), libkmod (kmodops.c), libvirt through
  * dlopen() in one worker process for all the devices of a run (nodedev.c),
  * kill(2). libkmod's context is created on
  * the first module operation, so that a hook run that touches no module
@@ -161,6 +161,7 @@ HostOps *host_ops_real_free(HostOps *ops) {
         RealOps *ro = real(ops);
         nodedev_session_free(ro->virt);
         kmodops_free(ro->kmod);
+        units_close();
         free(ro);
         return NULL;
 }
