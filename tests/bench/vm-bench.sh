@@ -7,7 +7,9 @@
 #   vm-bench.sh --check SRCDIR          exit 0 when this can run here; else
 #                                       print why not and exit 1
 #   vm-bench.sh --run SRCDIR CYCLES     run it and print the table (root);
-#                                       VFIO_HOOK_BUILDDIR: the build to test
+#                                       VFIO_HOOK_BUILDDIR: the build to test;
+#                                       VFIO_HOOK_BENCH_WITH: guest scenarios
+#                                       to run first in the same boot
 #
 # What it needs of the harness (tests/vm/run.sh): to run a scenario file
 # given from outside tests/vm, named in VFIO_HOOK_VM_EXTRA_SCENARIOS, with the
@@ -55,7 +57,8 @@ run() {
 
 	echo "   running tests/vm/run.sh check bench-handoff ($cycles cycles of each hook; the guest's progress follows)"
 	set +e
-	VFIO_HOOK_VM_EXTRA_SCENARIOS=$tmp/bench-handoff.sh "$VM/run.sh" check bench-handoff 2>&1 |
+	# shellcheck disable=SC2086 # scenario names, one word each
+	VFIO_HOOK_VM_EXTRA_SCENARIOS=$tmp/bench-handoff.sh "$VM/run.sh" check ${VFIO_HOOK_BENCH_WITH:-} bench-handoff 2>&1 |
 		tee "$log" | grep --line-buffered -v '^BENCH ' | sed -u 's/^/   | /'
 	rc=${PIPESTATUS[0]}
 	set -e
