@@ -340,10 +340,11 @@ static int bus_get(void) {
                 return (sd.error = -EOPNOTSUPP);
 
         const char *address = SYSTEMD_PRIVATE;
-        if (spawn_test_overrides_allowed() && getenv("VFIO_HOOK_SYSTEMD_BUS"))
+        bool given = spawn_test_overrides_allowed() && getenv("VFIO_HOOK_SYSTEMD_BUS");
+        if (given)
                 address = getenv("VFIO_HOOK_SYSTEMD_BUS"); /* the tests' stand-in systemd */
         r = bus_connect(address, &sd.bus);
-        if (r < 0 && address == (const char *) SYSTEMD_PRIVATE) {
+        if (r < 0 && !given) {
                 int r2 = sd.l.sd_bus_open_system(&sd.bus);
                 if (r2 < 0) {
                         if (asprintf(&sd.why,
