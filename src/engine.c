@@ -972,7 +972,11 @@ static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool rest
                                    j.steps[i].target, holder, held);
                         waived[i] = true;
                 }
+        usec_t t_check = now_usec();
         unsigned n_missing = check_host_back(e, &j, skip, waived, missing, timeout);
+        /* The kernel's and systemd's pace (drivers probe, fbcon binds), in the
+         * step records' form: `make bench` tells it from the hook's own time. */
+        log_info("check host-back (%.1f ms)", ms_since(t_check));
         report_host_back(e, &j, missing, n_missing, t0);
         if (failed > 0 || n_missing > 0) {
                 log_error("restore incomplete: the journal stays in place, run 'vfio-hook restore %s' again once fixed",

@@ -86,7 +86,7 @@ run() {
 			$1 == h && $3 == p {
 				if ($4 == "hook") hook[$2] = $5
 				else if ($4 == "total" || $4 == "virsh") { if ($4 == (p == "start" ? "total" : "virsh")) tot[$2] = $5 }
-				else if ($4 ~ /^(dm|vt|fb|mod|dev|sleep)$/) steps[$2] += $5
+				else if ($4 ~ /^(dm|vt|fb|mod|dev|sleep|wait)$/) steps[$2] += $5
 			}
 			END {
 				for (c in hook)
@@ -113,7 +113,7 @@ run() {
 		awk -v h="$1" -v p="$2" '
 			$1 == h && $3 == p {
 				if ($4 == "hook") hook[$2] = $5
-				else if ($4 ~ /^(dm|vt|fb|mod|dev|sleep)$/) steps[$2] += $5
+				else if ($4 ~ /^(dm|vt|fb|mod|dev|sleep|wait)$/) steps[$2] += $5
 			}
 			END { for (c in hook) if (hook[c] > 0) print 100 * (hook[c] - steps[c]) / hook[c] }' "$data" | median
 	}
@@ -143,6 +143,7 @@ run() {
 	row "  rebind the firmware framebuffer" "$(m vfio-hook destroy fb)" "$(m guide destroy fb)" "-"
 	row "  rebind the frame buffer consoles" "$(m vfio-hook destroy vt)" "$(m guide destroy vt)" "$(m floor destroy vt)"
 	row "  start the display manager" "$(m vfio-hook destroy dm)" "$(m guide destroy dm)" "$(m floor destroy dm)"
+	row "  wait for the host to be back (probes)" "$(m vfio-hook destroy wait)" "-" "-"
 	row "  the hook's work between the steps" "$(derived vfio-hook destroy rest)" "$(derived guide destroy rest)" "-"
 	row "  the hook in all (its log / trace)" "$(m vfio-hook destroy hook)" "$(m guide destroy hook)" "$(floor_same destroy)"
 	row "  the hook's own time, % of the hook" "$(own_pct vfio-hook destroy)" "$(own_pct guide destroy)" "-"

@@ -8,7 +8,7 @@
 # vm-bench.sh turns into a table:
 #   BENCH HOOK CYCLE PHASE KEY MS     HOOK: vfio-hook, guide, floor;
 #                                     PHASE: start, destroy;
-#                                     KEY: total, dm, vt, fb, sleep, mod, dev, other,
+#                                     KEY: total, dm, vt, fb, sleep, mod, dev, wait, other,
 #                                     hook (the hook's whole run), engine
 #   BENCH note TEXT
 # The hook's log and trace of each cycle are kept in the share's out/
@@ -124,6 +124,7 @@ vfio_hook_steps() {
 			else if (t ~ /framebuffer/) k = "fb"
 			else if (a == "unload-module" || a == "reload") k = "mod"
 			else if (a == "detach-device" || a == "reattach") k = "dev"
+			else if (a == "check") k = "wait"
 			else k = "other"
 			sum[k] += ms
 		}
