@@ -32,3 +32,35 @@ int deadline_run(DeadlineFn fn, void *userdata, usec_t timeout, char **ret_error
  * tells whether -ETIME came from the deadline (rather than from fn). */
 int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, size_t max_payload,
                          char **ret_payload, size_t *ret_size, bool *ret_timed_out, char **ret_error);
+
+/* A worker: one child that keeps what it set up (a library loaded, a
+ * connection open) for a series of calls, each under its own deadline: a
+ * hand-off that detaches several devices loads libvirt and connects once.
+ * In the child, ops->init() runs on the first request (its error is that
+ * request's answer, and the worker exits), ops->call() on each request,
+ * ops->done() (may be NULL) when the parent stops it. When a call's
+ * deadline passes, the worker is SIGKILLed and *w reset: the next call
+ * starts a new one. Requests are at most DEADLINE_REQUEST_MAX bytes. */
+
+#define DEADLINE_REQUEST_MAX 256U
+#define DEADLINE_WORKER_EXIT_TIMEOUT (2 * USEC_PER_SEC)
+
+typedef struct DeadlineWorker DeadlineWorker;
+
+typedef struct DeadlineWorkerOps {
+        int (*init)(void *userdata, char **ret_error);
+        int (*call)(void *userdata, const char *request, size_t size, char **ret_error);
+        void (*done)(void *userdata);
+} DeadlineWorkerOps;
+
+/* Starts the worker when *w is NULL, sends request, waits for the answer
+ * until the deadline. Returns what ops->call() (or init()) returned, with
+ * its error line; -ETIME (*ret_timed_out set, "did not finish within N s")
+ * when the deadline passed; -EIO ("worker process ...") when it died
+ * without answering. */
+int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, const void *request,
+                         size_t size, usec_t timeout, bool *ret_timed_out, char **ret_error);
+
+/* Tells the worker to finish and waits (at most
+ * DEADLINE_WORKER_EXIT_TIMEOUT) for it to exit, then kills it. *w = NULL. */
+void deadline_worker_stop(DeadlineWorker **w);

@@ -8,14 +8,16 @@
 #include "subprocess.h"
 #include "units.h"
 
-/* The real host: systemctl (units.c), libkmod (kmodops.c), libvirt through
- * dlopen() in a child (nodedev.c), kill(2). libkmod's context is created on
+/* The real host: systemd over D-Bus (units.c), libkmod (kmodops.c), libvirt through
+ * dlopen() in one worker process for all the devices of a run (nodedev.c),
+ * kill(2). libkmod's context is created on
  * the first module operation, so that a hook run that touches no module
  * does not parse modprobe.d. */
 
 typedef struct RealOps {
         HostOps ops;
         KmodOps *kmod;
+        NodedevSession *virt; /* one libvirt worker for every device of the run */
 } RealOps;
 
 static RealOps *real(HostOps *ops) {
@@ -88,12 +90,20 @@ static int real_module_load(HostOps *ops, const char *module, usec_t timeout, ch
         return kmodops_load(k, module, timeout, ret_error);
 }
 
+static NodedevSession *get_virt(RealOps *ro) {
+        if (!ro->virt)
+                ro->virt = nodedev_session_new(NODEDEV_URI, NULL);
+        return ro->virt;
+}
+
 static int real_device_detach(HostOps *ops, const PciAddr *a, usec_t timeout, char **ret_error) {
-        return nodedev_detach(NODEDEV_URI, a, timeout, ret_error);
+        NodedevSession *s = get_virt(real(ops));
+        return s ? nodedev_session_detach(s, a, timeout, ret_error) : -ENOMEM;
 }
 
 static int real_device_reattach(HostOps *ops, const PciAddr *a, usec_t timeout, char **ret_error) {
-        return nodedev_reattach(NODEDEV_URI, a, timeout, ret_error);
+        NodedevSession *s = get_virt(real(ops));
+        return s ? nodedev_session_reattach(s, a, timeout, ret_error) : -ENOMEM;
 }
 
 static int real_domain_running(HostOps *ops, const char *domain, usec_t timeout, char **ret_error) {
@@ -149,7 +159,9 @@ HostOps *host_ops_real_free(HostOps *ops) {
         if (!ops)
                 return NULL;
         RealOps *ro = real(ops);
+        nodedev_session_free(ro->virt);
         kmodops_free(ro->kmod);
+        units_close();
         free(ro);
         return NULL;
 }

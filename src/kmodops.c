@@ -11,8 +11,8 @@
 #include "subprocess.h"
 #include "util.h"
 
-#define RETRY_FIRST (10 * USEC_PER_MSEC)
-#define RETRY_MAX (200 * USEC_PER_MSEC)
+#define RETRY_FIRST (1 * USEC_PER_MSEC)
+#define RETRY_MAX (20 * USEC_PER_MSEC)
 
 struct KmodOps {
         struct kmod_ctx *ctx;
@@ -170,7 +170,7 @@ static int remove_child(void *userdata, char **ret_payload, size_t *ret_size, ch
                 }
                 usec_t left = c->deadline - now;
                 sleep_usec(interval < left ? interval : left);
-                interval += interval / 2;
+                interval *= 2;
                 if (interval > RETRY_MAX)
                         interval = RETRY_MAX;
         }

@@ -408,7 +408,28 @@ static unsigned release_timeout(const char *domain) {
         return 0;
 }
 
+/* How long the whole hook ran, from the front's exec (VFIO_HOOK_STARTED_USEC,
+ * set by the front: a number for the log, nothing else), in ms; < 0 when
+ * not known. */
+static double hook_ran_ms(void) {
+        const char *s = getenv("VFIO_HOOK_STARTED_USEC");
+        uint64_t t0;
+        if (!s || parse_u64(s, &t0) < 0 || t0 > now_usec())
+                return -1;
+        return (double) (now_usec() - t0) / 1000.0;
+}
+
+static int hook_work(const Args *a, const HookCall *call);
+
 static int hook(const Args *a, const HookCall *call) {
+        int r = hook_work(a, call);
+        double ms = hook_ran_ms();
+        if (ms >= 0 && (streq(call->op, "prepare") || streq(call->op, "release")))
+                log_info("the hook ran %.1f ms", ms);
+        return r;
+}
+
+static int hook_work(const Args *a, const HookCall *call) {
         const char *domain = call->domain;
         bool prepare = streq(call->op, "prepare") && streq(call->subop, "begin");
         bool rel = streq(call->op, "release") && streq(call->subop, "end");

@@ -4,9 +4,8 @@
 #include "subprocess.h"
 #include "virt.h"
 
+/* One-shot calls about a domain, each in its own deadline_run() child. */
 typedef enum NodedevAction {
-        NODEDEV_DETACH,
-        NODEDEV_REATTACH,
         NODEDEV_FETCH_XML,
         NODEDEV_DOMAIN_ACTIVE,
 } NodedevAction;
@@ -14,7 +13,7 @@ typedef enum NodedevAction {
 typedef struct NodedevCall {
         NodedevAction action;
         const char *uri;
-        const char *name;   /* node device or domain */
+        const char *name;   /* the domain */
 } NodedevCall;
 
 /* In the child: it exits right after, so nothing is unloaded or freed
@@ -31,8 +30,7 @@ static int nodedev_child(void *userdata, char **ret_payload, size_t *ret_size, c
         if (r < 0)
                 return r;
 
-        bool read_only = c->action == NODEDEV_FETCH_XML || c->action == NODEDEV_DOMAIN_ACTIVE;
-        virConnectPtr conn = read_only ? v.virConnectOpenReadOnly(c->uri) : v.virConnectOpen(c->uri);
+        virConnectPtr conn = v.virConnectOpenReadOnly(c->uri);
         if (!conn)
                 return errorf(ret_error, -ECONNREFUSED, "%s", virt_last_error(&v));
 
@@ -73,25 +71,8 @@ static int nodedev_child(void *userdata, char **ret_payload, size_t *ret_size, c
                 return r;
         }
 
-        virNodeDevicePtr dev = v.virNodeDeviceLookupByName(conn, c->name);
-        if (!dev) {
-                r = errorf(ret_error, -ENODEV, "%s", virt_last_error(&v));
-                v.virConnectClose(conn);
-                return r;
-        }
-
-        if (c->action == NODEDEV_DETACH)
-                r = v.virNodeDeviceDetachFlags(dev, "vfio", 0);
-        else
-                r = v.virNodeDeviceReAttach(dev);
-        if (r < 0)
-                r = errorf(ret_error, -EIO, "%s", virt_last_error(&v));
-        else
-                r = 0;
-
-        v.virNodeDeviceFree(dev);
         v.virConnectClose(conn);
-        return r;
+        return errorf(ret_error, -EINVAL, "unknown call");
 }
 
 static int run_call(NodedevCall *c, const char *what, usec_t timeout, char **ret_payload, char **ret_error) {
@@ -110,31 +91,130 @@ static int run_call(NodedevCall *c, const char *what, usec_t timeout, char **ret
         return errorf(ret_error, r, "%s: %s", what, e ? e : strerror(-r));
 }
 
-static int device_call(NodedevAction action, const char *uri, const PciAddr *a, usec_t timeout,
-                       char **ret_error) {
-        char addr[PCI_ADDR_STRLEN], name[sizeof("pci_0000_00_00_0")], what[64];
+/* ------------------------------------------------------------------ sessions */
+
+/* One worker (deadline.h) for a hand-off's devices: libvirt loaded and
+ * connected once, then one request per device ("D pci_..." to detach, "R
+ * pci_..." to reattach). What the worker sets up lives in its copy of this
+ * struct. */
+struct NodedevSession {
+        char *uri;
+        char *soname;
+        DeadlineWorker *worker;
+        /* the worker's */
+        VirtLib v;
+        virConnectPtr conn;
+};
+
+static int session_init(void *userdata, char **ret_error) {
+        NodedevSession *s = userdata;
+        int r = virt_load(s->soname, &s->v, ret_error);
+        if (r < 0)
+                return r;
+        r = virt_init(&s->v, ret_error);
+        if (r < 0)
+                return r;
+        s->conn = s->v.virConnectOpen(s->uri);
+        if (!s->conn)
+                return errorf(ret_error, -ECONNREFUSED, "%s", virt_last_error(&s->v));
+        return 0;
+}
+
+static int session_call(void *userdata, const char *req, size_t size, char **ret_error) {
+        NodedevSession *s = userdata;
+        int r;
+
+        if (size < 3 || (req[0] != 'D' && req[0] != 'R') || req[1] != ' ')
+                return errorf(ret_error, -EINVAL, "bad request");
+        virNodeDevicePtr dev = s->v.virNodeDeviceLookupByName(s->conn, req + 2);
+        if (!dev)
+                return errorf(ret_error, -ENODEV, "%s", virt_last_error(&s->v));
+        r = req[0] == 'D' ? s->v.virNodeDeviceDetachFlags(dev, "vfio", 0) : s->v.virNodeDeviceReAttach(dev);
+        r = r < 0 ? errorf(ret_error, -EIO, "%s", virt_last_error(&s->v)) : 0;
+        s->v.virNodeDeviceFree(dev);
+        return r;
+}
+
+static void session_done(void *userdata) {
+        NodedevSession *s = userdata;
+        /* Tells libvirtd we are done; the process exits right after. */
+        if (s->conn)
+                s->v.virConnectClose(s->conn);
+}
+
+static const DeadlineWorkerOps session_ops = {
+        .init = session_init,
+        .call = session_call,
+        .done = session_done,
+};
+
+NodedevSession *nodedev_session_new(const char *uri, const char *soname) {
+        NodedevSession *s = calloc(1, sizeof *s);
+        if (!s)
+                return NULL;
+        s->uri = strdup(uri ? uri : NODEDEV_URI);
+        s->soname = soname ? strdup(soname) : NULL;
+        if (!s->uri || (soname && !s->soname))
+                return nodedev_session_free(s);
+        return s;
+}
+
+NodedevSession *nodedev_session_free(NodedevSession *s) {
+        if (!s)
+                return NULL;
+        deadline_worker_stop(&s->worker);
+        free(s->uri);
+        free(s->soname);
+        free(s);
+        return NULL;
+}
+
+static int session_device_call(NodedevSession *s, bool detach, const PciAddr *a, usec_t timeout, char **ret_error) {
+        char addr[PCI_ADDR_STRLEN], req[sizeof("D pci_0000_00_00_0")], t[FORMAT_TIMEOUT_MAX];
+        const char *doing = detach ? "detaching" : "reattaching";
+        _cleanup_free_ char *e = NULL;
+        bool timed_out;
 
         if (ret_error)
                 *ret_error = NULL;
-
         pci_addr_format(a, addr);
-        pci_addr_nodedev_name(a, name);
-        snprintf(what, sizeof what, "%s %s", action == NODEDEV_DETACH ? "detaching" : "reattaching", addr);
+        req[0] = detach ? 'D' : 'R';
+        req[1] = ' ';
+        pci_addr_nodedev_name(a, req + 2);
 
-        NodedevCall c = {
-                .action = action,
-                .uri = uri ? uri : NODEDEV_URI,
-                .name = name,
-        };
-        return run_call(&c, what, timeout, NULL, ret_error);
+        int r = deadline_worker_call(&s->worker, &session_ops, s, req, strlen(req), timeout, &timed_out, &e);
+        if (r >= 0)
+                return 0;
+        /* The worker was killed: the next device gets a new one. */
+        if (timed_out)
+                return errorf(ret_error, r, "%s %s: libvirt did not answer within %s", doing, addr,
+                              format_timeout(timeout, t, sizeof t));
+        return errorf(ret_error, r, "%s %s: %s", doing, addr, e ? e : strerror(-r));
+}
+
+int nodedev_session_detach(NodedevSession *s, const PciAddr *a, usec_t timeout, char **ret_error) {
+        return session_device_call(s, true, a, timeout, ret_error);
+}
+
+int nodedev_session_reattach(NodedevSession *s, const PciAddr *a, usec_t timeout, char **ret_error) {
+        return session_device_call(s, false, a, timeout, ret_error);
+}
+
+static int device_call(bool detach, const char *uri, const PciAddr *a, usec_t timeout, char **ret_error) {
+        NodedevSession *s = nodedev_session_new(uri, NULL);
+        if (!s)
+                return -ENOMEM;
+        int r = session_device_call(s, detach, a, timeout, ret_error);
+        nodedev_session_free(s);
+        return r;
 }
 
 int nodedev_detach(const char *uri, const PciAddr *a, usec_t timeout, char **ret_error) {
-        return device_call(NODEDEV_DETACH, uri, a, timeout, ret_error);
+        return device_call(true, uri, a, timeout, ret_error);
 }
 
 int nodedev_reattach(const char *uri, const PciAddr *a, usec_t timeout, char **ret_error) {
-        return device_call(NODEDEV_REATTACH, uri, a, timeout, ret_error);
+        return device_call(false, uri, a, timeout, ret_error);
 }
 
 /* A call about a domain; errors read "DOING domain NAME: ...". */

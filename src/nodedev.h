@@ -6,14 +6,26 @@
 #include "pci.h"
 
 /* libvirt node-device detach/reattach of PCI devices, and a domain's XML,
- * each in a deadline_run() child that dlopen()s libvirt (virt.h), connects,
- * makes its one call and exits: the hook process itself never holds libvirt
- * state, and a libvirt that does not answer becomes an error naming the
+ * in child processes that dlopen() libvirt (virt.h) and connect: the hook
+ * process itself never holds libvirt state, and a libvirt that does not answer becomes an error naming the
  * device, not a hook that hangs (libvirt waits for the hook for ever). */
 
 #define NODEDEV_URI "qemu:///system"
 
-/* virNodeDeviceDetachFlags(dev, "vfio", 0) on the device "pci_DDDD_BB_SS_F".
+/* A session: one worker process that loads libvirt and connects once, for
+ * all the devices of a hand-off, each call under its own deadline (the
+ * first one's covers loading libvirt and connecting). When a call's
+ * deadline passes the worker is killed (the error names the device), and
+ * the next call starts a new one. soname: NULL for libvirt, or a stand-in
+ * for tests. nodedev_session_free() ends the worker. */
+typedef struct NodedevSession NodedevSession;
+NodedevSession *nodedev_session_new(const char *uri, const char *soname);
+NodedevSession *nodedev_session_free(NodedevSession *s);
+int nodedev_session_detach(NodedevSession *s, const PciAddr *a, usec_t timeout, char **ret_error);
+int nodedev_session_reattach(NodedevSession *s, const PciAddr *a, usec_t timeout, char **ret_error);
+
+/* One device in a session of its own; the errors of both forms:
+ * virNodeDeviceDetachFlags(dev, "vfio", 0) on the device "pci_DDDD_BB_SS_F".
  * Errors are one line: "detaching 0000:01:00.0: <libvirt's message>",
  * "detaching 0000:01:00.0: libvirt did not answer within 30 s" (-ETIME).
  * -ENODEV when libvirt does not know the device. */

@@ -125,7 +125,7 @@ static char *outbuf_take(OutBuf *b) {
         return TAKE_PTR(b->data);
 }
 
-static int pidfd_open_compat(pid_t pid) {
+int process_pidfd(pid_t pid) {
 #ifdef SYS_pidfd_open
         int fd = (int) syscall(SYS_pidfd_open, pid, 0);
         if (fd >= 0) {
@@ -133,28 +133,46 @@ static int pidfd_open_compat(pid_t pid) {
                 (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
                 return fd;
         }
+        return -errno;
+#else
+        return -ENOSYS;
 #endif
-        return -1;
 }
 
-void process_kill_and_reap(pid_t pid, bool group, int *ret_status) {
+bool process_wait_exit(pid_t pid, usec_t timeout, int *ret_status) {
+        _cleanup_close_ int pidfd = process_pidfd(pid);
+        usec_t deadline = now_usec() + timeout, interval = 100;
         int status;
 
-        if (group)
-                (void) kill(-pid, SIGKILL);
-        (void) kill(pid, SIGKILL);
-
-        usec_t interval = USEC_PER_MSEC;
-        for (int i = 0; i < 8; i++) {
+        for (;;) {
                 pid_t r = waitpid(pid, &status, WNOHANG);
                 if (r == pid || (r < 0 && errno != EINTR)) {
                         if (r == pid && ret_status)
                                 *ret_status = status;
-                        return;
+                        return true;
                 }
-                sleep_usec(interval);
-                interval *= 2;
+                usec_t now = now_usec();
+                if (now >= deadline)
+                        return false;
+                usec_t left = deadline - now;
+                if (pidfd >= 0) {
+                        /* The kernel says when it exits: no polling. */
+                        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+                        (void) poll(&pfd, 1, (int) ((left + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
+                        continue;
+                }
+                /* No pidfd (Linux < 5.3): a short doubling poll. */
+                sleep_usec(interval < left ? interval : left);
+                if (interval < 10 * USEC_PER_MSEC)
+                        interval *= 2;
         }
+}
+
+void process_kill_and_reap(pid_t pid, bool group, int *ret_status) {
+        if (group)
+                (void) kill(-pid, SIGKILL);
+        (void) kill(pid, SIGKILL);
+        (void) process_wait_exit(pid, 250 * USEC_PER_MSEC, ret_status);
 }
 
 static void set_status(SpawnResult *r, int status) {
@@ -271,7 +289,7 @@ static int child_start(const char *path, const char *const argv[], char **env, C
         (void) fcntl(err_r, F_SETFL, O_NONBLOCK);
         *ret = (Child) {
                 .pid = pid,
-                .pidfd = pidfd_open_compat(pid),
+                .pidfd = process_pidfd(pid),
                 .out_r = TAKE_FD(out_r),
                 .err_r = TAKE_FD(err_r),
         };

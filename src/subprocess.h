@@ -65,6 +65,16 @@ bool spawn_test_overrides_allowed(void);
  * it was reaped, *ret_status (may be NULL) gets its wait status. */
 void process_kill_and_reap(pid_t pid, bool group, int *ret_status);
 
+/* A pidfd for pid (pidfd_open(2), O_CLOEXEC), or a negative errno (-ENOSYS
+ * before Linux 5.3). */
+int process_pidfd(pid_t pid);
+
+/* Waits until the child pid exits (its pidfd becomes readable; without
+ * one, a doubling poll capped at 10 ms) and reaps it, for at most timeout.
+ * True when it was reaped (or is not our child); *ret_status (may be NULL)
+ * gets its wait status. */
+bool process_wait_exit(pid_t pid, usec_t timeout, int *ret_status);
+
 /* spawn_run() and deadline_run() wait for their children: when SIGCHLD is
  * ignored (inherited so), they set it back to the default. */
 void sigchld_ensure_default(void);

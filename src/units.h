@@ -4,15 +4,24 @@
 #include "facts.h"
 #include "macro.h"
 
-/* systemd units through systemctl (see subprocess.h: absolute path, clean
- * environment, deadline). One query is one spawn of
- *   systemctl --no-pager --no-ask-password show --property=LoadState,ActiveState -- UNIT
- * which tells an unknown unit (LoadState=not-found) from an inactive one in
- * a single call, where `is-active` cannot.
+/* systemd units, through systemd's D-Bus API (sd-bus from libsystemd,
+ * dlopen()ed on the first unit call, see sdbus.h), on systemd's own socket
+ * /run/systemd/private as systemctl uses it as root (the system bus when
+ * that cannot be had):
+ *   state: LoadUnit(UNIT), then its LoadState and ActiveState, which tell
+ *          an unknown unit (LoadState=not-found) from an inactive one;
+ *   stop/start: StopUnit/StartUnit(UNIT, "replace"), then the job's
+ *          JobRemoved signal, waited for under the deadline, then the
+ *          state once.
+ * Without libsystemd.so.0 (or with the tests' fake systemctl, see
+ * subprocess.h) the same through `systemctl show|stop|start`. Where
+ * systemd does not run (a container), an error says so: the callers look
+ * for unit files first (hostops-real.c), so a host without the units
+ * never gets that far.
  *
  * Unit names were validated by the caller (allowlist); they are checked
  * again here with policy.h's unit_name_valid() (no leading '-', ending in
- * ".service"): -EINVAL, and systemctl is not run. */
+ * ".service"): -EINVAL, and systemd is not asked. */
 
 #define UNITS_QUERY_TIMEOUT (10 * USEC_PER_SEC)
 
@@ -30,10 +39,13 @@ UnitState unit_status_to_state(const UnitStatus *s);
 int units_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error);
 int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_error);
 
-/* `systemctl stop|start -- UNIT` under the deadline, then the state is
- * polled (from 10 ms, growing to 200 ms) until the unit is inactive (or
- * failed, or absent) / active. A unit that failed to start is an error at
+/* Stop/start under the deadline; then, while the unit is not yet inactive
+ * (or failed, or absent) / active, its state is polled (from 1 ms, doubling
+ * up to 20 ms). A unit that failed to start is an error at
  * once; -ETIME when the deadline passes first. Errors read
  * "stopping UNIT: ..." / "starting UNIT: ...". */
 int units_stop(const char *unit, usec_t timeout, char **ret_error);
 int units_start(const char *unit, usec_t timeout, char **ret_error);
+
+/* Closes the connection to systemd, if one was opened. */
+void units_close(void);

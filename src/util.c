@@ -106,6 +106,18 @@ int parse_uint(const char *s, unsigned *ret) {
         return 0;
 }
 
+int parse_u64(const char *s, uint64_t *ret) {
+        if (!s || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        char *end;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno != 0 || *end != 0)
+                return -EINVAL;
+        *ret = (uint64_t) v;
+        return 0;
+}
+
 bool filename_is_safe(const char *s, size_t max) {
         size_t n = 0;
         if (!s || !*s || streq(s, ".") || streq(s, ".."))

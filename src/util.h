@@ -31,6 +31,7 @@ char *strstrip_trailing(char *s);
 
 /* Parse an unsigned decimal integer in full (no sign, no trailing junk). */
 int parse_uint(const char *s, unsigned *ret);
+int parse_u64(const char *s, uint64_t *ret);
 
 /* Names that may appear as a path component: [A-Za-z0-9_.@:+-], not "." or "..",
  * 1..max characters. Used for every name that ends up in a path. */

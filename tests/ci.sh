@@ -15,7 +15,7 @@ vm=yes
 [ "${1:-}" = --no-vm ] && vm=no
 
 deps=(build-essential autoconf automake pkg-config libvirt-dev libxml2-dev libxml2-utils
-      libkmod-dev libpci-dev check clang libclang-rt-14-dev
+      libkmod-dev libpci-dev libsystemd-dev check clang libclang-rt-14-dev
       mandoc man-db bash-completion debhelper dpkg-dev lintian)
 missing=()
 for p in "${deps[@]}"; do

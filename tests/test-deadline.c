@@ -345,6 +345,36 @@ START_TEST(spawn_tools) {
 }
 END_TEST
 
+/* A child's exit is waited for on its pidfd: as soon as it exits, and no
+ * longer than asked when it does not. */
+START_TEST(wait_exit) {
+        int status = 0;
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                usleep(100 * 1000);
+                _exit(7);
+        }
+        usec_t t0 = now_usec();
+        ck_assert(process_wait_exit(pid, 10 * USEC_PER_SEC, &status));
+        ck_assert_uint_lt(now_usec() - t0, 5 * USEC_PER_SEC);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+                for (;;)
+                        pause();
+        t0 = now_usec();
+        ck_assert(!process_wait_exit(pid, 200 * USEC_PER_MSEC, NULL));
+        usec_t took = now_usec() - t0;
+        ck_assert_uint_ge(took, 200 * USEC_PER_MSEC);
+        ck_assert_uint_lt(took, 5 * USEC_PER_SEC);
+        process_kill_and_reap(pid, false, &status);
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+END_TEST
+
 START_TEST(timeouts_format) {
         char t[FORMAT_TIMEOUT_MAX];
 
@@ -378,6 +408,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, spawn_errors);
         tcase_add_test(tc, spawn_tools);
         tcase_add_test(tc, timeouts_format);
+        tcase_add_test(tc, wait_exit);
         suite_add_tcase(s, tc);
         return s;
 }

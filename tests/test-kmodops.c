@@ -13,6 +13,7 @@
 #include "kmodops.h"
 #include "nodedev.h"
 #include "subprocess.h"
+#include "testutil.h"
 #include "util.h"
 #include "virt.h"
 
@@ -227,6 +228,113 @@ START_TEST(nodedev_hang) {
 }
 END_TEST
 
+/* Sessions, over tests/fakevirt.so: one connection for a hand-off's
+ * devices, and a libvirt that hangs on the second device. */
+
+#define FAKEVIRT TEST_BUILDDIR "/tests/fakevirt.so"
+
+static const PciAddr audio = { 0, 1, 0, 1 };
+
+static char *fakevirt_log(char path[static 64]) {
+        snprintf(path, 64, "/tmp/vfio-hook-fakevirt-XXXXXX");
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(setenv("FAKEVIRT_LOG", path, 1), 0);
+        return path;
+}
+
+static char *read_log(const char *path) {
+        char *s = test_read_file(path);
+        (void) unlink(path);
+        return s;
+}
+
+START_TEST(nodedev_session_one_connection) {
+        _cleanup_free_ char *e = NULL, *calls = NULL;
+        char log[64];
+
+        fakevirt_log(log);
+        NodedevSession *s = nodedev_session_new("qemu:///system", FAKEVIRT);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, &e), 0);
+        ck_assert_int_eq(nodedev_session_detach(s, &audio, LONG, &e), 0);
+        ck_assert_int_eq(nodedev_session_reattach(s, &audio, LONG, &e), 0);
+        ck_assert_int_eq(nodedev_session_reattach(s, &gpu, LONG, &e), 0);
+        ck_assert_ptr_null(e);
+        nodedev_session_free(s);
+        calls = read_log(log);
+        ck_assert_str_eq(calls, "connect qemu:///system\n"
+                                "detach pci_0000_01_00_0\n"
+                                "detach pci_0000_01_00_1\n"
+                                "reattach pci_0000_01_00_1\n"
+                                "reattach pci_0000_01_00_0\n"
+                                "close\n");
+}
+END_TEST
+
+START_TEST(nodedev_session_unknown_device) {
+        _cleanup_free_ char *e = NULL, *calls = NULL;
+        const PciAddr other = { 0, 2, 0, 0 };
+        char log[64];
+
+        fakevirt_log(log);
+        NodedevSession *s = nodedev_session_new(NULL, FAKEVIRT);
+        ck_assert_int_eq(nodedev_session_detach(s, &other, LONG, &e), -ENODEV);
+        ck_assert_str_eq(e, "detaching 0000:02:00.0: Node device not found: no node device with matching name");
+        /* The worker stays: the next device uses the same connection. */
+        ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, NULL), 0);
+        nodedev_session_free(s);
+        calls = read_log(log);
+        ck_assert_str_eq(calls, "connect qemu:///system\ndetach pci_0000_01_00_0\nclose\n");
+}
+END_TEST
+
+START_TEST(nodedev_session_hang_second) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL, *calls = NULL;
+        char log[64];
+
+        fakevirt_log(log);
+        ck_assert_int_eq(setenv("FAKEVIRT_HANG", "pci_0000_01_00_1", 1), 0);
+        NodedevSession *s = nodedev_session_new(NULL, FAKEVIRT);
+        ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, &e), 0);
+
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(nodedev_session_detach(s, &audio, USEC_PER_SEC, &e), -ETIME);
+        usec_t took = now_usec() - t0;
+        ck_assert_uint_ge(took, USEC_PER_SEC);
+        ck_assert_uint_lt(took, GENEROUS);
+        ck_assert_str_eq(e, "detaching 0000:01:00.1: libvirt did not answer within 1 s");
+
+        /* The hung worker was killed; the rollback's reattach gets a new one. */
+        ck_assert_int_eq(nodedev_session_reattach(s, &gpu, LONG, &e2), 0);
+        ck_assert_ptr_null(e2);
+        t0 = now_usec();
+        nodedev_session_free(s);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        calls = read_log(log);
+        ck_assert_str_eq(calls, "connect qemu:///system\n"
+                                "detach pci_0000_01_00_0\n"
+                                "detach pci_0000_01_00_1\n"
+                                "connect qemu:///system\n"
+                                "reattach pci_0000_01_00_0\n"
+                                "close\n");
+}
+END_TEST
+
+START_TEST(nodedev_session_no_libvirt) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+
+        NodedevSession *s = nodedev_session_new(NULL, "libvirt-vfio-hook-bogus.so.99");
+        ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, &e), -EOPNOTSUPP);
+        assert_one_line(e, "detaching 0000:01:00.0: libvirt-vfio-hook-bogus.so.99 not found: install libvirt0 (");
+        /* Each device says so, not a "worker process" riddle. */
+        ck_assert_int_eq(nodedev_session_detach(s, &audio, LONG, &e2), -EOPNOTSUPP);
+        assert_one_line(e2, "detaching 0000:01:00.1: libvirt-vfio-hook-bogus.so.99 not found: install libvirt0 (");
+        nodedev_session_free(s);
+}
+END_TEST
+
 START_TEST(nodedev_domain_xml) {
         _cleanup_free_ char *xml = NULL, *e = NULL, *none = NULL;
 
@@ -287,6 +395,10 @@ static Suite *suite(void) {
         tcase_add_test(tc, nodedev_no_daemon);
         tcase_add_test(tc, nodedev_unknown_device);
         tcase_add_test(tc, nodedev_hang);
+        tcase_add_test(tc, nodedev_session_one_connection);
+        tcase_add_test(tc, nodedev_session_unknown_device);
+        tcase_add_test(tc, nodedev_session_hang_second);
+        tcase_add_test(tc, nodedev_session_no_libvirt);
         tcase_add_test(tc, nodedev_domain_running);
         tcase_add_test(tc, nodedev_domain_xml);
         suite_add_tcase(s, tc);

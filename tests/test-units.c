@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* units.c against tests/helpers/fake-systemctl: states, stop/start with
- * polling, units that never stop, failures, name checks; and the real
- * HostOps' unit calls on top of it. */
+/* units.c against a stand-in systemd on D-Bus (tests/fakesystemd.c) and
+ * against tests/helpers/fake-systemctl (the way without libsystemd):
+ * states, stop/start and the wait for the job, units that never stop,
+ * failures, name checks; and the real HostOps' unit calls on top. */
 #include <check.h>
 #include <fcntl.h>
 
+#include "fakesystemd.h"
 #include "hostops.h"
 #include "subprocess.h"
 #include "units.h"
@@ -230,6 +232,141 @@ START_TEST(unit_hostops) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ over D-Bus */
+
+static pid_t bus_pid = -1;
+
+static void setup_bus(void) {
+        char address[256];
+
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        bus_pid = fakesystemd_start(tmpdir, address, sizeof address);
+        ck_assert_int_gt(bus_pid, 0);
+        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMD_BUS", address, 1), 0);
+        ck_assert_int_eq(unsetenv("VFIO_HOOK_SYSTEMCTL"), 0);
+        spawn_allow_test_overrides();
+}
+
+static void teardown_bus(void) {
+        units_close();
+        fakesystemd_stop(bus_pid);
+        teardown();
+}
+
+START_TEST(bus_states) {
+        UnitState s;
+
+        put_unit("a.service", "active");
+        put_unit("i.service", "inactive");
+        put_unit("f.service", "failed");
+        ck_assert_int_eq(units_state("a.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_ACTIVE);
+        ck_assert_int_eq(units_state("i.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_INACTIVE);
+        ck_assert_int_eq(units_state("f.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_INACTIVE);
+        ck_assert_int_eq(units_state("none.service", LONG, &s, NULL), 0);
+        ck_assert_int_eq(s, UNIT_ABSENT);
+        ck_assert_uint_eq(calls("LoadUnit"), 4);
+        ck_assert_int_eq(units_state("-x.service", LONG, &s, NULL), -EINVAL);
+        ck_assert_uint_eq(calls("LoadUnit"), 4);
+}
+END_TEST
+
+START_TEST(bus_stop_start) {
+        _cleanup_free_ char *e = NULL;
+        char buf[64];
+
+        put_unit("dm.service", "active");
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(units_stop("dm.service", LONG, &e), 0);
+        ck_assert_str_eq(unit_file_state("dm.service", buf, sizeof buf), "inactive");
+        ck_assert_int_eq(units_start("dm.service", LONG, &e), 0);
+        ck_assert_str_eq(unit_file_state("dm.service", buf, sizeof buf), "active");
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        ck_assert_ptr_null(e);
+        ck_assert_uint_eq(calls("StopUnit"), 1);
+        ck_assert_uint_eq(calls("StartUnit"), 1);
+
+        /* Nothing to stop of a unit systemd does not know; nothing to start either. */
+        ck_assert_int_eq(units_stop("none.service", LONG, &e), 0);
+        ck_assert_int_eq(units_start("none.service", LONG, &e), -ENOENT);
+        ck_assert_msg(startswith(e, "starting none.service: no such unit"), "got: %s", e);
+}
+END_TEST
+
+START_TEST(bus_slow) {
+        _cleanup_free_ char *e = NULL;
+        char buf[64];
+
+        /* The job ends 100 ms later: waited for, not polled. */
+        put_unit("dm.service", "active slow 10");
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(units_stop("dm.service", LONG, &e), 0);
+        usec_t took = now_usec() - t0;
+        ck_assert_uint_ge(took, 100 * USEC_PER_MSEC);
+        ck_assert_uint_lt(took, GENEROUS);
+        ck_assert_str_eq(unit_file_state("dm.service", buf, sizeof buf), "inactive");
+        ck_assert_uint_eq(calls("LoadUnit"), 1); /* the state once, after the job */
+
+        put_unit("dm.service", "inactive slow 10");
+        ck_assert_int_eq(units_start("dm.service", LONG, &e), 0);
+        ck_assert_str_eq(unit_file_state("dm.service", buf, sizeof buf), "active");
+        ck_assert_ptr_null(e);
+}
+END_TEST
+
+START_TEST(bus_hang) {
+        _cleanup_free_ char *e = NULL;
+
+        put_unit("dm.service", "active hang");
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(units_stop("dm.service", USEC_PER_SEC, &e), -ETIME);
+        usec_t took = now_usec() - t0;
+        ck_assert_uint_ge(took, USEC_PER_SEC);
+        ck_assert_uint_lt(took, GENEROUS);
+        ck_assert_str_eq(e, "stopping dm.service: still deactivating after 1 s");
+}
+END_TEST
+
+START_TEST(bus_failed_start) {
+        _cleanup_free_ char *e = NULL;
+
+        put_unit("dm.service", "inactive broken");
+        ck_assert_int_eq(units_start("dm.service", LONG, &e), -EIO);
+        ck_assert_str_eq(e, "starting dm.service: the unit failed (journalctl -u dm.service)");
+}
+END_TEST
+
+START_TEST(bus_unreachable) {
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+        UnitState s;
+
+        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMD_BUS", "unix:path=/nonexistent/vfio-hook/bus", 1), 0);
+        ck_assert_int_eq(units_state("dm.service", LONG, &s, &e), -EHOSTDOWN);
+        ck_assert_str_eq(e, "querying dm.service: systemd cannot be reached at unix:path=/nonexistent/vfio-hook/bus: "
+                            "No such file or directory");
+        ck_assert_int_eq(units_stop("dm.service", LONG, &e2), -EHOSTDOWN);
+        ck_assert_msg(startswith(e2, "stopping dm.service: systemd cannot be reached"), "got: %s", e2);
+}
+END_TEST
+
+START_TEST(bus_hostops) {
+        HostOps *ops = host_ops_real_new();
+        _cleanup_free_ char *e = NULL;
+        UnitState s;
+
+        put_unit("dm.service", "active");
+        ck_assert_int_eq(ops->unit_state(ops, "dm.service", &s), 0);
+        ck_assert_int_eq(s, UNIT_ACTIVE);
+        ck_assert_int_eq(ops->unit_stop(ops, "dm.service", LONG, &e), 0);
+        ck_assert_int_eq(ops->unit_state(ops, "dm.service", &s), 0);
+        ck_assert_int_eq(s, UNIT_INACTIVE);
+        ck_assert_ptr_null(e);
+        host_ops_real_free(ops);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("units");
         TCase *tc = tcase_create("fake-systemctl");
@@ -244,6 +381,18 @@ static Suite *suite(void) {
         tcase_add_test(tc, unit_start);
         tcase_add_test(tc, unit_no_systemctl);
         tcase_add_test(tc, unit_hostops);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("fake-systemd");
+        tcase_set_timeout(tc, 60);
+        tcase_add_checked_fixture(tc, setup_bus, teardown_bus);
+        tcase_add_test(tc, bus_states);
+        tcase_add_test(tc, bus_stop_start);
+        tcase_add_test(tc, bus_slow);
+        tcase_add_test(tc, bus_hang);
+        tcase_add_test(tc, bus_failed_start);
+        tcase_add_test(tc, bus_unreachable);
+        tcase_add_test(tc, bus_hostops);
         suite_add_tcase(s, tc);
         return s;
 }

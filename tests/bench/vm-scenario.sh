@@ -8,7 +8,8 @@
 # vm-bench.sh turns into a table:
 #   BENCH HOOK CYCLE PHASE KEY MS     HOOK: vfio-hook, guide, floor;
 #                                     PHASE: start, destroy;
-#                                     KEY: total, dm, vt, fb, sleep, mod, dev, other, hook
+#                                     KEY: total, dm, vt, fb, sleep, mod, dev, wait, other,
+#                                     hook (the hook's whole run), engine
 #   BENCH note TEXT
 # The hook's log and trace of each cycle are kept in the share's out/
 # (bench-*.log; tests/vm/run.sh keeps them with VFIO_HOOK_VM_KEEP=1).
@@ -20,10 +21,13 @@
 #             the same domain without our policy; its steps from its own
 #             timestamped trace;
 #  floor      the same steps done by hand with the cheapest tools (systemctl,
-#             a write to bind, rmmod/modprobe, driver_override and
-#             drivers_probe), each timed, and virsh start/destroy of a
-#             domain whose devices are already on vfio-pci (managed='no'):
-#             what libvirt and QEMU cost without any hand-off.
+#             a write to bind, rmmod/modprobe; for the devices libvirt's own
+#             detach: one virsh session running nodedev-detach of each
+#             device, separated by ";", in one connection, and
+#             nodedev-reattach the same way), each timed, and virsh
+#             start/destroy of a domain whose devices are already on
+#             vfio-pci (managed='no'): what libvirt and QEMU cost without
+#             any hand-off.
 # A stand-in display manager holds /dev/dri/card0 while it runs, as Xorg
 # would. The guest's second card stays on bochs-drm: vfio-hook therefore
 # leaves bochs loaded (a module goes only when every device it serves
@@ -111,7 +115,8 @@ cursor() { journalctl -q -n 0 --show-cursor 2>/dev/null | sed -n 's/^-- cursor: 
 # Sums the step times of the hook's log (since cursor $1) by kind.
 vfio_hook_steps() {
 	journalctl -q --no-pager -t vfio-hook -o cat --after-cursor "$1" 2>/dev/null | awk '
-		/ done in [0-9.]+ ms$/ { hook += $(NF - 1); next }
+		/ done in [0-9.]+ ms$/ { engine += $(NF - 1); next }
+		/ the hook ran [0-9.]+ ms$/ { hook += $(NF - 1); next }
 		$NF == "ms)" && $(NF - 1) ~ /^\([0-9.]+$/ && NF >= 4 {
 			a = $(NF - 3); t = $(NF - 2); ms = substr($(NF - 1), 2) + 0
 			if (a == "stop-unit" || a == "start") k = "dm"
@@ -119,10 +124,16 @@ vfio_hook_steps() {
 			else if (t ~ /framebuffer/) k = "fb"
 			else if (a == "unload-module" || a == "reload") k = "mod"
 			else if (a == "detach-device" || a == "reattach") k = "dev"
+			else if (a == "check") k = "wait"
 			else k = "other"
 			sum[k] += ms
 		}
-		END { for (k in sum) printf "%s %.1f\n", k, sum[k]; if (hook) printf "hook %.1f\n", hook }'
+		END {
+			for (k in sum) printf "%s %.1f\n", k, sum[k]
+			if (engine) printf "engine %.1f\n", engine
+			if (hook) printf "hook %.1f\n", hook
+			else if (engine) printf "hook %.1f\n", engine
+		}'
 }
 
 define_domain vh-bench "$(policy_xml)" "$GPU" "$AUDIO"
@@ -149,19 +160,13 @@ timeout 60 virsh -q undefine vh-bench >/dev/null
 define_domain vh-bench-floor "" "$GPU,managed=no" "$AUDIO,managed=no"
 step() { # KIND COMMAND...: runs it, adds its time to the kind's sum
 	local t0=$EPOCHREALTIME
-	"${@:2}" || log "floor step failed: ${*:2}"
+	"${@:2}" || bench note "floor: cycle $i: the step failed: ${*:2}"
 	FLOOR[$1]=$(awk -v s="${FLOOR[$1]:-0}" -v d="$(ms_between "$t0" "$EPOCHREALTIME")" 'BEGIN { printf "%.1f", s + d }')
 }
 put() { printf '%s\n' "$2" >"$1"; }
-to_vfio() {
-	put "/sys/bus/pci/devices/$1/driver_override" vfio-pci
-	[[ ! -e /sys/bus/pci/devices/$1/driver ]] || put "/sys/bus/pci/devices/$1/driver/unbind" "$1"
-	put /sys/bus/pci/drivers_probe "$1"
-}
-from_vfio() {
-	put "/sys/bus/pci/devices/$1/driver_override" ''
-	[[ ! -e /sys/bus/pci/devices/$1/driver ]] || put "/sys/bus/pci/devices/$1/driver/unbind" "$1"
-	put /sys/bus/pci/drivers_probe "$1"
+# libvirt's own detach/reattach of every device: one virsh, one connection.
+virsh_session() { # VERB
+	virsh -q "$1 $(nodedev "$GPU"); $1 $(nodedev "$AUDIO")" >/dev/null
 }
 fbcons() {
 	local v
@@ -175,8 +180,7 @@ for ((i = 1; i <= cycles; i++)); do
 	step dm systemctl stop display-manager.service
 	for v in $(fbcons); do step vt put "$v/bind" 0; done
 	step mod rmmod bochs
-	step dev to_vfio "$GPU"
-	step dev to_vfio "$AUDIO"
+	step dev virsh_session nodedev-detach
 	timed_virsh start vh-bench-floor
 	bench floor "$i" start virsh "$T"
 	for k in "${!FLOOR[@]}"; do bench floor "$i" start "$k" "${FLOOR[$k]}"; done
@@ -184,8 +188,7 @@ for ((i = 1; i <= cycles; i++)); do
 	FLOOR=()
 	timed_virsh destroy vh-bench-floor
 	bench floor "$i" destroy virsh "$T"
-	step dev from_vfio "$GPU"
-	step dev from_vfio "$AUDIO"
+	step dev virsh_session nodedev-reattach
 	step mod modprobe bochs
 	udevadm settle --timeout=30 || true
 	for v in $(fbcons); do

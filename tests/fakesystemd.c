@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A stand-in for systemd's D-Bus API on a socket of its own, for
+ * tests/test-units.c: what units.c asks of org.freedesktop.systemd1
+ * (LoadUnit, StopUnit, StartUnit, Subscribe, a unit's LoadState and
+ * ActiveState) and the JobRemoved signal, over the unit files of a
+ * directory in tests/helpers/fake-systemctl's format:
+ *   active                stop: inactive, the job ends at once ("done")
+ *   active slow N         stop: deactivating for N x 10 ms, then inactive
+ *   active hang           stop: deactivating for ever, the job never ends
+ *   inactive              start: active at once
+ *   inactive slow N       start: activating for N x 10 ms, then active
+ *   inactive broken       start: failed, the job ends with "failed"
+ * No file: a unit systemd does not know. Each call is logged in DIR/calls
+ * ("LoadUnit x.service", "StopUnit x.service", ...). */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-id128.h>
+
+#include "fakesystemd.h"
+#include "util.h"
+
+#define UNIT_PREFIX "/org/freedesktop/systemd1/unit/"
+#define JOBS_MAX 16
+
+static const char *dir;
+static unsigned job_id;
+static struct {
+        char unit[128];
+        char path[128];
+        const char *result;
+        const char *final;
+        usec_t when;   /* 0: never */
+} jobs[JOBS_MAX];
+static size_t n_jobs;
+
+static void log_call(const char *what, const char *unit) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/calls", dir);
+        FILE *f = fopen(p, "ae");
+        if (f) {
+                fprintf(f, "%s %s\n", what, unit);
+                fclose(f);
+        }
+}
+
+/* The unit's file: state, behaviour, n. false when there is none. */
+static bool read_unit(const char *unit, char state[static 32], char how[static 32], unsigned *n) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, unit);
+        FILE *f = fopen(p, "re");
+        state[0] = how[0] = 0;
+        *n = 0;
+        if (!f)
+                return false;
+        int k = fscanf(f, "%31s %31s %u", state, how, n);
+        fclose(f);
+        return k >= 1;
+}
+
+static void write_unit(const char *unit, const char *state) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, unit);
+        FILE *f = fopen(p, "we");
+        if (f) {
+                fprintf(f, "%s\n", state);
+                fclose(f);
+        }
+}
+
+/* systemd's object path of a unit: every byte but [A-Za-z0-9] as _xx. */
+static void unit_path(const char *unit, char *buf, size_t size) {
+        size_t o = (size_t) snprintf(buf, size, "%s", UNIT_PREFIX);
+        for (const char *c = unit; *c && o + 4 < size; c++) {
+                if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))
+                        buf[o++] = *c;
+                else
+                        o += (size_t) snprintf(buf + o, size - o, "_%02x", (unsigned char) *c);
+        }
+        buf[o] = 0;
+}
+
+static void path_unit(const char *path, char *buf, size_t size) {
+        const char *c = path + strlen(UNIT_PREFIX);
+        size_t o = 0;
+        for (; *c && o + 1 < size; c++) {
+                unsigned x;
+                if (*c == '_' && sscanf(c + 1, "%2x", &x) == 1) {
+                        buf[o++] = (char) x;
+                        c += 2;
+                } else
+                        buf[o++] = *c;
+        }
+        buf[o] = 0;
+}
+
+static int method_load(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        const char *unit;
+        char path[256];
+        int r = sd_bus_message_read(m, "s", &unit);
+        if (r < 0)
+                return r;
+        log_call("LoadUnit", unit);
+        unit_path(unit, path, sizeof path);
+        return sd_bus_reply_method_return(m, "o", path);
+}
+
+static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int emit_removed(sd_bus *bus, unsigned id, const char *path, const char *unit, const char *result) {
+        return sd_bus_emit_signal(bus, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
+                                  "uoss", id, path, unit, result);
+}
+
+static int method_change(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        bool stop = streq(sd_bus_message_get_member(m), "StopUnit");
+        const char *unit, *mode;
+        char state[32], how[32], job[128];
+        unsigned n;
+        int r = sd_bus_message_read(m, "ss", &unit, &mode);
+        if (r < 0)
+                return r;
+        log_call(sd_bus_message_get_member(m), unit);
+        if (!read_unit(unit, state, how, &n))
+                return sd_bus_error_setf(e, "org.freedesktop.systemd1.NoSuchUnit", "Unit %s %s.", unit,
+                                         stop ? "not loaded" : "not found");
+
+        unsigned id = ++job_id;
+        snprintf(job, sizeof job, "/org/freedesktop/systemd1/job/%u", id);
+        r = sd_bus_reply_method_return(m, "o", job);
+        if (r < 0)
+                return r;
+
+        const char *now = NULL, *final = NULL, *result = "done";
+        usec_t when = 0;
+        if (stop) {
+                final = "inactive";
+                if (streq(how, "slow") || streq(how, "hang")) {
+                        now = "deactivating";
+                        when = streq(how, "slow") ? now_usec() + n * 10 * USEC_PER_MSEC : 0;
+                }
+        } else {
+                final = "active";
+                if (streq(how, "broken"))
+                        final = "failed", result = "failed";
+                else if (streq(how, "slow")) {
+                        now = "activating";
+                        when = now_usec() + n * 10 * USEC_PER_MSEC;
+                }
+        }
+        if (!now) {
+                write_unit(unit, final);
+                return emit_removed(sd_bus_message_get_bus(m), id, job, unit, result);
+        }
+        write_unit(unit, now);
+        if (n_jobs < JOBS_MAX) {
+                snprintf(jobs[n_jobs].unit, sizeof jobs[n_jobs].unit, "%s", unit);
+                snprintf(jobs[n_jobs].path, sizeof jobs[n_jobs].path, "%s", job);
+                jobs[n_jobs].result = result;
+                jobs[n_jobs].final = final;
+                jobs[n_jobs].when = when;
+                n_jobs++;
+        }
+        return 1;
+}
+
+static int get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                     sd_bus_message *reply, void *userdata, sd_bus_error *e) {
+        char unit[128], state[32], how[32];
+        unsigned n;
+        path_unit(path, unit, sizeof unit);
+        bool found = read_unit(unit, state, how, &n);
+        if (streq(property, "LoadState"))
+                return sd_bus_message_append(reply, "s", found ? "loaded" : "not-found");
+        return sd_bus_message_append(reply, "s", found ? state : "inactive");
+}
+
+static int find_unit(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                     sd_bus_error *e) {
+        *found = NULL;
+        return 1;
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("LoadUnit", "s", "o", method_load, 0),
+        SD_BUS_METHOD("StopUnit", "ss", "o", method_change, 0),
+        SD_BUS_METHOD("StartUnit", "ss", "o", method_change, 0),
+        SD_BUS_METHOD("Subscribe", "", "", method_subscribe, 0),
+        SD_BUS_SIGNAL("JobRemoved", "uoss", 0),
+        SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable unit_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("LoadState", "s", get_state, 0, 0),
+        SD_BUS_PROPERTY("ActiveState", "s", get_state, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* Ends the slow jobs whose time came. */
+static void run_jobs(sd_bus *bus) {
+        usec_t now = now_usec();
+        for (size_t i = 0; i < n_jobs;) {
+                if (jobs[i].when == 0 || jobs[i].when > now) {
+                        i++;
+                        continue;
+                }
+                write_unit(jobs[i].unit, jobs[i].final);
+                unsigned id = 0;
+                sscanf(jobs[i].path, "/org/freedesktop/systemd1/job/%u", &id);
+                (void) emit_removed(bus, id, jobs[i].path, jobs[i].unit, jobs[i].result);
+                memmove(jobs + i, jobs + i + 1, (n_jobs - i - 1) * sizeof jobs[0]);
+                n_jobs--;
+        }
+}
+
+static void serve(int fd) {
+        sd_bus *bus = NULL;
+        sd_id128_t id;
+        if (sd_id128_randomize(&id) < 0 || sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, fd, fd) < 0 ||
+            sd_bus_set_server(bus, 1, id) < 0 ||
+            sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                     manager_vtable, NULL) < 0 ||
+            sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit", "org.freedesktop.systemd1.Unit",
+                                       unit_vtable, find_unit, NULL) < 0 ||
+            sd_bus_start(bus) < 0) {
+                close(fd);
+                return;
+        }
+        n_jobs = 0;
+        for (;;) {
+                run_jobs(bus);
+                int r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r > 0)
+                        continue;
+                if (sd_bus_wait(bus, 2 * USEC_PER_MSEC) < 0)
+                        break;
+        }
+        sd_bus_flush_close_unref(bus);
+}
+
+pid_t fakesystemd_start(const char *unit_dir, char *address, size_t size) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/bus", unit_dir);
+        int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0 || bind(s, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(s, 8) < 0)
+                return -1;
+        snprintf(address, size, "unix:path=%s", sa.sun_path);
+        pid_t pid = fork();
+        if (pid != 0) {
+                close(s);
+                return pid;
+        }
+        dir = unit_dir;
+        for (;;) {
+                int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+                if (c >= 0)
+                        serve(c);
+        }
+}
+
+void fakesystemd_stop(pid_t pid) {
+        if (pid > 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+        }
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+/* A stand-in for systemd's D-Bus API (tests/fakesystemd.c) over the unit
+ * files of unit_dir, listening on unit_dir/bus in a child process; its
+ * address ("unix:path=...") goes to address. Returns the child's pid, or
+ * -1. */
+pid_t fakesystemd_start(const char *unit_dir, char *address, size_t size);
+void fakesystemd_stop(pid_t pid);
