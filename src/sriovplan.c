@@ -187,8 +187,9 @@ static int plan_vfs(Ctx *c, size_t i) {
         bool all = n_mine > 0;
         for (size_t k = 0; k < c->d->n_hostdevs; k++) {
                 const PciAddr *h = &c->d->hostdevs[k].addr;
-                if (!hostdev_fact(c, h) && !among(mine, n_mine, h))
-                        all = false; /* missing, and not one of those VFs */
+                if (!hostdev_fact(c, h) && !among(mine, n_mine, h) &&
+                    sriov_planned_vfs(c->d, c->f->sriov, c->f->n_sriov, h) < 0)
+                        all = false; /* missing, and no VF of this PF or of one whose VFs prepare makes */
         }
         if (!all) {
                 _cleanup_free_ char *users = vfs_users(c->f, s);

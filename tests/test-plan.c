@@ -788,6 +788,18 @@ START_TEST(test_sriov_plan_shared) {
         assert_steps(&r.p, "create-vfs 0000:3b:00.0", "detach-device 0000:3b:02.2", NULL);
         assert_decision(&r.p, STEP_CREATE_VFS, "0000:3b:00.0", 1, "made by vfio-hook for domain vm-a", NULL);
         run_done(&r);
+
+        /* A second <vfs> whose PF has no VFs yet: its VF is no stranger to the first. */
+        _cleanup_domain_ Domain *two = domain_new("vm-c", "<vfs pf='0000:3b:00.0' count='4'/><vfs pf='0000:40:00.0' count='2'/>",
+                                                  "0000:3b:02.2", "0000:40:00.2", NULL);
+        host_done(&h);
+        host_build(&h, "sriov-nic", "pci 0000:00:1b.0 8086:a197 060400 driver=pcieport group=20 secondary=40\n"
+                                    "pci 0000:40:00.0 15b3:101b 020000 driver=mlx5_core module=mlx5_core group=21\n"
+                                    "sriov 0000:40:00.0 total=16 offset=1 stride=1\n");
+        ck_assert_int_eq(fakehost_sriov_set_numvfs(h.root, "0000:3b:00.0", 4), 0);
+        plan(&h, two, &r);
+        assert_steps(&r.p, "create-vfs 0000:40:00.0", "detach-device 0000:3b:02.2", "detach-device 0000:40:00.2", NULL);
+        run_done(&r);
         host_done(&h);
 }
 END_TEST
