@@ -164,11 +164,20 @@ static int plan_vfs(Ctx *c, size_t i) {
                         if (r < 0)
                                 return r;
                 }
+                _cleanup_free_ char *taken = strdup("");
+                for (size_t k = 0; taken && k < n_mine; k++) {
+                        char *nt = strf("%s%s%s (VF %d)", taken, k ? ", " : "", pci_addr_format(&mine[k], a),
+                                        sriov_vf_index(&s->pf, s->offset, s->stride, v->count, &mine[k]));
+                        free(taken);
+                        taken = nt;
+                }
+                if (!taken)
+                        return -ENOMEM;
                 r = decision_add(&c->first, &c->n_first, STEP_CREATE_VFS, pf,
-                                 strf("%s: %u VFs made (%s), %s in the domain%s; sriov_numvfs goes back to 0 on release, "
-                                      "once no other domain holds one",
-                                      pf, v->count, range, n_mine == 1 ? "one of them" : "some of them",
-                                      v->autoprobe_off ? ", without a host driver (autoprobe='no')" : ""));
+                                 strf("%s: %u VFs made (%s), of which the domain takes %s%s; sriov_numvfs goes back to "
+                                      "0 on release, once no other domain holds one",
+                                      pf, v->count, range, taken,
+                                      v->autoprobe_off ? "; without a host driver (autoprobe='no')" : ""));
                 if (r < 0)
                         return r;
                 for (size_t k = 0; k < n_mine; k++) {
