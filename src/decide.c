@@ -23,6 +23,8 @@ static const char *const kind_names[_STEP_ACTION_MAX] = {
         [STEP_UNBIND_FRAMEBUFFER] = "framebuffer",
         [STEP_UNLOAD_MODULE] = "module",
         [STEP_DETACH_DEVICE] = "device",
+        [STEP_CREATE_VFS] = "vfs",
+        [STEP_RESET_METHOD] = "reset",
 };
 
 const char *decision_kind_to_string(StepAction kind) {

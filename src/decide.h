@@ -19,6 +19,8 @@ typedef enum StepAction {
         STEP_UNBIND_FRAMEBUFFER,
         STEP_UNLOAD_MODULE,
         STEP_DETACH_DEVICE,
+        STEP_CREATE_VFS,      /* sriov_numvfs of a <vfs> PF (first in prepare: sriovplan.h) */
+        STEP_RESET_METHOD,    /* reset_method of a <reset> device */
         _STEP_ACTION_MAX,
 } StepAction;
 
@@ -51,5 +53,5 @@ const Decision *decisions_find(const Decisions *ds, StepAction kind, const char 
 /* Whether a process holding path holds up the hand-off. */
 bool decisions_holder_counts(const Decisions *ds, const char *path);
 
-/* "unit", "vtconsole", "framebuffer", "module", "device". */
+/* "unit", "vtconsole", "framebuffer", "module", "device", "vfs", "reset". */
 const char *decision_kind_to_string(StepAction kind);

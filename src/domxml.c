@@ -552,6 +552,83 @@ static char *element_label(const xmlNode *n, char buf[static VALUE_QUOTE_BUFSZ])
         return value_quote(tmp, buf);
 }
 
+/* <vfs pf= count= [autoprobe=]/> and <reset device= method=/>: attributes
+ * only, each device once. */
+static int parse_device_element(Policy *p, const xmlNode *n, char **ret_error) {
+        bool vfs = streq(xs(n->name), "vfs");
+        const char *elem = vfs ? "vfs" : "reset", *addr_attr = vfs ? "pf" : "device";
+        _cleanup_(xml_freep) xmlChar *addr = NULL, *value = NULL, *autoprobe = NULL;
+        char q[VALUE_QUOTE_BUFSZ], a[PCI_ADDR_STRLEN];
+        PciAddr dev;
+
+        for (const xmlNode *c = n->children; c; c = c->next)
+                if (c->type != XML_COMMENT_NODE && !(c->type == XML_TEXT_NODE && is_blank_text(xs(c->content))))
+                        return set_error(ret_error, -EINVAL, "policy: <%s> takes no content, only attributes", elem);
+        for (const xmlAttr *at = n->properties; at; at = at->next) {
+                const char *name = xs(at->name);
+                if (at->ns || !(streq(name, addr_attr) || streq(name, vfs ? "count" : "method") ||
+                                (vfs && streq(name, "autoprobe"))))
+                        return set_error(ret_error, -EINVAL, "policy: <%s> has unknown attribute '%s' (expected %s)", elem,
+                                         value_quote(name, q),
+                                         vfs ? "pf, count and autoprobe" : "device and method");
+        }
+        addr = xmlGetNoNsProp(n, BAD_CAST addr_attr);
+        value = xmlGetNoNsProp(n, BAD_CAST(vfs ? "count" : "method"));
+        if (!addr || !value)
+                return set_error(ret_error, -EINVAL, "policy: <%s> needs %s= and %s=", elem, addr_attr,
+                                 vfs ? "count" : "method");
+        if (pci_addr_parse(xs(addr), &dev) < 0)
+                return set_error(ret_error, -EINVAL, "policy: <%s %s='%s'> is not a PCI address (expected DDDD:BB:SS.F)",
+                                 elem, addr_attr, value_quote(xs(addr), q));
+        pci_addr_format(&dev, a);
+
+        if (vfs) {
+                VfsRequest v = { .pf = dev };
+                autoprobe = xmlGetNoNsProp(n, BAD_CAST "autoprobe");
+                if (parse_uint(xs(value), &v.count) < 0 || v.count < 1 || v.count > POLICY_VF_COUNT_MAX)
+                        return set_error(ret_error, -EINVAL, "policy: <vfs pf='%s' count='%s'>: invalid count (expected 1 to %u)",
+                                         a, value_quote(xs(value), q), POLICY_VF_COUNT_MAX);
+                if (autoprobe) {
+                        bool on = true;
+                        int r = parse_choice("vfs autoprobe", xs(autoprobe), "yes", "no", &on, ret_error);
+                        if (r < 0)
+                                return r;
+                        v.autoprobe_off = !on;
+                }
+                for (size_t i = 0; i < p->n_vfs; i++)
+                        if (pci_addr_equal(&p->vfs[i].pf, &dev))
+                                return set_error(ret_error, -EINVAL, "policy: <vfs pf='%s'> appears more than once", a);
+                if (p->n_vfs >= POLICY_VFS_MAX)
+                        return set_error(ret_error, -EINVAL, "policy: more than %u <vfs> elements", POLICY_VFS_MAX);
+                VfsRequest *nl = reallocarray(p->vfs, p->n_vfs + 1, sizeof *nl);
+                if (!nl)
+                        return -ENOMEM;
+                p->vfs = nl;
+                p->vfs[p->n_vfs++] = v;
+                return 0;
+        }
+
+        if (!reset_method_name_valid(xs(value)))
+                return set_error(ret_error, -EINVAL,
+                                 "policy: <reset device='%s' method='%s'>: unknown reset method (expected "
+                                 "device_specific, acpi, flr, af_flr, pm, bus or cxl_bus)",
+                                 a, value_quote(xs(value), q));
+        for (size_t i = 0; i < p->n_resets; i++)
+                if (pci_addr_equal(&p->resets[i].device, &dev))
+                        return set_error(ret_error, -EINVAL, "policy: <reset device='%s'> appears more than once", a);
+        if (p->n_resets >= POLICY_RESETS_MAX)
+                return set_error(ret_error, -EINVAL, "policy: more than %u <reset> elements", POLICY_RESETS_MAX);
+        ResetRequest *nl = reallocarray(p->resets, p->n_resets + 1, sizeof *nl);
+        if (!nl)
+                return -ENOMEM;
+        p->resets = nl;
+        p->resets[p->n_resets] = (ResetRequest) { .device = dev, .method = strdup(xs(value)) };
+        if (!p->resets[p->n_resets].method)
+                return -ENOMEM;
+        p->n_resets++;
+        return 0;
+}
+
 static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
         _cleanup_(policy_freep) Policy *p = NULL;
         char q[VALUE_QUOTE_BUFSZ], q2[VALUE_QUOTE_BUFSZ];
@@ -594,13 +671,19 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
                                          "policy: <%s> is in namespace '%s' (policy elements are in no namespace or in %s)",
                                          element_label(c, q), value_quote(xs(c->ns->href), q2), POLICY_NAMESPACE);
 
+                if (streq(xs(c->name), "vfs") || streq(xs(c->name), "reset")) {
+                        r = parse_device_element(p, c, ret_error);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 for (e = 0; e < _PE_MAX; e++)
                         if (streq(xs(c->name), policy_elements[e]))
                                 break;
                 if (e >= _PE_MAX)
                         return set_error(ret_error, -EINVAL,
                                          "policy: unknown element <%s> (expected stack, console, framebuffer, "
-                                         "display-manager, holders, service, module or timeout)",
+                                         "display-manager, holders, service, module, timeout, vfs or reset)",
                                          element_label(c, q));
 
                 if (c->properties)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "engine-sriov.h"
 #include "engine.h"
 #include "facts.h"
 #include "journal.h"
@@ -167,6 +168,10 @@ static int undo_step(Engine *e, const JournalStep *s, usec_t timeout, char **ret
                         return 0; /* libvirt gave a managed device back already */
                 return e->ops->device_reattach(e->ops, &a, timeout, ret_error);
         }
+        case STEP_CREATE_VFS:
+                return engine_undo_create_vfs(e, s, ret_error);
+        case STEP_RESET_METHOD:
+                return engine_undo_reset_method(e, s);
         default:
                 return -EINVAL;
         }
@@ -183,6 +188,10 @@ static const char *undo_verb(StepAction a) {
                 return "reload";
         case STEP_DETACH_DEVICE:
                 return "reattach";
+        case STEP_CREATE_VFS:
+                return "remove the VFs of";
+        case STEP_RESET_METHOD:
+                return "restore the reset_method of";
         default:
                 return "undo";
         }
@@ -265,9 +274,17 @@ static bool step_undone(Engine *e, const JournalStep *s) {
                 PciAddr a;
                 if (!s->orig)
                         return true; /* it had no driver to go back to */
-                return pci_addr_parse(s->target, &a) >= 0 && pci_device_read(e->sr, &a, &dev) >= 0 &&
-                       streq_ptr(dev->driver, s->orig);
+                if (pci_addr_parse(s->target, &a) < 0)
+                        return false;
+                int r = pci_device_read(e->sr, &a, &dev);
+                if (r == -ENOENT)
+                        return true; /* gone: a VF, with the others of its PF (create-vfs) */
+                return r >= 0 && streq_ptr(dev->driver, s->orig);
         }
+        case STEP_CREATE_VFS:
+                return engine_create_vfs_undone(e, s);
+        case STEP_RESET_METHOD:
+                return engine_reset_method_undone(e, s);
         default:
                 return false;
         }
@@ -290,6 +307,12 @@ static const char *missing_phrase(const JournalStep *s, char *buf, size_t size) 
                 break;
         case STEP_DETACH_DEVICE:
                 snprintf(buf, size, "%s is not back on %s", s->target, s->orig ? s->orig : "its driver");
+                break;
+        case STEP_CREATE_VFS:
+                snprintf(buf, size, "%s still has the VFs prepare made (sriov_numvfs is not 0)", s->target);
+                break;
+        case STEP_RESET_METHOD:
+                snprintf(buf, size, "the reset_method of %s is not back to %s", s->target, s->orig ? s->orig : "?");
                 break;
         default:
                 snprintf(buf, size, "%s %s is not undone", step_action_to_string(s->action), s->target);
@@ -478,6 +501,93 @@ static int step_detach_device(Run *run, const char *addr, const char *driver_bef
                 return r;
         r = run->e->ops->device_detach(run->e->ops, &a, run->timeout, err);
         return r < 0 ? r : record_done(run);
+}
+
+/* create-vfs (first in prepare: the PF's driver makes the VFs). The VFs
+ * the domain's hostdevs name are waited for under the deadline. A PF with
+ * VFs already: the domain shares those another domain's prepare made
+ * (recorded, so that the last one out removes them), else refused. */
+static int step_create_vfs(Run *run, const HostFacts *f, const char *target, char **err) {
+        _cleanup_(sriov_fact_done) SriovFact s = {};
+        _cleanup_free_ PciAddr *want = NULL;
+        const VfsRequest *v = NULL;
+        size_t n_want = 0;
+        char orig[32];
+        PciAddr pf;
+        int r = pci_addr_parse(target, &pf);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < run->d->policy->n_vfs && !v; i++)
+                if (pci_addr_equal(&run->d->policy->vfs[i].pf, &pf))
+                        v = &run->d->policy->vfs[i];
+        if (!v)
+                return -EINVAL;
+        r = sriov_fact_read(run->e->sr, &pf, &s);
+        if (r < 0)
+                return r;
+        if (!s.capable || !s.layout_known)
+                return -EOPNOTSUPP;
+        want = calloc(run->d->n_hostdevs + 1, sizeof *want);
+        if (!want)
+                return -ENOMEM;
+        for (size_t i = 0; i < run->d->n_hostdevs; i++)
+                if (sriov_vf_index(&pf, s.offset, s.stride, s.num ? s.num : v->count, &run->d->hostdevs[i].addr) >= 0)
+                        want[n_want++] = run->d->hostdevs[i].addr;
+
+        if (s.num != 0) {
+                bool shared = false;
+                for (size_t i = 0; i < f->n_vfs_made && !shared; i++)
+                        shared = pci_addr_equal(&f->vfs_made[i].addr, &pf);
+                if (!shared || n_want == 0) {
+                        _cleanup_free_ char *users = sriov_vfs_describe(&s, NULL, NULL, 0);
+                        *err = strf("%s has %u VFs now, not made by vfio-hook for another domain; the kernel changes a "
+                                    "non-zero count only through 0, and they are used: %s",
+                                    target, s.num, users ? users : "?");
+                        return -EBUSY;
+                }
+                snprintf(orig, sizeof orig, "%u", s.num);
+                r = record_step(run, STEP_CREATE_VFS, target, orig);
+                return r < 0 ? r : record_done(run);
+        }
+        bool autoprobe_off = v->autoprobe_off && s.autoprobe == 1;
+        snprintf(orig, sizeof orig, "%u%s", v->count, autoprobe_off ? CREATE_VFS_AUTOPROBE_SUFFIX : "");
+        r = record_step(run, STEP_CREATE_VFS, target, orig);
+        if (r < 0)
+                return r;
+        r = sriov_make_vfs(run->e->sr, &pf, v->count, autoprobe_off, want, n_want, run->timeout, err);
+        return r < 0 ? r : record_done(run);
+}
+
+/* reset-method: before the detach, with the value it had. */
+static int step_reset_method(Run *run, const char *target, char **err) {
+        _cleanup_free_ char *now = NULL, *orig = NULL;
+        const ResetRequest *x = NULL;
+        PciAddr a;
+        int r = pci_addr_parse(target, &a);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < run->d->policy->n_resets && !x; i++)
+                if (pci_addr_equal(&run->d->policy->resets[i].device, &a))
+                        x = &run->d->policy->resets[i];
+        if (!x)
+                return -EINVAL;
+        r = reset_methods_read(run->e->sr, &a, &now);
+        if (r < 0)
+                return r;
+        if (streq(now, x->method))
+                return 0;
+        orig = reset_methods_to_journal(now);
+        if (!orig)
+                return -ENOMEM;
+        r = record_step(run, STEP_RESET_METHOD, target, orig);
+        if (r < 0)
+                return r;
+        r = sysroot_writef(run->e->sr, x->method, "sys/bus/pci/devices/%s/reset_method", target);
+        if (r < 0) {
+                *err = strf("writing %s to %s's reset_method: %s (it offers: %s)", x->method, target, strerror(-r), now);
+                return r;
+        }
+        return record_done(run);
 }
 
 static void sanitize_word(char *s) {
@@ -692,6 +802,12 @@ static int scan_other_journals(int state_fd, const Domain *d, HostFacts *f, bool
                                 }
                 for (size_t i = 0; i < j.n_steps; i++) {
                         PciAddr a;
+                        if (j.steps[i].action == STEP_CREATE_VFS && pci_addr_parse(j.steps[i].target, &a) >= 0) {
+                                r = host_facts_add_vfs_made(f, &a, *o);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
                         if (j.steps[i].action != STEP_DETACH_DEVICE || !j.steps[i].orig ||
                             pci_addr_parse(j.steps[i].target, &a) < 0)
                                 continue;
@@ -723,7 +839,9 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                 const Step *s = &plan->steps[i];
                 _cleanup_free_ char *err = NULL;
 
-                if (s->action != STEP_STOP_UNIT && !holders_done) {
+                /* After the units (whose processes hold nodes), before the rest. */
+                if (!holders_done && s->action != STEP_STOP_UNIT && s->action != STEP_CREATE_VFS &&
+                    s->action != STEP_RESET_METHOD) {
                         r = handle_holders(run, plan);
                         if (r < 0)
                                 return r;
@@ -746,6 +864,12 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                         break;
                 case STEP_DETACH_DEVICE:
                         r = step_detach_device(run, s->target, hostdev_driver(f, s->target), &err);
+                        break;
+                case STEP_CREATE_VFS:
+                        r = step_create_vfs(run, f, s->target, &err);
+                        break;
+                case STEP_RESET_METHOD:
+                        r = step_reset_method(run, s->target, &err);
                         break;
                 default:
                         r = -EINVAL;
@@ -771,6 +895,7 @@ int engine_prepare(Engine *e, const Domain *d) {
         usec_t t0 = now_usec(), timeout = (usec_t) d->policy->timeout_sec * USEC_PER_SEC;
         int r;
 
+        e->domain = d->name;
         r = lock_state(e, timeout);
         if (r < 0) {
                 log_error("cannot take the host-wide lock: %s", r == -ETIME ? "another vfio-hook holds it" : strerror(-r));
@@ -792,15 +917,21 @@ int engine_prepare(Engine *e, const Domain *d) {
         f.held = TAKE_PTR(others.held);
         f.n_held = others.n_held;
         others.n_held = 0;
+        f.vfs_made = TAKE_PTR(others.vfs_made);
+        f.n_vfs_made = others.n_vfs_made;
+        others.n_vfs_made = 0;
         r = plan_build(d, &f, &plan);
         if (r < 0) {
                 log_error("building the plan: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         if (plan.n_problems > 0) {
+                /* A policy the host cannot follow (bad input): that alone is said. */
+                bool bad = plan_bad_input(&plan);
                 for (size_t i = 0; i < plan.n_problems; i++)
-                        log_error("%s", plan.problems[i].message);
-                return EXIT_FAILED;
+                        if (!bad || plan.problems[i].bad_input)
+                                log_error("%s", plan.problems[i].message);
+                return bad ? EXIT_BAD_INPUT : EXIT_FAILED;
         }
 
         Run run = { .e = e, .d = d, .timeout = timeout, .w = { .fd = -1 } };
@@ -910,6 +1041,7 @@ static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool rest
         usec_t t0 = now_usec(), timeout = (usec_t) (timeout_sec ? timeout_sec : RELEASE_TIMEOUT_DEFAULT) * USEC_PER_SEC;
         int r;
 
+        e->domain = domain;
         r = lock_state(e, timeout);
         if (r < 0) {
                 log_error("cannot take the host-wide lock: %s", r == -ETIME ? "another vfio-hook holds it" : strerror(-r));

@@ -28,6 +28,7 @@ typedef struct Engine {
         const Config *cfg;       /* root's allowlist for release and restore (NULL: the built-in one) */
         int state_fd;            /* the state directory */
         unsigned abort_after;    /* test knob: SIGKILL ourselves after step N (0: off) */
+        const char *domain;      /* whose journal is being written or replayed */
 } Engine;
 
 /* Opens (creating with mode 0700 when asked) the state directory and checks

@@ -42,6 +42,13 @@ void host_facts_done(HostFacts *f) {
                 free(f->held[i].domain);
         }
         free(f->held);
+        sriov_facts_free(f->sriov, f->n_sriov);
+        for (size_t i = 0; i < f->n_reset_methods; i++)
+                free(f->reset_methods[i]);
+        free(f->reset_methods);
+        for (size_t i = 0; i < f->n_vfs_made; i++)
+                free(f->vfs_made[i].domain);
+        free(f->vfs_made);
         *f = (HostFacts) {};
 }
 
@@ -421,6 +428,18 @@ int host_facts_add_held(HostFacts *f, const PciAddr *a, const char *driver, cons
         return 0;
 }
 
+int host_facts_add_vfs_made(HostFacts *f, const PciAddr *pf, const char *domain) {
+        HeldDevice *nl = reallocarray(f->vfs_made, f->n_vfs_made + 1, sizeof *nl);
+        if (!nl)
+                return -ENOMEM;
+        f->vfs_made = nl;
+        HeldDevice h = { .addr = *pf, .domain = strdup(domain) };
+        if (!h.domain)
+                return -ENOMEM;
+        f->vfs_made[f->n_vfs_made++] = h;
+        return 0;
+}
+
 static int unit_add(HostFacts *f, const char *name, UnitStateFn fn, void *userdata) {
         UnitState state = UNIT_ABSENT;
         int r;
@@ -521,6 +540,9 @@ int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void
         if (r < 0)
                 return r;
         r = gather_screen(sr, &f);
+        if (r < 0)
+                return r;
+        r = sriov_facts_gather(sr, p, &f.sriov, &f.n_sriov, &f.reset_methods, &f.n_reset_methods, &f.vendor_reset);
         if (r < 0)
                 return r;
 

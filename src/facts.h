@@ -6,6 +6,7 @@
 #include "holders.h"
 #include "modules.h"
 #include "pci.h"
+#include "sriov.h"
 
 /* Everything about the host that a plan for one domain depends on, read
  * over a sysroot, changing nothing. The plan is then a pure function of a
@@ -79,6 +80,15 @@ typedef struct HostFacts {
         FirmwareFbMemory fw_fb_memory; /* the firmware framebuffer in /proc/iomem (owner: also from BARs) */
         HeldDevice *held;            /* functions other domains hold (host_facts_add_held) */
         size_t n_held;
+
+        /* SR-IOV and reset methods (sriov.h), aligned with the policy's <vfs> and <reset>. */
+        SriovFact *sriov;
+        size_t n_sriov;
+        char **reset_methods;        /* reset_method now; NULL: the kernel has none */
+        size_t n_reset_methods;
+        bool vendor_reset;           /* the vendor-reset module is loaded (sriov.h) */
+        HeldDevice *vfs_made;        /* PFs whose VFs another domain's prepare made (.addr: the PF) */
+        size_t n_vfs_made;
 } HostFacts;
 
 void host_facts_done(HostFacts *f);
@@ -93,6 +103,9 @@ int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void
 /* Records a function another domain holds and gives back to driver on its
  * release (read from that domain's journal by the caller). */
 int host_facts_add_held(HostFacts *f, const PciAddr *a, const char *driver, const char *domain);
+
+/* Records that domain's prepare made the VFs of pf (its journal has create-vfs). */
+int host_facts_add_vfs_made(HostFacts *f, const PciAddr *pf, const char *domain);
 
 /* Unit states from the unit files of a tree: a unit whose file exists under
  * etc/systemd/system, run/systemd/system, lib/systemd/system or

@@ -59,9 +59,23 @@ static bool target_valid(StepAction a, const char *t) {
         case STEP_UNLOAD_MODULE:
                 return module_name_valid(t);
         case STEP_DETACH_DEVICE:
+        case STEP_CREATE_VFS:
+        case STEP_RESET_METHOD:
                 return pci_addr_parse(t, &addr) >= 0;
         default:
                 return false;
+        }
+}
+
+/* The original value, where a step must have one of its own form. */
+static bool orig_valid(StepAction a, const char *o) {
+        switch (a) {
+        case STEP_CREATE_VFS:
+                return create_vfs_orig_parse(o, NULL, NULL) >= 0;
+        case STEP_RESET_METHOD:
+                return reset_methods_journal_valid(o);
+        default:
+                return !o || filename_is_safe(o, 64);
         }
 }
 
@@ -103,8 +117,10 @@ static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_
                 return fail(ret_error, line, "unknown action '%s'", value_quote(w[2], q));
         if (!target_valid(a, w[3]))
                 return fail(ret_error, line, "invalid target for %s", w[2]);
-        if (n == 5 && !filename_is_safe(w[4], 64))
-                return fail(ret_error, line, "invalid original driver");
+        if (!orig_valid(a, n == 5 ? w[4] : NULL))
+                return a == STEP_CREATE_VFS || a == STEP_RESET_METHOD
+                               ? fail(ret_error, line, "invalid original value for %s", w[2])
+                               : fail(ret_error, line, "invalid original driver");
         if (j->n_steps > 0 && num <= j->steps[j->n_steps - 1].n)
                 return fail(ret_error, line, "step %u out of order", num);
         if (j->n_steps >= 4096)

@@ -228,7 +228,9 @@ static int cmd_plan(const Args *a) {
                 printf("Domain %s has no vfio-hook policy: the hook leaves it alone.\n", name);
         } else
                 plan_print_text(&p, &f, stdout);
-        return p.n_problems > 0 ? EXIT_FAILED : EXIT_OK;
+        if (p.n_problems > 0)
+                return plan_bad_input(&p) ? EXIT_BAD_INPUT : EXIT_FAILED;
+        return EXIT_OK;
 }
 
 /* A preflight, changing nothing: the host, then the domain if one is given

@@ -3,6 +3,7 @@
 
 #include "json.h"
 #include "plan.h"
+#include "sriovplan.h"
 #include "util.h"
 
 static const char *const step_action_names[_STEP_ACTION_MAX] = {
@@ -11,6 +12,8 @@ static const char *const step_action_names[_STEP_ACTION_MAX] = {
         [STEP_UNBIND_FRAMEBUFFER] = "unbind-framebuffer",
         [STEP_UNLOAD_MODULE] = "unload-module",
         [STEP_DETACH_DEVICE] = "detach-device",
+        [STEP_CREATE_VFS] = "create-vfs",
+        [STEP_RESET_METHOD] = "reset-method",
 };
 
 const char *step_action_to_string(StepAction a) {
@@ -88,6 +91,24 @@ static int add_note(Plan *p, const char *fmt, ...) {
         return strv_extend(&p->notes, msg);
 }
 
+int plan_add_problem_text(Plan *p, bool bad_input, const char *code, const char *message) {
+        int r = add_problem(p, code, "%s", message);
+        if (r >= 0)
+                p->problems[p->n_problems - 1].bad_input = bad_input;
+        return r;
+}
+
+int plan_add_note_text(Plan *p, const char *note) {
+        return add_note(p, "%s", note);
+}
+
+bool plan_bad_input(const Plan *p) {
+        for (size_t i = 0; i < p->n_problems; i++)
+                if (p->problems[i].bad_input)
+                        return true;
+        return false;
+}
+
 static bool driver_is_vfio(const char *driver) {
         return streq_ptr(driver, "vfio-pci");
 }
@@ -108,6 +129,8 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
                 char addr[PCI_ADDR_STRLEN];
 
                 pci_addr_format(&d->hostdevs[i].addr, addr);
+                if (!dev && d->policy->n_vfs > 0)
+                        continue; /* a VF prepare makes, or an error sriov_plan() names */
                 if (!dev) {
                         r = add_problem(p, "device-not-found", "hostdev %s does not exist on this host", addr);
                         if (r < 0)
@@ -173,6 +196,9 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         }
 
         r = decide(d, d->policy, f, &p.decisions);
+        if (r < 0)
+                return r;
+        r = sriov_plan(d, f, &p);
         if (r < 0)
                 return r;
 

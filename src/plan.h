@@ -18,6 +18,7 @@ typedef struct Step {
 typedef struct Problem {
         char *code;       /* "device-not-found", "not-endpoint", "group-not-viable", ... */
         char *message;
+        bool bad_input;   /* the policy asks for what the host cannot do: exit 2 */
 } Problem;
 
 typedef struct Plan {
@@ -35,6 +36,12 @@ int step_action_from_string(const char *s, StepAction *ret);
 
 void plan_done(Plan *p);
 int plan_build(const Domain *d, const HostFacts *f, Plan *ret);
+
+/* For parts of the plan built elsewhere (sriovplan.h). */
+int plan_add_problem_text(Plan *p, bool bad_input, const char *code, const char *message);
+int plan_add_note_text(Plan *p, const char *note);
+/* Some problem is in the policy itself (EXIT_BAD_INPUT, nothing changed). */
+bool plan_bad_input(const Plan *p);
 
 /* The reason of a step (decide.h). */
 const char *plan_step_reason(const Plan *p, const Step *s);

@@ -86,6 +86,20 @@ void policy_done(Policy *p) {
                 return;
         p->services = strv_free(p->services);
         p->modules = strv_free(p->modules);
+        free(p->vfs);
+        p->vfs = NULL;
+        p->n_vfs = 0;
+        for (size_t i = 0; i < p->n_resets; i++)
+                free(p->resets[i].method);
+        free(p->resets);
+        p->resets = NULL;
+        p->n_resets = 0;
+}
+
+const char *const reset_method_names[] = { "device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus", NULL };
+
+bool reset_method_name_valid(const char *s) {
+        return s && names_contain(reset_method_names, s);
 }
 
 const char *choice_to_string(Choice c, const char *change_word) {
@@ -216,6 +230,9 @@ void config_done(Config *c) {
                 return;
         c->allowed_modules = strv_free(c->allowed_modules);
         c->allowed_services = strv_free(c->allowed_services);
+        free(c->allowed_vfs);
+        c->allowed_vfs = NULL;
+        c->n_allowed_vfs = 0;
         free(c->path);
         c->path = NULL;
 }
@@ -247,6 +264,36 @@ static char *next_word(char **p) {
         return w;
 }
 
+/* "allow-vfs PF MAX": the rest of the line after the directive. */
+static int config_parse_vfs(Config *c, const char *path, unsigned line, char *p, char **ret_error) {
+        char q[VALUE_QUOTE_BUFSZ];
+        char *pf = next_word(&p), *max = next_word(&p), *extra = next_word(&p);
+        VfsAllowance a;
+
+        if (!pf || !max)
+                return set_error(ret_error, -EINVAL, "%s:%u: allow-vfs needs a PF address and a maximum count", path, line);
+        if (extra)
+                return set_error(ret_error, -EINVAL, "%s:%u: unexpected '%s' after allow-vfs PF MAX", path, line,
+                                 value_quote(extra, q));
+        if (pci_addr_parse(pf, &a.pf) < 0)
+                return set_error(ret_error, -EINVAL, "%s:%u: invalid PCI address '%s' (expected DDDD:BB:SS.F)", path, line,
+                                 value_quote(pf, q));
+        if (parse_uint(max, &a.max) < 0 || a.max < 1 || a.max > POLICY_VF_COUNT_MAX)
+                return set_error(ret_error, -EINVAL, "%s:%u: invalid VF count '%s' (expected 1 to %u)", path, line,
+                                 value_quote(max, q), POLICY_VF_COUNT_MAX);
+        for (size_t i = 0; i < c->n_allowed_vfs; i++)
+                if (pci_addr_equal(&c->allowed_vfs[i].pf, &a.pf)) {
+                        c->allowed_vfs[i].max = a.max; /* the last line counts */
+                        return 0;
+                }
+        VfsAllowance *n = reallocarray(c->allowed_vfs, c->n_allowed_vfs + 1, sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        c->allowed_vfs = n;
+        c->allowed_vfs[c->n_allowed_vfs++] = a;
+        return 0;
+}
+
 static int config_parse_line(Config *c, const char *path, unsigned line, char *text, char **ret_error) {
         char q[VALUE_QUOTE_BUFSZ];
         char *p = text, *directive, *name, *extra;
@@ -256,9 +303,12 @@ static int config_parse_line(Config *c, const char *path, unsigned line, char *t
         if (!directive || directive[0] == '#')
                 return 0;
 
+        if (streq(directive, "allow-vfs"))
+                return config_parse_vfs(c, path, line, p, ret_error);
         bool is_module = streq(directive, "allow-module");
         if (!is_module && !streq(directive, "allow-service"))
-                return set_error(ret_error, -EINVAL, "%s:%u: unknown directive '%s' (expected allow-module or allow-service)",
+                return set_error(ret_error, -EINVAL,
+                                 "%s:%u: unknown directive '%s' (expected allow-module, allow-service or allow-vfs)",
                                  path, line, value_quote(directive, q));
 
         name = next_word(&p);
@@ -380,6 +430,13 @@ bool config_service_allowed(const Config *c, const char *unit) {
         return c && strv_contains(c->allowed_services, unit);
 }
 
+unsigned config_vfs_allowed(const Config *c, const PciAddr *pf) {
+        for (size_t i = 0; c && i < c->n_allowed_vfs; i++)
+                if (pci_addr_equal(&c->allowed_vfs[i].pf, pf))
+                        return c->allowed_vfs[i].max;
+        return 0;
+}
+
 int policy_check_allowed(const Policy *p, const Config *c, const char *config_path, char **ret_error) {
         const char *path = config_path ? config_path : c && c->path ? c->path : CONFIG_PATH_DEFAULT;
         char q[VALUE_QUOTE_BUFSZ];
@@ -398,5 +455,20 @@ int policy_check_allowed(const Policy *p, const Config *c, const char *config_pa
                                                  "policy: <service>%s</service> is not allowed "
                                                  "(allowed: %s, nvidia-persistenced.service and allow-service lines of %s)",
                                                  value_quote(*s, q), DISPLAY_MANAGER_UNIT, path);
+        /* Making VFs changes a device the domain may not otherwise touch. */
+        for (size_t i = 0; i < p->n_vfs; i++) {
+                char a[PCI_ADDR_STRLEN];
+                unsigned max = config_vfs_allowed(c, &p->vfs[i].pf);
+                pci_addr_format(&p->vfs[i].pf, a);
+                if (max == 0)
+                        return set_error(ret_error, -EPERM,
+                                         "policy: <vfs pf='%s'> is not allowed: no allow-vfs line for %s in %s "
+                                         "(root adds 'allow-vfs %s %u' to allow it)",
+                                         a, a, path, a, p->vfs[i].count);
+                if (p->vfs[i].count > max)
+                        return set_error(ret_error, -EPERM,
+                                         "policy: <vfs pf='%s' count='%u'> is not allowed: %s allows at most %u VFs of %s",
+                                         a, p->vfs[i].count, path, max, a);
+        }
         return 0;
 }

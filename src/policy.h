@@ -2,6 +2,7 @@
 #pragma once
 
 #include "macro.h"
+#include "pci.h"
 
 /* The per-domain policy (vfio-hook-policy(5); docs/design.md, "From XML to
  * steps"), the built-in GPU stacks, and the administrator's allowlist
@@ -45,6 +46,28 @@ typedef enum Choice {
         _CHOICE_MAX,
 } Choice;
 
+/* <vfs pf='ADDR' count='N' autoprobe='yes|no'/>: SR-IOV virtual functions
+ * made on prepare (sriov.h). */
+#define POLICY_VFS_MAX 16U
+#define POLICY_VF_COUNT_MAX 256U
+typedef struct VfsRequest {
+        PciAddr pf;
+        unsigned count;             /* 1..POLICY_VF_COUNT_MAX */
+        bool autoprobe_off;         /* autoprobe='no': VFs appear without a driver */
+} VfsRequest;
+
+/* <reset device='ADDR' method='NAME'/>: written to reset_method on prepare. */
+#define POLICY_RESETS_MAX 16U
+typedef struct ResetRequest {
+        PciAddr device;
+        char *method;               /* one of reset_method_names() */
+} ResetRequest;
+
+/* The reset methods the kernel knows (drivers/pci/pci.c, pci_reset_fn_methods),
+ * NULL-terminated. */
+extern const char *const reset_method_names[];
+bool reset_method_name_valid(const char *s);
+
 typedef struct Policy {
         Stack stack;
         Choice console;             /* <console>auto|keep|unbind */
@@ -54,6 +77,10 @@ typedef struct Policy {
         char **services;            /* <service>, in document order */
         char **modules;             /* <module>, normalized ('-' -> '_') */
         unsigned timeout_sec;       /* <timeout>, 1..POLICY_TIMEOUT_MAX */
+        VfsRequest *vfs;            /* <vfs>, one per PF */
+        size_t n_vfs;
+        ResetRequest *resets;       /* <reset>, one per device */
+        size_t n_resets;
 } Policy;
 
 /* The defaults of an empty <vh:policy/>. */
@@ -89,14 +116,22 @@ int policy_module_name_parse(const char *name, char **ret);
 #define VALUE_QUOTE_BUFSZ (VALUE_QUOTE_CHARS * 4U + sizeof("..."))
 char *value_quote(const char *s, char buf[static VALUE_QUOTE_BUFSZ]);
 
+/* "allow-vfs PF MAX": root lets domains make up to MAX VFs of PF. */
+typedef struct VfsAllowance {
+        PciAddr pf;
+        unsigned max;
+} VfsAllowance;
+
 typedef struct Config {
         char **allowed_modules;   /* besides the built-in stacks, normalized */
         char **allowed_services;
+        VfsAllowance *allowed_vfs;
+        size_t n_allowed_vfs;
         char *path;               /* the file read, for messages; NULL: none */
 } Config;
 
 void config_done(Config *c);
-/* Reads "allow-module NAME" / "allow-service NAME" lines ('#' comments).
+/* Reads "allow-module NAME" / "allow-service NAME" / "allow-vfs PF MAX" lines ('#' comments).
  * A missing file is an empty config when missing_ok. On a bad line,
  * returns -EINVAL and a message naming the file, line and word. The file
  * widens what root-run code does, so one that is not a regular file, or that
@@ -105,8 +140,10 @@ int config_load(const char *path, bool missing_ok, Config *ret, char **ret_error
 
 bool config_module_allowed(const Config *c, const char *module);
 bool config_service_allowed(const Config *c, const char *unit);
+/* The most VFs of pf root allows (0: none). */
+unsigned config_vfs_allowed(const Config *c, const PciAddr *pf);
 
-/* Every <module> and <service> of the policy must be allowed. On failure,
+/* Every <module>, <service> and <vfs> of the policy must be allowed. On failure,
  * -EPERM and one line naming the element and its value. c may be NULL (only
  * the built-in allowlist). Messages name config_path, else c->path, else
  * CONFIG_PATH_DEFAULT. */

@@ -1010,6 +1010,16 @@ static int check_device(DomainCtx *c, size_t i, CheckReport *r) {
         id = strf("device:%s", addr);
         if (!id)
                 return -ENOMEM;
+        ssize_t v = dev ? -1 : sriov_planned_vfs(c->d, c->f.sriov, c->f.n_sriov, &c->d->hostdevs[i].addr);
+        if (v >= 0) {
+                char pf[PCI_ADDR_STRLEN];
+                const SriovFact *s = &c->f.sriov[v];
+                return PASS(r, id, "hostdev %s does not exist yet: VF %d of %s, created by prepare (<vfs count='%u'>)",
+                            addr,
+                            sriov_vf_index(&s->pf, s->offset, s->stride, c->policy->vfs[v].count,
+                                           &c->d->hostdevs[i].addr),
+                            pci_addr_format(&s->pf, pf), c->policy->vfs[v].count);
+        }
         if (!dev)
                 return report_add(r, CHECK_FAIL, id, strf("hostdev %s does not exist on this host", addr),
                                   strf("find the device's address with `lspci -D` and fix the domain's <hostdev> "
@@ -1124,6 +1134,47 @@ finish:
         return k;
 }
 
+/* A card of a family vendor-reset covers: is it loaded, does the kernel
+ * offer its device_specific reset, does the policy select it. */
+static int check_vendor_reset(DomainCtx *c, const PciDevice *dev, const char *family, const char *methods,
+                              CheckReport *r) {
+        _cleanup_free_ char *id = strf("reset:%s", dev->name),
+                            *line = strf("<reset device='%s' method='device_specific'/>", dev->name);
+        bool loaded = vendor_reset_loaded(c->sr), selected = false;
+        char qb[VALUE_QUOTE_BUFSZ];
+
+        if (!id || !line)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->policy->n_resets; i++)
+                selected = selected || (pci_addr_equal(&c->policy->resets[i].device, &dev->addr) &&
+                                        streq(c->policy->resets[i].method, "device_specific"));
+        if (!loaded)
+                return report_add(r, CHECK_WARN, id,
+                                  strf("%s is an AMD %s card: its bus reset often leaves it unusable until a host reboot; "
+                                       "vendor-reset is not loaded (reset_method: %s)",
+                                       dev->name, family, methods ? q(methods, qb) : "none, Linux < 5.15"),
+                                  strf("install vendor-reset (github.com/gnif/vendor-reset), load it at boot "
+                                       "(/etc/modules-load.d), and add to the domain's policy: %s",
+                                       line));
+        if (!methods)
+                return report_add(r, CHECK_WARN, id,
+                                  strf("%s is an AMD %s card and vendor-reset is loaded, but this kernel has no "
+                                       "reset_method (Linux < 5.15) to select its reset with",
+                                       dev->name, family),
+                                  strf("use Linux 5.15 or later, then add to the domain's policy: %s", line));
+        if (selected || startswith(methods, "device_specific"))
+                return PASS(r, id, "%s (AMD %s) resets with device_specific: vendor-reset is loaded and %s "
+                                   "(reset_method now: %s)",
+                            dev->name, family, selected ? "the policy selects it" : "the kernel tries it first",
+                            q(methods, qb));
+        return report_add(r, CHECK_WARN, id,
+                          strf("%s is an AMD %s card and vendor-reset is loaded, but reset_method is '%s'%s: the "
+                               "kernel does not use its device_specific reset",
+                               dev->name, family, q(methods, qb),
+                               word_list_contains(methods, "device_specific") ? " (device_specific is offered)" : ""),
+                          strf("add to the domain's policy: %s", line));
+}
+
 /* reset_method lists the resets the kernel will try, best first (Linux >= 5.15). */
 static int check_reset(DomainCtx *c, const PciDevice *dev, CheckReport *r) {
         _cleanup_free_ char *id = strf("reset:%s", dev->name), *methods = NULL;
@@ -1140,6 +1191,9 @@ static int check_reset(DomainCtx *c, const PciDevice *dev, CheckReport *r) {
         k = sysroot_read_linef(c->sr, &methods, "sys/bus/pci/devices/%s/reset_method", dev->name);
         if (k == -ENOMEM)
                 return k;
+        const char *family = vendor_reset_family(dev->vendor, dev->device);
+        if (family)
+                return check_vendor_reset(c, dev, family, k >= 0 ? methods : NULL, r);
         if (k < 0) {
                 if (sysroot_existsf(c->sr, "sys/bus/pci/devices/%s/reset", dev->name) > 0)
                         return report_add(r, CHECK_WARN, id,
@@ -1171,6 +1225,118 @@ static int check_reset(DomainCtx *c, const PciDevice *dev, CheckReport *r) {
                                "tell whether this card is one of them",
                                dev->name, q(methods, qb)),
                           strf("%s", vendor_reset));
+}
+
+/* SR-IOV facts of a PF: the policy's <vfs> (v), or a hostdev's own or its
+ * PF's. Not capable without <vfs>: nothing to say. */
+static int check_sriov_pf(DomainCtx *c, const PciAddr *pf, const VfsRequest *v, CheckReport *r) {
+        _cleanup_(sriov_fact_done) SriovFact s = {};
+        _cleanup_free_ char *id = NULL, *vfs = NULL, *where = NULL;
+        char a[PCI_ADDR_STRLEN];
+        int k;
+
+        pci_addr_format(pf, a);
+        id = strf("sriov:%s", a);
+        if (!id)
+                return -ENOMEM;
+        k = sriov_fact_read(c->sr, pf, &s);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return report_add(r, CHECK_WARN, id, strf("cannot read the SR-IOV state of %s: %s", a, strerror(-k)),
+                                  strf("run as root"));
+        if (v && !s.exists)
+                return report_add(r, CHECK_FAIL, id, strf("<vfs pf='%s'>: there is no PCI device %s", a, a),
+                                  strf("find the PF's address with `lspci -D` and fix the <vfs> element"));
+        if (!s.capable)
+                return v ? report_add(r, CHECK_FAIL, id, strf("<vfs pf='%s'>: %s has no SR-IOV capability", a, a),
+                                      strf("remove the <vfs> element, or name the device's physical function"))
+                         : 0;
+        const char *vf_driver = NULL;
+        for (size_t i = 0; i < s.n_vfs && !vf_driver; i++)
+                vf_driver = s.vf_drivers[i];
+        vfs = sriov_vfs_describe(&s, NULL, NULL, 0);
+        if (s.layout_known && s.total > 0) {
+                PciAddr first, last;
+                char b[PCI_ADDR_STRLEN];
+                if (sriov_vf_addr(pf, s.offset, s.stride, 0, &first) >= 0 &&
+                    sriov_vf_addr(pf, s.offset, s.stride, s.total - 1, &last) >= 0)
+                        where = strf("; its VFs are at %s to %s (First VF Offset %u, VF Stride %u)",
+                                     pci_addr_format(&first, a), pci_addr_format(&last, b), s.offset, s.stride);
+        } else
+                where = strdup("; where its VFs go is unknown (run as root to read its SR-IOV capability)");
+        pci_addr_format(pf, a);
+        if (!vfs || !where)
+                return -ENOMEM;
+        _cleanup_free_ char *msg = strf("%s: SR-IOV, %u of %u VFs (sriov_numvfs, sriov_totalvfs), PF driver %s, VF "
+                                        "driver %s, autoprobe %s%s%s%s",
+                                        a, s.num, s.total, s.pf_driver ? s.pf_driver : "none",
+                                        vf_driver ? vf_driver : s.n_vfs ? "none" : "unknown (no VFs now)",
+                                        s.autoprobe < 0 ? "unknown" : s.autoprobe ? "on" : "off", where,
+                                        s.n_vfs ? "; now: " : "", vfs);
+        if (!msg)
+                return -ENOMEM;
+        if (v && v->count > s.total)
+                return report_add(r, CHECK_FAIL, id, strf("<vfs count='%u'>: %s", v->count, msg),
+                                  strf("count='%u' at most", s.total));
+        if (v && s.num == 0 && !s.pf_driver)
+                return report_add(r, CHECK_FAIL, id, strf("%s", msg),
+                                  strf("bind %s to its driver: the kernel makes VFs through it", a));
+        return PASS(r, id, "%s%s", msg, v ? (s.num == 0 ? "; prepare makes the VFs" : "") : "");
+}
+
+static int check_sriov(DomainCtx *c, CheckReport *r) {
+        _cleanup_free_ PciAddr *done = calloc(c->d->n_hostdevs + c->policy->n_vfs + 1, sizeof *done);
+        size_t n = 0;
+        int k = 0;
+
+        if (!done)
+                return -ENOMEM;
+        for (size_t i = 0; k >= 0 && i < c->policy->n_vfs; i++) {
+                done[n++] = c->policy->vfs[i].pf;
+                k = check_sriov_pf(c, &c->policy->vfs[i].pf, &c->policy->vfs[i], r);
+        }
+        for (size_t i = 0; k >= 0 && i < c->f.n_hostdevs; i++) {
+                const PciDevice *dev = c->f.hostdevs[i];
+                _cleanup_free_ char *phys = NULL;
+                PciAddr pf;
+                if (!dev)
+                        continue;
+                pf = dev->addr;
+                if (sysroot_link_basenamef(c->sr, &phys, "sys/bus/pci/devices/%s/physfn", dev->name) >= 0 &&
+                    pci_addr_parse(phys, &pf) < 0)
+                        continue;
+                bool seen = false;
+                for (size_t j = 0; j < n; j++)
+                        seen = seen || pci_addr_equal(&done[j], &pf);
+                if (seen)
+                        continue;
+                done[n++] = pf;
+                k = check_sriov_pf(c, &pf, NULL, r);
+        }
+        /* The policy's <reset>s (AMD cards have theirs from check_reset()). */
+        for (size_t i = 0; k >= 0 && i < c->policy->n_resets; i++) {
+                const ResetRequest *x = &c->policy->resets[i];
+                const char *now = i < c->f.n_reset_methods ? c->f.reset_methods[i] : NULL;
+                char a[PCI_ADDR_STRLEN], qb[VALUE_QUOTE_BUFSZ];
+                _cleanup_free_ char *id = strf("reset:%s", pci_addr_format(&x->device, a));
+                if (!id)
+                        return -ENOMEM;
+                if (check_report_find(r, id))
+                        continue;
+                if (!now)
+                        k = report_add(r, CHECK_FAIL, id, strf("<reset device='%s'>: %s has no reset_method", a, a),
+                                       strf("Linux >= 5.15 selects reset methods; remove the <reset> element otherwise"));
+                else if (!word_list_contains(now, x->method) &&
+                         !(c->f.vendor_reset && streq(x->method, "device_specific")))
+                        k = report_add(r, CHECK_FAIL, id, strf("<reset device='%s' method='%s'>: %s offers %s", a,
+                                                               x->method, a, now[0] ? q(now, qb) : "no method"),
+                                       strf("choose one of them"));
+                else
+                        k = PASS(r, id, "%s resets with: %s; prepare selects %s, release puts it back", a,
+                                 now[0] ? q(now, qb) : "none", x->method);
+        }
+        return k;
 }
 
 /* The reasons of the decisions of one kind the plan keeps, "; "-joined. */
@@ -1548,6 +1714,8 @@ static int check_domain(Sysroot *sr, Names *names, const Domain *d, int n_groups
                 if (dev && dev->vendor == 0x1002 && pci_device_is_display(dev))
                         k = check_reset(&c, dev, r);
         }
+        if (k >= 0)
+                k = check_sriov(&c, r);
         if (k >= 0 && (c.f.has_display || (c.f.stack_roots && c.f.stack_roots[0])))
                 k = check_driver_stack(&c, r);
         if (k >= 0 && c.f.has_display) {

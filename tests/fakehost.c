@@ -1193,6 +1193,169 @@ int fakehost_pci_remove(const char *root, const char *addr) {
         return rm_rff(root, "%s", dir);
 }
 
+/* ---- SR-IOV ------------------------------------------------------------------------ */
+
+int fakehost_sriov_add(const char *root, const char *pf, unsigned total, unsigned offset, unsigned stride,
+                       unsigned vf_device, bool cap, const char *vf_driver) {
+        _cleanup_free_ char *dir = NULL, *config = NULL, *cpath = NULL;
+        char buf[32];
+        size_t len = 0;
+        int r = pci_dir(root, pf, &dir);
+        if (r < 0)
+                return r;
+        if (total > 0xffff || offset > 0xffff || stride > 0xffff || vf_device > 0xffff || (vf_driver && !name_ok(vf_driver)))
+                return -EINVAL;
+        const struct {
+                const char *name;
+                unsigned value;
+        } attrs[] = {
+                { "sriov_totalvfs", total }, { "sriov_numvfs", 0 },    { "sriov_offset", offset },
+                { "sriov_stride", stride },  { "sriov_drivers_autoprobe", 1 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                snprintf(buf, sizeof buf, "%u\n", attrs[i].value);
+                r = writef(root, buf, "%s/%s", dir, attrs[i].name);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(buf, sizeof buf, "%04x\n", vf_device);
+        r = writef(root, buf, "%s/sriov_vf_device", dir);
+        if (r < 0)
+                return r;
+        if (cap) {
+                /* The SR-IOV capability, the only extended one, at 0x100. */
+                r = pathf(&cpath, root, "%s/config", dir);
+                if (r < 0)
+                        return r;
+                r = read_full(cpath, &config, &len);
+                if (r < 0)
+                        return r;
+                unsigned char *c = calloc(1, 4096);
+                if (!c)
+                        return -ENOMEM;
+                memcpy(c, config, len < 256 ? len : 256);
+                const unsigned words[][2] = { { 0x100, 0x0010 }, { 0x102, 0x0001 }, { 0x10e, total },
+                                              { 0x114, offset }, { 0x116, stride }, { 0x11a, vf_device } };
+                for (size_t i = 0; i < ELEMENTSOF(words); i++) {
+                        c[words[i][0]] = (unsigned char) (words[i][1] & 0xff);
+                        c[words[i][0] + 1] = (unsigned char) (words[i][1] >> 8);
+                }
+                r = write_full(cpath, c, 4096, false);
+                free(c);
+                if (r < 0)
+                        return r;
+        }
+        r = mkdirf(root, "run/fakekernel/sriov");
+        if (r < 0 && r != -EEXIST)
+                return r;
+        return writef(root, vf_driver ? vf_driver : "", "run/fakekernel/sriov/%s", pf);
+}
+
+static int read_uint(const char *root, unsigned *ret, const char *dir, const char *attr) {
+        _cleanup_free_ char *s = NULL;
+        int r = readf(root, &s, "%s/%s", dir, attr);
+        if (r < 0)
+                return r;
+        return sscanf(s, "%x", ret) == 1 ? 0 : -EINVAL;
+}
+
+static int next_iommu_group(const char *root) {
+        _cleanup_strv_free_ char **groups = NULL;
+        int max = -1;
+        if (listf(root, &groups, "sys/kernel/iommu_groups") < 0)
+                return 0;
+        for (char **g = groups; *g; g++)
+                if (atoi(*g) > max)
+                        max = atoi(*g);
+        return max + 1;
+}
+
+int fakehost_sriov_set_numvfs(const char *root, const char *pf, unsigned n) {
+        _cleanup_free_ char *dir = NULL, *vfdrv = NULL, *num_s = NULL, *group = NULL;
+        unsigned num, offset, stride, vendor, device, class, dom, bus, slot, fn;
+        char buf[32];
+        int r = pci_dir(root, pf, &dir);
+        if (r < 0)
+                return r;
+        r = readf(root, &num_s, "%s/sriov_numvfs", dir);
+        if (r < 0)
+                return r;
+        num = (unsigned) atoi(num_s);
+        if (n == 0) {
+                for (unsigned i = num; i > 0; i--) {
+                        _cleanup_free_ char *vf = NULL;
+                        r = link_basenamef(root, &vf, "%s/virtfn%u", dir, i - 1);
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                return r;
+                        r = fakehost_pci_remove(root, vf);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                        r = unlinkf(root, "%s/virtfn%u", dir, i - 1);
+                        if (r < 0)
+                                return r;
+                }
+                return writef(root, "0\n", "%s/sriov_numvfs", dir);
+        }
+        if (read_uint(root, &vendor, dir, "vendor") < 0 || read_uint(root, &device, dir, "sriov_vf_device") < 0 ||
+            read_uint(root, &class, dir, "class") < 0 || readf(root, &num_s, "%s/sriov_offset", dir) < 0)
+                return -EINVAL;
+        offset = (unsigned) atoi(num_s);
+        free(num_s);
+        num_s = NULL;
+        if (readf(root, &num_s, "%s/sriov_stride", dir) < 0)
+                return -EINVAL;
+        stride = (unsigned) atoi(num_s);
+        (void) readf(root, &vfdrv, "run/fakekernel/sriov/%s", pf);
+        free(num_s);
+        num_s = NULL;
+        bool autoprobe = readf(root, &num_s, "%s/sriov_drivers_autoprobe", dir) >= 0 && atoi(num_s) != 0;
+        bool grouped = resolvef(root, &group, "%s/iommu_group", dir) >= 0;
+        if (sscanf(pf, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+                return -EINVAL;
+        /* The PF's parent: the bridge above it, or none. */
+        _cleanup_free_ char *parent = strdup(dir);
+        if (!parent)
+                return -ENOMEM;
+        *strrchr(parent, '/') = 0;
+        const char *up = strrchr(parent, '/');
+        bool below_bridge = up && addr_ok(up + 1);
+
+        for (unsigned i = 0; i < n; i++) {
+                unsigned rid = bus * 256 + (slot << 3 | fn) + offset + stride * i;
+                char vf[16];
+                _cleanup_free_ char *vfdir = NULL;
+                if (rid > 0xffff)
+                        return -ERANGE;
+                snprintf(vf, sizeof vf, "%04x:%02x:%02x.%x", dom, rid >> 8, (rid & 0xff) >> 3, rid & 7);
+                FakePci p = { .addr = vf, .vendor = vendor, .device = device, .class = class,
+                              .parent = below_bridge ? up + 1 : NULL, .iommu_group = grouped ? next_iommu_group(root) : -1,
+                              .header_type = 0 };
+                r = fakehost_pci_add(root, &p);
+                if (r < 0)
+                        return r;
+                r = pci_dir(root, vf, &vfdir);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *l1 = NULL, *l2 = NULL;
+                if (asprintf(&l1, "%s/virtfn%u", dir, i) < 0 || asprintf(&l2, "%s/physfn", vfdir) < 0)
+                        return -ENOMEM;
+                r = make_link(root, l1, vfdir);
+                if (r >= 0)
+                        r = make_link(root, l2, dir);
+                if (r < 0)
+                        return r;
+                if (autoprobe && vfdrv && vfdrv[0] && existsf(root, "sys/bus/pci/drivers/%s", vfdrv) > 0) {
+                        r = fakehost_pci_bind(root, vf, vfdrv);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        snprintf(buf, sizeof buf, "%u\n", n);
+        return writef(root, buf, "%s/sriov_numvfs", dir);
+}
+
 /* ---- consoles and framebuffers --------------------------------------------------- */
 
 int fakehost_vtcon_add(const char *root, unsigned n, const char *name, int bind) {
@@ -2152,6 +2315,23 @@ static int spec_line(Spec *s, char **w) {
                 r = fakehost_builtin_add(s->root, w[1], opt(w + 2, "path"), sysfs && streq(sysfs, "yes"));
                 if (r == -ENOENT)
                         return spec_error(s, "builtin: needs a kernel line before it");
+        } else if (streq(cmd, "sriov")) {
+                static const char *const allowed[] = { "total", "offset", "stride", "vfdevice", "cap", "vfdriver", NULL };
+                unsigned total, offset = 1, stride = 1, vfdev = 0;
+                const char *cap = opt(w + 2, "cap");
+                if (n < 3)
+                        return spec_error(s, "sriov: expected PF total=N [offset=O] [stride=S] [vfdevice=HEX] [cap=yes|no] [vfdriver=D]");
+                r = check_opts(s, w + 2, allowed);
+                if (r < 0)
+                        return r;
+                if (!opt(w + 2, "total") || parse_uint(opt(w + 2, "total"), &total) < 0 ||
+                    (opt(w + 2, "offset") && parse_uint(opt(w + 2, "offset"), &offset) < 0) ||
+                    (opt(w + 2, "stride") && parse_uint(opt(w + 2, "stride"), &stride) < 0) ||
+                    (opt(w + 2, "vfdevice") && parse_hex(opt(w + 2, "vfdevice"), 0xffff, &vfdev) < 0) ||
+                    (cap && !streq(cap, "yes") && !streq(cap, "no")))
+                        return spec_error(s, "sriov: bad total=, offset=, stride=, vfdevice= or cap=");
+                r = fakehost_sriov_add(s->root, w[1], total, offset, stride, vfdev, !cap || streq(cap, "yes"),
+                                       opt(w + 2, "vfdriver"));
         } else if (streq(cmd, "vtcon")) {
                 unsigned b;
                 if (n != 4 || parse_uint(w[1], &v) < 0 || parse_uint(w[3], &b) < 0 || b > 1)

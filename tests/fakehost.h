@@ -76,6 +76,18 @@ int fakehost_pci_driver(const char *root, const char *addr, char **ret);
 /* writes "DRIVER" or "(null)" to driver_override. */
 int fakehost_pci_set_driver_override(const char *root, const char *addr, const char *driver);
 
+/* SR-IOV on a PF: sriov_totalvfs, sriov_numvfs (0), sriov_offset,
+ * sriov_stride, sriov_vf_device, sriov_drivers_autoprobe (1), and with cap
+ * the SR-IOV extended capability in a 4096-byte config. vf_driver (may be
+ * NULL) is the driver that probes its VFs (run/fakekernel/sriov/PF). */
+int fakehost_sriov_add(const char *root, const char *pf, unsigned total, unsigned offset, unsigned stride,
+                       unsigned vf_device, bool cap, const char *vf_driver);
+/* What the kernel does on a write of n to sriov_numvfs (the checks are the
+ * fake kernel's): n > 0 adds VFs beside the PF, each in a new IOMMU group
+ * when the PF has one, with virtfnN/physfn links, bound to the VF driver
+ * when autoprobe is on; n == 0 removes them. */
+int fakehost_sriov_set_numvfs(const char *root, const char *pf, unsigned n);
+
 /* A DRM minor ("card0", "renderD128"): ADDR/drm/NODE, sys/class/drm/NODE
  * and dev/dri/NODE. Unbinding a driver leaves them: remove them too when
  * faking a driver that goes. */

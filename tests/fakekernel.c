@@ -9,6 +9,7 @@
 #include "fakekernel.h"
 #include "modules.h"
 #include "policy.h"
+#include "sriov.h"
 #include "util.h"
 
 /* ---- small file helpers, on absolute paths under root or memdir ---- */
@@ -58,14 +59,88 @@ static int count_change(FakeKernel *fk) {
 
 /* ---- sysfs writes ---- */
 
+/* sriov_numvfs as drivers/pci/iov.c takes it (sriov_numvfs_store). */
+static int write_numvfs(FakeKernel *fk, const char *dev, const char *value) {
+        _cleanup_free_ char *drv = NULL, *num = NULL, *total = NULL;
+        unsigned n, t, cur;
+        if (parse_uint(value, &n) < 0 && sscanf(value, "%u\n", &n) != 1)
+                return -EINVAL;
+        if (sysroot_read_linef(fk->sr, &total, "sys/bus/pci/devices/%s/sriov_totalvfs", dev) < 0 ||
+            sysroot_read_linef(fk->sr, &num, "sys/bus/pci/devices/%s/sriov_numvfs", dev) < 0 ||
+            parse_uint(total, &t) < 0 || parse_uint(num, &cur) < 0)
+                return -EIO;
+        if (n > t)
+                return -ERANGE;
+        if (n == cur)
+                return 0;
+        if (sysroot_link_basenamef(fk->sr, &drv, "sys/bus/pci/devices/%s/driver", dev) < 0)
+                return -ENOENT; /* "no driver bound to device; cannot configure SR-IOV" */
+        if (n != 0 && cur != 0)
+                return -EBUSY; /* "%d VFs already enabled. Disable before enabling %d VFs" */
+        for (unsigned i = 0; n == 0 && i < cur; i++) {
+                _cleanup_free_ char *vf = NULL, *vfdrv = NULL;
+                if (sysroot_link_basenamef(fk->sr, &vf, "sys/bus/pci/devices/%s/virtfn%u", dev, i) < 0)
+                        continue;
+                /* Linux waits in vfio-pci's remove until the user lets go:
+                 * here the write fails at once. */
+                if (sysroot_link_basenamef(fk->sr, &vfdrv, "sys/bus/pci/devices/%s/driver", vf) >= 0 &&
+                    streq(vfdrv, "vfio-pci"))
+                        return -EBUSY;
+                _cleanup_free_ char *mem = pathf("%s/devices/%s", fk->memdir, vf);
+                if (mem)
+                        (void) unlink(mem);
+        }
+        return fakehost_sriov_set_numvfs(fk->root, dev, n);
+}
+
+/* reset_method (Linux >= 5.15, reset_method_store): the device's methods,
+ * remembered before the first write, or a subset of them; "default" for
+ * all; empty for none. */
+static int write_reset_method(FakeKernel *fk, const char *dev, const char *value) {
+        _cleanup_free_ char *mem = pathf("%s/reset-%s", fk->memdir, dev), *all = NULL, *now = NULL, *v = strdup(value);
+        if (!mem || !v)
+                return -ENOMEM;
+        if (read_file(mem, &all) < 0) {
+                if (sysroot_read_linef(fk->sr, &now, "sys/bus/pci/devices/%s/reset_method", dev) < 0)
+                        return -ENOENT;
+                int r = write_file(mem, now);
+                if (r < 0)
+                        return r;
+                all = TAKE_PTR(now);
+        }
+        _cleanup_free_ char *path = strf("sys/bus/pci/devices/%s/reset_method", dev), *nv = strdup(value);
+        if (!path || !nv)
+                return -ENOMEM;
+        strstrip_trailing(v);
+        strstrip_trailing(nv);
+        if (streq(v, "default"))
+                return sysroot_write_direct(fk->sr, path, all);
+        for (char *save = NULL, *w = strtok_r(v, " ", &save); w; w = strtok_r(NULL, " ", &save))
+                if (!word_list_contains(all, w))
+                        return -EINVAL;
+        _cleanup_free_ char *line = strf("%s\n", nv); /* sysfs shows it with a newline */
+        return line ? sysroot_write_direct(fk->sr, path, line) : -ENOMEM;
+}
+
 static int write_hook(Sysroot *sr, const char *path, const char *value, void *userdata) {
         FakeKernel *fk = userdata;
         unsigned n;
-        char drv[128], action[16];
+        char drv[128], action[16], dev[16], attr[32];
         int r = count_change(fk);
         if (r < 0)
                 return r;
 
+        if (sscanf(path, "sys/bus/pci/devices/%15[^/]/%31s", dev, attr) == 2) {
+                if (streq(attr, "sriov_numvfs"))
+                        return write_numvfs(fk, dev, value);
+                if (streq(attr, "reset_method"))
+                        return write_reset_method(fk, dev, value);
+                if (streq(attr, "sriov_drivers_autoprobe")) {
+                        if (!streq(value, "0") && !streq(value, "1"))
+                                return -EINVAL;
+                        return sysroot_write_direct(sr, path, value[0] == '1' ? "1\n" : "0\n");
+                }
+        }
         if (sscanf(path, "sys/class/vtconsole/vtcon%u/bind", &n) == 1) {
                 if (!streq(value, "0") && !streq(value, "1"))
                         return -EINVAL;

@@ -654,10 +654,14 @@ START_TEST(test_amd_reset) {
                 _cleanup_free_ char *extra = NULL;
                 Host h = {};
 
+                /* A Navi 21 (RX 6800), which vendor-reset does not cover (test_vendor_reset). */
                 if (cases[i].methods)
-                        ck_assert_int_ge(asprintf(&extra, "file sys/bus/pci/devices/0000:03:00.0/reset_method \"%s\\n\"",
+                        ck_assert_int_ge(asprintf(&extra, "file sys/bus/pci/devices/0000:03:00.0/reset_method \"%s\\n\"\n"
+                                                          "file sys/bus/pci/devices/0000:03:00.0/device \"0x73bf\\n\"",
                                                   cases[i].methods),
                                          0);
+                else
+                        extra = strdup("file sys/bus/pci/devices/0000:03:00.0/device \"0x73bf\\n\"");
                 host_build(&h, "check-amd", extra);
                 if (!cases[i].methods)
                         host_rm(&h, "sys/bus/pci/devices/0000:03:00.0/reset_method");
@@ -672,6 +676,71 @@ START_TEST(test_amd_reset) {
                 ck_assert_ptr_null(check_report_find(&r, "reset:0000:03:00.1"));
                 host_done(&h);
         }
+}
+END_TEST
+
+/* The Polaris card of check-amd: the vendor-reset advice, and the policy line. */
+START_TEST(test_vendor_reset) {
+        static const struct {
+                const char *extra, *policy;
+                CheckStatus status;
+                const char *in_message, *in_hint;
+        } cases[] = {
+                { "", "", CHECK_WARN, "AMD Polaris 10 card: its bus reset often leaves it unusable until a host reboot; "
+                                      "vendor-reset is not loaded (reset_method: bus)",
+                  "add to the domain's policy: <reset device='0000:03:00.0' method='device_specific'/>" },
+                { "module vendor_reset", "", CHECK_WARN, "vendor-reset is loaded, but reset_method is 'bus'",
+                  "add to the domain's policy: <reset device='0000:03:00.0' method='device_specific'/>" },
+                { "module vendor_reset", "<reset device='0000:03:00.0' method='device_specific'/>", CHECK_PASS,
+                  "resets with device_specific: vendor-reset is loaded and the policy selects it", NULL },
+                { "module vendor_reset\nfile sys/bus/pci/devices/0000:03:00.0/reset_method \"device_specific bus\\n\"", "",
+                  CHECK_PASS, "the kernel tries it first", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_domain_ Domain *d = domain_new(cases[i].policy, "0000:03:00.0", "0000:03:00.1", NULL);
+                _cleanup_(check_report_done) CheckReport r = {};
+                Host h = {};
+                host_build(&h, "check-amd", cases[i].extra);
+                run(&h, d, &r);
+                const CheckResult *c = expect(&r, "reset:0000:03:00.0", cases[i].status);
+                ck_assert_contains(c->message, cases[i].in_message);
+                if (cases[i].in_hint)
+                        ck_assert_contains(c->hint, cases[i].in_hint);
+                host_done(&h);
+        }
+}
+END_TEST
+
+/* SR-IOV facts, and a VF that prepare makes. */
+START_TEST(test_sriov_facts) {
+        _cleanup_domain_ Domain *d = domain_new("<vfs pf='0000:3b:00.0' count='2'/>", "0000:3b:02.1", NULL);
+        _cleanup_domain_ Domain *big = domain_new("<vfs pf='0000:3b:00.0' count='9'/>", "0000:3b:02.1", NULL);
+        _cleanup_(check_report_done) CheckReport r = {}, r2 = {};
+        Host h = {};
+
+        host_build(&h, "sriov-nic", NULL);
+        run(&h, d, &r);
+        const CheckResult *c = expect(&r, "device:0000:3b:02.1", CHECK_PASS);
+        ck_assert_contains(c->message, "does not exist yet: VF 1 of 0000:3b:00.0, created by prepare");
+        c = expect(&r, "sriov:0000:3b:00.0", CHECK_PASS);
+        ck_assert_contains(c->message, "0 of 8 VFs (sriov_numvfs, sriov_totalvfs), PF driver i40e");
+        ck_assert_contains(c->message, "its VFs are at 0000:3b:02.0 to 0000:3b:02.7 (First VF Offset 16, VF Stride 1)");
+        run(&h, big, &r2);
+        c = expect(&r2, "sriov:0000:3b:00.0", CHECK_FAIL);
+        ck_assert_contains(c->hint, "count='8' at most");
+        host_done(&h);
+
+        /* VFs now: their driver, and the PF of a VF hostdev. */
+        _cleanup_domain_ Domain *vf = domain_new("", "0000:3b:02.0", NULL);
+        _cleanup_(check_report_done) CheckReport r3 = {};
+        host_build(&h, "sriov-nic", NULL);
+        ck_assert_int_eq(fakehost_sriov_set_numvfs(h.root, "0000:3b:00.0", 2), 0);
+        run(&h, vf, &r3);
+        c = expect(&r3, "sriov:0000:3b:00.0", CHECK_PASS);
+        ck_assert_contains(c->message, "2 of 8 VFs");
+        ck_assert_contains(c->message, "VF driver iavf");
+        ck_assert_contains(c->message, "now: 0000:3b:02.0 (iavf), 0000:3b:02.1 (iavf)");
+        host_done(&h);
 }
 END_TEST
 
@@ -987,6 +1056,8 @@ static Suite *check_suite(void) {
         tcase_add_test(tc, test_simpledrm);
         tcase_add_test(tc, test_builtin_drm);
         tcase_add_test(tc, test_amd_reset);
+        tcase_add_test(tc, test_vendor_reset);
+        tcase_add_test(tc, test_sriov_facts);
         tcase_add_test(tc, test_console_holders_display_manager);
         tcase_add_test(tc, test_second_gpu);
         suite_add_tcase(s, tc);

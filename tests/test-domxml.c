@@ -775,6 +775,43 @@ START_TEST(test_no_error_argument) {
 }
 END_TEST
 
+START_TEST(test_vfs_and_reset) {
+        _cleanup_domain_ Domain *d = parse_ok(WITH_POLICY("<vfs pf='0000:3B:00.0' count='4'/>"
+                                                          "<vh:vfs pf='0000:3c:00.0' count='2' autoprobe='no'> </vh:vfs>"
+                                                          "<reset device='0000:01:00.0' method='device_specific'/>"));
+        char a[PCI_ADDR_STRLEN];
+        ck_assert_uint_eq(d->policy->n_vfs, 2);
+        ck_assert_str_eq(pci_addr_format(&d->policy->vfs[0].pf, a), "0000:3b:00.0");
+        ck_assert_uint_eq(d->policy->vfs[0].count, 4);
+        ck_assert(!d->policy->vfs[0].autoprobe_off);
+        ck_assert(d->policy->vfs[1].autoprobe_off);
+        ck_assert_uint_eq(d->policy->n_resets, 1);
+        ck_assert_str_eq(pci_addr_format(&d->policy->resets[0].device, a), "0000:01:00.0");
+        ck_assert_str_eq(d->policy->resets[0].method, "device_specific");
+
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0'/>"), "policy: <vfs> needs pf= and count=");
+        expect_error(WITH_POLICY("<vfs pf='3b:00.0' count='4'/>"), "<vfs pf='3b:00.0'> is not a PCI address");
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0' count='0'/>"), "invalid count (expected 1 to 256)");
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0' count='257'/>"), "invalid count");
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0' count=' 4'/>"), "invalid count");
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0' count='4' autoprobe='off'/>"),
+                     "<vfs autoprobe> has unknown value 'off' (expected yes or no)");
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0' count='4' max='8'/>"),
+                     "<vfs> has unknown attribute 'max' (expected pf, count and autoprobe)");
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0' count='4'>4</vfs>"), "<vfs> takes no content");
+        expect_error(WITH_POLICY("<vfs pf='0000:3b:00.0' count='4'/><vfs pf='0000:3b:00.0' count='2'/>"),
+                     "<vfs pf='0000:3b:00.0'> appears more than once");
+        expect_error(WITH_POLICY("<reset device='0000:01:00.0' method='reboot'/>"),
+                     "<reset device='0000:01:00.0' method='reboot'>: unknown reset method");
+        expect_error(WITH_POLICY("<reset device='0000:01:00.0' method='flr bus'/>"), "unknown reset method");
+        expect_error(WITH_POLICY("<reset method='flr'/>"), "<reset> needs device= and method=");
+        expect_error(WITH_POLICY("<reset device='0000:01:00.0' method='flr'/><reset device='0000:01:00.0' method='bus'/>"),
+                     "<reset device='0000:01:00.0'> appears more than once");
+        expect_error(WITH_POLICY("<reset device='0000:01:00.0' method='flr&#9;'/>"),
+                     "method='flr\\t'>: unknown reset method");
+}
+END_TEST
+
 static Suite *domxml_suite(void) {
         Suite *s = suite_create("domxml");
         TCase *tc;
@@ -830,6 +867,7 @@ static Suite *domxml_suite(void) {
         tcase_add_test(tc, test_policy_text_forms);
         tcase_add_test(tc, test_error_values_sanitized);
         tcase_add_test(tc, test_no_error_argument);
+        tcase_add_test(tc, test_vfs_and_reset);
         suite_add_tcase(s, tc);
 
         return s;

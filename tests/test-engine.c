@@ -921,6 +921,237 @@ START_TEST(test_release_console_without_frame_buffer) {
 }
 END_TEST
 
+
+/* ---- SR-IOV VFs made on prepare, and reset methods (sriov.h) ---- */
+
+#define VFS_POLICY "<vfs pf='0000:3b:00.0' count='4'/>"
+#define VFS_RESET_POLICY "<vfs pf='0000:3b:00.0' count='4' autoprobe='no'/><reset device='0000:3d:00.0' method='bus'/>"
+
+static unsigned numvfs(const Fixture *fx) {
+        _cleanup_free_ char *v = read_attr(fx, "sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs");
+        return (unsigned) atoi(v);
+}
+
+/* The domains of the SR-IOV tests: vm-a takes VF 1 (3b:02.1), with the
+ * NVMe drive and its reset method when reset is set. */
+static Domain *vfs_domain(const char *name, const char *vf, bool reset) {
+        return reset ? domain_new(name, VFS_RESET_POLICY, vf, "0000:3d:00.0", NULL) : domain_new(name, VFS_POLICY, vf, NULL);
+}
+
+START_TEST(test_vfs_cycle) {
+        Fixture fx = {};
+        setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", false));
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert_uint_eq(numvfs(&fx), 4);
+        assert_driver(&fx, "0000:3b:02.1", "vfio-pci");
+        assert_driver(&fx, "0000:3b:02.0", "iavf"); /* autoprobe as the host has it */
+        _cleanup_free_ char *phys = NULL;
+        ck_assert_int_eq(sysroot_link_basenamef(fx.e.sr, &phys, "sys/bus/pci/devices/0000:3b:02.3/physfn"), 0);
+        ck_assert_str_eq(phys, "0000:3b:00.0");
+        ck_assert_int_gt(sysroot_existsf(fx.e.sr, "sys/bus/pci/devices/0000:3b:02.1/iommu_group"), 0);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+END_TEST
+
+START_TEST(test_vfs_reset_cycle) {
+        Fixture fx = {};
+        setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", true));
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        assert_driver(&fx, "0000:3b:02.0", NULL); /* autoprobe='no' */
+        assert_driver(&fx, "0000:3b:02.1", "vfio-pci");
+        assert_driver(&fx, "0000:3d:00.0", "vfio-pci");
+        _cleanup_free_ char *rm = read_attr(&fx, "sys/bus/pci/devices/0000:3d:00.0/reset_method"),
+                            *ap = read_attr(&fx, "sys/bus/pci/devices/0000:3b:00.0/sriov_drivers_autoprobe");
+        ck_assert_str_eq(rm, "bus");
+        ck_assert_str_eq(ap, "1"); /* back on for later probes */
+        _cleanup_free_ char *journal = NULL;
+        char p[600];
+        snprintf(p, sizeof p, "%s/vm-a.journal", fx.state);
+        journal = test_read_file(p);
+        ck_assert_msg(strstr(journal, "create-vfs 0000:3b:00.0 4+autoprobe\n"), "%s", journal);
+        ck_assert_msg(strstr(journal, "reset-method 0000:3d:00.0 flr+bus\n"), "%s", journal);
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+END_TEST
+
+static unsigned vfs_count_changes(bool reset) {
+        Fixture fx = {};
+        setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", reset));
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        unsigned n = fx.fk->changes;
+        teardown(&fx);
+        return n;
+}
+
+/* As test_fault_at_every_change and test_kill_after_every_step, for the
+ * new steps: with autoprobe left alone, and with autoprobe='no' and a reset
+ * method. */
+static void vfs_faults(bool reset) {
+        unsigned n = vfs_count_changes(reset);
+        ck_assert_uint_ge(n, reset ? 6 : 2); /* autoprobe 0, numvfs, autoprobe 1, reset_method, 2 detaches */
+        for (unsigned k = 1; k <= n; k++) {
+                Fixture fx = {};
+                setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", reset));
+                fx.fk->fail_at = k;
+                ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "fault at change %u", k);
+                test_assert_tree_is(fx.root, fx.before);
+                ck_assert_msg(!journal_exists(&fx), "journal left after a fault at change %u", k);
+                ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+                test_assert_tree_is(fx.root, fx.before);
+                teardown(&fx);
+        }
+        for (unsigned k = 1; k <= n; k++) {
+                Fixture fx = {};
+                setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", reset));
+                pid_t pid = fork();
+                ck_assert_int_ge(pid, 0);
+                if (pid == 0) {
+                        fx.e.abort_after = k;
+                        _exit(engine_prepare(&fx.e, fx.d) == EXIT_OK ? 0 : 1);
+                }
+                int status;
+                ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                        /* Fewer steps than changes: prepare finished. */
+                        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+                        test_assert_tree_is(fx.root, fx.before);
+                        teardown(&fx);
+                        continue;
+                }
+                ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "prepare was not killed after step %u", k);
+                fakekernel_free(fx.fk);
+                kernel_open(&fx);
+                ck_assert_int_eq(engine_restore(&fx.e, fx.d->name, true), EXIT_OK);
+                test_assert_tree_is(fx.root, fx.before);
+                ck_assert(!journal_exists(&fx));
+                teardown(&fx);
+        }
+}
+
+START_TEST(test_vfs_faults) {
+        vfs_faults(false);
+}
+END_TEST
+
+START_TEST(test_vfs_reset_faults) {
+        vfs_faults(true);
+}
+END_TEST
+
+/* Two domains take a VF each of one PF: the first makes the VFs, the
+ * second shares them, and whichever goes last removes them. */
+static void vfs_two_domains(bool a_first) {
+        Fixture fx = {};
+        _cleanup_domain_ Domain *b = vfs_domain("vm-b", "0000:3b:02.2", false);
+        setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", false));
+
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        ck_assert_int_eq(engine_prepare(&fx.e, b), EXIT_OK);
+        assert_driver(&fx, "0000:3b:02.1", "vfio-pci");
+        assert_driver(&fx, "0000:3b:02.2", "vfio-pci");
+        ck_assert_uint_eq(numvfs(&fx), 4);
+
+        ck_assert_int_eq(engine_release(&fx.e, a_first ? fx.d->name : b->name, 1), EXIT_OK);
+        ck_assert_uint_eq(numvfs(&fx), 4); /* the other domain still holds one */
+        assert_driver(&fx, a_first ? "0000:3b:02.1" : "0000:3b:02.2", "iavf");
+        assert_driver(&fx, a_first ? "0000:3b:02.2" : "0000:3b:02.1", "vfio-pci");
+        ck_assert_int_eq(engine_release(&fx.e, a_first ? b->name : fx.d->name, 1), EXIT_OK);
+        ck_assert_uint_eq(numvfs(&fx), 0);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+
+START_TEST(test_vfs_two_domains_a_first) {
+        vfs_two_domains(true);
+}
+END_TEST
+
+START_TEST(test_vfs_two_domains_b_first) {
+        vfs_two_domains(false);
+}
+END_TEST
+
+/* VFs made by hand stay as they are; another count is refused with who uses them. */
+START_TEST(test_vfs_made_by_hand) {
+        Fixture fx = {};
+        setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", false));
+        ck_assert_int_eq(fakehost_sriov_set_numvfs(fx.root, "0000:3b:00.0", 2), 0);
+        free(fx.before);
+        fx.before = test_snapshot(fx.root);
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        assert_driver(&fx, "0000:3b:02.1", "vfio-pci");
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        test_assert_tree_is(fx.root, fx.before);
+        ck_assert_uint_eq(numvfs(&fx), 2);
+
+        /* VF 3 does not exist with 2 VFs: the kernel changes 2 only through 0. */
+        _cleanup_domain_ Domain *c = vfs_domain("vm-c", "0000:3b:02.3", false);
+        errors[0] = 0;
+        log_set_sink(capture, NULL);
+        ck_assert_int_eq(engine_prepare(&fx.e, c), EXIT_FAILED);
+        log_set_sink(NULL, NULL);
+        ck_assert_msg(strstr(errors, "0000:3b:00.0 has 2 VFs already") &&
+                              strstr(errors, "0000:3b:02.0 (iavf), 0000:3b:02.1 (iavf)"),
+                      "%s", errors);
+        test_assert_tree_is(fx.root, fx.before);
+        teardown(&fx);
+}
+END_TEST
+
+/* Bad <vfs> and <reset>: one error naming it, exit 2, nothing changed. */
+START_TEST(test_vfs_bad_input) {
+        static const struct {
+                const char *policy, *dev, *dev2, *want;
+        } cases[] = {
+                { "<vfs pf='0000:3b:00.0' count='9'/>", "0000:3b:02.1", NULL, "0000:3b:00.0 offers at most 8 VFs" },
+                { "<vfs pf='0000:3b:00.0' count='4'/>", "0000:3b:02.1", "0000:3b:03.1",
+                  "hostdev 0000:3b:03.1 does not exist and is no VF" },
+                { "<vfs pf='0000:3b:00.0' count='4'/>", "0000:3b:03.1", NULL,
+                  "none of the domain's hostdevs is one of the VFs it makes (0000:3b:02.0 to 0000:3b:02.3)" },
+                { "<vfs pf='0000:3e:00.0' count='2'/>", "0000:3b:02.1", NULL, "0000:3e:00.0 has no SR-IOV capability" },
+                { "<vfs pf='0000:3b:00.0' count='1'/>", "0000:3b:02.1", NULL,
+                  "none of the domain's hostdevs is one of the VFs it makes (0000:3b:02.0)" },
+                { "<vfs pf='0000:3c:00.0' count='1'/>", "0000:3b:02.1", NULL, "there is no PCI device 0000:3c:00.0" },
+                { "<vfs pf='0000:3b:00.0' count='1'/>", "0000:3b:00.0", NULL, "0000:3b:00.0 is a <hostdev> of the domain" },
+                { "<reset device='0000:3d:00.0' method='device_specific'/>", "0000:3d:00.0", NULL,
+                  "0000:3d:00.0 does not offer device_specific (it offers: flr bus)" },
+                { "<reset device='0000:3e:00.0' method='flr'/>", "0000:3d:00.0", NULL, "0000:3e:00.0 is not a <hostdev>" },
+                { "<reset device='0000:3e:00.0' method='flr'/>", "0000:3e:00.0", NULL, "0000:3e:00.0 has no reset_method" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Fixture fx = {};
+                setup_host(&fx, "sriov-nic", NULL, domain_new("vm-a", cases[i].policy, cases[i].dev, cases[i].dev2, NULL));
+                errors[0] = 0;
+                log_set_sink(capture, NULL);
+                ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_BAD_INPUT);
+                log_set_sink(NULL, NULL);
+                ck_assert_msg(strstr(errors, cases[i].want), "case %zu: %s", i, errors);
+                ck_assert_msg(!strchr(errors, '\n') || strchr(errors, '\n')[1] == 0, "case %zu: more than one line: %s", i,
+                              errors);
+                test_assert_tree_is(fx.root, fx.before);
+                ck_assert(!journal_exists(&fx));
+                teardown(&fx);
+        }
+}
+END_TEST
+
+/* A journal of VFs that another domain's journal still holds one of. */
+START_TEST(test_vfs_restore_keeps_shared) {
+        Fixture fx = {};
+        setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", false));
+        ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
+        write_state_file(&fx, "other.journal",
+                         "vfio-hook-journal 1\ndomain other\nstarted 1763726400 pid 43\ndevice 0000:3b:02.3\nprepared\n");
+        ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
+        ck_assert_uint_eq(numvfs(&fx), 4);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("engine");
@@ -957,6 +1188,15 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_server_two_domains_a_first);
         tcase_add_test(tc, test_server_two_domains_b_first);
         tcase_add_test(tc, test_last_card_of_a_module);
+        tcase_add_test(tc, test_vfs_cycle);
+        tcase_add_test(tc, test_vfs_reset_cycle);
+        tcase_add_test(tc, test_vfs_faults);
+        tcase_add_test(tc, test_vfs_reset_faults);
+        tcase_add_test(tc, test_vfs_two_domains_a_first);
+        tcase_add_test(tc, test_vfs_two_domains_b_first);
+        tcase_add_test(tc, test_vfs_made_by_hand);
+        tcase_add_test(tc, test_vfs_bad_input);
+        tcase_add_test(tc, test_vfs_restore_keeps_shared);
         suite_add_tcase(s, tc);
         return s;
 }

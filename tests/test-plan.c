@@ -720,6 +720,90 @@ START_TEST(test_output) {
 }
 END_TEST
 
+/* <vfs> and <reset> (sriovplan.h): the VF addresses from the PF's capability
+ * (or the kernel's sriov_offset/sriov_stride without it), first steps. */
+START_TEST(test_sriov_plan) {
+        _cleanup_domain_ Domain *d = domain_new("vm-a",
+                                                "<vfs pf='0000:3b:00.0' count='4'/><reset device='0000:3d:00.0' method='bus'/>",
+                                                "0000:3b:02.3", "0000:3d:00.0", NULL);
+        _cleanup_(run_done) Run r = {};
+        Host h = {};
+
+        host_build(&h, "sriov-nic", NULL);
+        plan(&h, d, &r);
+        assert_steps(&r.p, "create-vfs 0000:3b:00.0", "reset-method 0000:3d:00.0", "detach-device 0000:3d:00.0",
+                     "detach-device 0000:3b:02.3", NULL);
+        assert_decision(&r.p, STEP_CREATE_VFS, "0000:3b:00.0", 1, "4 VFs made (0000:3b:02.0 to 0000:3b:02.3)", NULL);
+        assert_decision(&r.p, STEP_RESET_METHOD, "0000:3d:00.0", 1, "reset_method becomes bus (now: flr bus)", NULL);
+        assert_decision(&r.p, STEP_DETACH_DEVICE, "0000:3b:02.3", 1, "a VF created by prepare", NULL);
+        assert_all_explained(&r.p);
+        run_done(&r);
+        host_done(&h);
+
+        /* Non-root reads 64 bytes of config: the kernel's sriov_offset and
+         * sriov_stride say the same. Here the VFs start 0x80 further: bus 3c. */
+        host_build(&h, "sriov-nic",
+                   "pci 0000:00:1b.0 8086:a197 060400 driver=pcieport group=20 secondary=40\n"
+                   "pci 0000:40:00.0 15b3:101b 020000 driver=mlx5_core module=mlx5_core group=21\n"
+                   "sriov 0000:40:00.0 total=16 offset=254 stride=2 cap=no vfdriver=mlx5_core\n");
+        _cleanup_domain_ Domain *d2 = domain_new("vm-b", "<vfs pf='0000:40:00.0' count='3'/>", "0000:41:00.0", NULL);
+        plan(&h, d2, &r);
+        assert_steps(&r.p, "create-vfs 0000:40:00.0", "detach-device 0000:41:00.0", NULL);
+        assert_decision(&r.p, STEP_CREATE_VFS, "0000:40:00.0", 1, "(0000:40:1f.6 to 0000:41:00.2)", NULL);
+        run_done(&r);
+        host_done(&h);
+
+        /* Neither: where the VFs go is unknown, and plan says so. */
+        host_build(&h, "sriov-nic", "pci 0000:00:1b.0 8086:a197 060400 driver=pcieport group=20 secondary=40\n"
+                                    "pci 0000:40:00.0 15b3:101b 020000 driver=mlx5_core module=mlx5_core group=21\n"
+                                    "sriov 0000:40:00.0 total=16 cap=no\n");
+        _cleanup_free_ char *offset = strf("%s/sys/bus/pci/devices/0000:40:00.0/sriov_offset", h.root);
+        ck_assert_int_eq(unlink(offset), 0);
+        plan(&h, d2, &r);
+        ck_assert_uint_eq(r.p.n_problems, 1);
+        ck_assert_str_eq(r.p.problems[0].code, "vfs-layout-unknown");
+        ck_assert(!r.p.problems[0].bad_input);
+        run_done(&r);
+        host_done(&h);
+}
+END_TEST
+
+/* Two domains, one PF: the second shares the VFs the first one's prepare made. */
+START_TEST(test_sriov_plan_shared) {
+        _cleanup_domain_ Domain *d = domain_new("vm-b", "<vfs pf='0000:3b:00.0' count='4'/>", "0000:3b:02.2", NULL);
+        _cleanup_(run_done) Run r = {};
+        Host h = {};
+        PciAddr pf;
+
+        host_build(&h, "sriov-nic", NULL);
+        ck_assert_int_eq(fakehost_sriov_set_numvfs(h.root, "0000:3b:00.0", 4), 0);
+        ck_assert_int_eq(pci_addr_parse("0000:3b:00.0", &pf), 0);
+        plan(&h, d, &r);
+        /* Made by hand: nothing to do. */
+        assert_steps(&r.p, "detach-device 0000:3b:02.2", NULL);
+        ck_assert_contains(r.p.notes[0], "0000:3b:00.0 has 4 VFs already, made outside vfio-hook");
+        plan_done(&r.p);
+        ck_assert_int_eq(host_facts_add_vfs_made(&r.f, &pf, "vm-a"), 0);
+        ck_assert_int_eq(plan_build(d, &r.f, &r.p), 0);
+        assert_steps(&r.p, "create-vfs 0000:3b:00.0", "detach-device 0000:3b:02.2", NULL);
+        assert_decision(&r.p, STEP_CREATE_VFS, "0000:3b:00.0", 1, "made by vfio-hook for domain vm-a", NULL);
+        run_done(&r);
+
+        /* A second <vfs> whose PF has no VFs yet: its VF is no stranger to the first. */
+        _cleanup_domain_ Domain *two = domain_new("vm-c", "<vfs pf='0000:3b:00.0' count='4'/><vfs pf='0000:40:00.0' count='2'/>",
+                                                  "0000:3b:02.2", "0000:40:00.2", NULL);
+        host_done(&h);
+        host_build(&h, "sriov-nic", "pci 0000:00:1b.0 8086:a197 060400 driver=pcieport group=20 secondary=40\n"
+                                    "pci 0000:40:00.0 15b3:101b 020000 driver=mlx5_core module=mlx5_core group=21\n"
+                                    "sriov 0000:40:00.0 total=16 offset=1 stride=1\n");
+        ck_assert_int_eq(fakehost_sriov_set_numvfs(h.root, "0000:3b:00.0", 4), 0);
+        plan(&h, two, &r);
+        assert_steps(&r.p, "create-vfs 0000:40:00.0", "detach-device 0000:3b:02.2", "detach-device 0000:40:00.2", NULL);
+        run_done(&r);
+        host_done(&h);
+}
+END_TEST
+
 static Suite *plan_suite(void) {
         Suite *s = suite_create("plan");
         TCase *tc = tcase_create("hosts");
@@ -738,6 +822,8 @@ static Suite *plan_suite(void) {
         tcase_add_test(tc, test_single_gpu_fallback);
         tcase_add_test(tc, test_explicit_values);
         tcase_add_test(tc, test_output);
+        tcase_add_test(tc, test_sriov_plan);
+        tcase_add_test(tc, test_sriov_plan_shared);
         suite_add_tcase(s, tc);
         return s;
 }

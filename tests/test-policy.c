@@ -403,6 +403,51 @@ START_TEST(test_policy_check_allowed) {
 }
 END_TEST
 
+START_TEST(test_config_vfs) {
+        _cleanup_free_ char *path = write_file("vfio-hook.conf", "allow-vfs 0000:3b:00.0 8\nallow-vfs 0000:3B:00.1 2\n"
+                                                                 "allow-vfs 0000:3b:00.0 4\n", 0644);
+        _cleanup_free_ char *err = NULL, *err2 = NULL;
+        Config c = {};
+        Policy p;
+        PciAddr a;
+
+        ck_assert_int_eq(config_load(path, false, &c, NULL), 0);
+        ck_assert_uint_eq(c.n_allowed_vfs, 2);
+        ck_assert_int_eq(pci_addr_parse("0000:3b:00.0", &a), 0);
+        ck_assert_uint_eq(config_vfs_allowed(&c, &a), 4); /* the last line counts */
+        ck_assert_int_eq(pci_addr_parse("0000:3b:00.1", &a), 0);
+        ck_assert_uint_eq(config_vfs_allowed(&c, &a), 2);
+        ck_assert_int_eq(pci_addr_parse("0000:3b:00.2", &a), 0);
+        ck_assert_uint_eq(config_vfs_allowed(&c, &a), 0);
+        ck_assert_uint_eq(config_vfs_allowed(NULL, &a), 0);
+
+        policy_init(&p);
+        p.vfs = calloc(1, sizeof *p.vfs);
+        ck_assert_ptr_nonnull(p.vfs);
+        p.n_vfs = 1;
+        ck_assert_int_eq(pci_addr_parse("0000:3b:00.0", &p.vfs[0].pf), 0);
+        p.vfs[0].count = 4;
+        ck_assert_int_eq(policy_check_allowed(&p, &c, NULL, NULL), 0);
+        p.vfs[0].count = 5;
+        ck_assert_int_eq(policy_check_allowed(&p, &c, "/etc/vfio-hook.conf", &err), -EPERM);
+        ck_assert_str_eq(err, "policy: <vfs pf='0000:3b:00.0' count='5'> is not allowed: /etc/vfio-hook.conf allows at "
+                              "most 4 VFs of 0000:3b:00.0");
+        ck_assert_int_eq(policy_check_allowed(&p, NULL, NULL, &err2), -EPERM);
+        ck_assert_str_eq(err2, "policy: <vfs pf='0000:3b:00.0'> is not allowed: no allow-vfs line for 0000:3b:00.0 in "
+                               SYSCONFDIR "/vfio-hook.conf (root adds 'allow-vfs 0000:3b:00.0 5' to allow it)");
+        policy_done(&p);
+        config_done(&c);
+        ck_assert_ptr_null(c.allowed_vfs);
+
+        expect_config_error("allow-vfs 0000:3b:00.0\n", -EINVAL, ":1: allow-vfs needs a PF address and a maximum count");
+        expect_config_error("allow-vfs 3b:00.0 4\n", -EINVAL, ":1: invalid PCI address '3b:00.0'");
+        expect_config_error("allow-vfs 0000:3b:00.0 0\n", -EINVAL, ":1: invalid VF count '0' (expected 1 to 256)");
+        expect_config_error("allow-vfs 0000:3b:00.0 257\n", -EINVAL, ":1: invalid VF count '257'");
+        expect_config_error("allow-vfs 0000:3b:00.0 -1\n", -EINVAL, ":1: invalid VF count '-1'");
+        expect_config_error("allow-vfs 0000:3b:00.0 4 x\n", -EINVAL, ":1: unexpected 'x' after allow-vfs PF MAX");
+}
+END_TEST
+
 static Suite *policy_suite(void) {
         Suite *s = suite_create("policy");
         TCase *tc;
@@ -425,6 +470,7 @@ static Suite *policy_suite(void) {
         tcase_add_test(tc, test_config_bad_names);
         tcase_add_test(tc, test_config_missing);
         tcase_add_test(tc, test_config_unsafe_files);
+        tcase_add_test(tc, test_config_vfs);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("allowlist");

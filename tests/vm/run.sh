@@ -34,7 +34,7 @@
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL_SCENARIOS="no-policy single-gpu-cycle display-manager failing-prepare kill-during-prepare unmanaged daemon-restart restore-running host-restored release-bad-stdin dropin-hook second-card two-domains both-cards alsa-holder cycles enable-disable dump"
+ALL_SCENARIOS="no-policy single-gpu-cycle display-manager failing-prepare kill-during-prepare unmanaged daemon-restart restore-running host-restored release-bad-stdin dropin-hook second-card two-domains both-cards alsa-holder cycles enable-disable dump sriov-vf sriov-two-domains reset-method"
 # Scenarios kept elsewhere (the benchmark's): space-separated paths; each
 # is run under its file name, with the limit of its "# vm-limit: S" line.
 EXTRA_SCENARIOS=${VFIO_HOOK_VM_EXTRA_SCENARIOS:-}
@@ -254,6 +254,9 @@ QEMU=(qemu-system-x86_64 -name vfio-hook-vm
 	-audiodev none,id=snd0
 	-device hda-duplex,bus=hda.0,audiodev=snd0
 	-device bochs-display,addr=0x07
+	-device pcie-root-port,id=rp8,bus=pcie.0,addr=0x08,chassis=8
+	-device nvme-subsys,id=vhsubsys,nqn=vh-sriov
+	-device nvme,id=nvme-sriov,serial=deadbeef,bus=rp8,subsys=vhsubsys,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2
 	-fsdev "local,id=vhroot,path=$IMG/rootfs,security_model=passthrough,readonly=on"
 	-device virtio-9p-pci,fsdev=vhroot,mount_tag=vhroot,addr=0x05
 	-fsdev "local,id=vhshare,path=$SHARE,security_model=passthrough"

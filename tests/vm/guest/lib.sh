@@ -63,6 +63,34 @@ GPU=$(pci_by_class 0x0300 || true)    # bochs VGA, the stand-in desktop GPU: boo
 GPU2=$(pci_by_class 0x0380 || true)   # bochs-display, a second card on bochs-drm: fb1
 NIC=$(pci_by_class 0x0200 || true)    # e1000e
 AUDIO=$(pci_by_class 0x0403 || true)  # ich9-intel-hda with an hda-duplex codec: /dev/snd/*C0*
+NVME_PF=$(pci_by_class 0x0108 || true) # QEMU's nvme with sriov_max_vfs=2 behind a root port: an SR-IOV PF
+
+# vf_address PF N: the address of VF N (0-based) of PF, computed as the
+# kernel does (routing ID + sriov_offset + N * sriov_stride), whether or
+# not the VFs exist.
+vf_address() {
+	local d=/sys/bus/pci/devices/$1 dom bus slot fn rid
+	IFS=':.' read -r dom bus slot fn <<<"$1"
+	rid=$((16#$bus * 256 + 16#$slot * 8 + fn + $(<"$d/sriov_offset") + $2 * $(<"$d/sriov_stride")))
+	printf '%s:%02x:%02x.%x\n' "$dom" $((rid >> 8)) $(((rid & 255) >> 3)) $((rid & 7))
+}
+numvfs() { cat "/sys/bus/pci/devices/$1/sriov_numvfs"; }
+
+# The SR-IOV PF as the sriov scenarios expect it: on nvme, no VFs; and root's
+# allow-vfs line for it (sriov_cleanup takes both back).
+require_sriov_pf() {
+	[[ -n $NVME_PF && -e /sys/bus/pci/devices/$NVME_PF/sriov_totalvfs ]] ||
+		fail "precondition: no SR-IOV NVMe controller (QEMU nvme with sriov_max_vfs) in the guest"
+	[[ $(driver "$NVME_PF") == nvme ]] || fail "precondition: $NVME_PF is on $(driver "$NVME_PF"), not nvme"
+	[[ $(numvfs "$NVME_PF") == 0 ]] || fail "precondition: $NVME_PF has $(numvfs "$NVME_PF") VFs"
+	printf 'allow-vfs %s 2\n' "$NVME_PF" >/etc/vfio-hook.conf
+}
+# vfs_policy ELEMENTS: the default policy with <vfs>/<reset> elements added.
+vfs_policy() { local p; p=$(policy_xml); echo "${p%</vh:policy>}$1</vh:policy>"; }
+sriov_cleanup() {
+	rm -f /etc/vfio-hook.conf
+	[[ -z $NVME_PF ]] || echo 0 >"/sys/bus/pci/devices/$NVME_PF/sriov_numvfs" 2>/dev/null || true
+}
 
 driver() {
 	local l=/sys/bus/pci/devices/$1/driver
