@@ -19,6 +19,9 @@ typedef enum StepAction {
         STEP_UNBIND_FRAMEBUFFER,
         STEP_UNLOAD_MODULE,
         STEP_DETACH_DEVICE,
+        STEP_START_INHIBITOR,   /* lifetime.h: a logind inhibitor in a transient unit */
+        STEP_ISOLATE_CPUS,      /* AllowedCPUs= of a host slice */
+        STEP_RAISE_HUGEPAGES,   /* nr_hugepages of a pool */
         _STEP_ACTION_MAX,
 } StepAction;
 
@@ -51,5 +54,9 @@ const Decision *decisions_find(const Decisions *ds, StepAction kind, const char 
 /* Whether a process holding path holds up the hand-off. */
 bool decisions_holder_counts(const Decisions *ds, const char *path);
 
-/* "unit", "vtconsole", "framebuffer", "module", "device". */
+/* Appends a decision (reason is taken, even on failure). */
+int decisions_add(Decisions *ds, StepAction kind, const char *resource, bool take, char *reason);
+
+/* "unit", "vtconsole", "framebuffer", "module", "device", "inhibitor",
+ * "cpus", "hugepages". */
 const char *decision_kind_to_string(StepAction kind);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "facts.h"
+#include "lifetime-steps.h"
 #include "util.h"
 
 /* Gathers, changing nothing, what a plan needs. A domain without a policy
@@ -42,6 +43,7 @@ void host_facts_done(HostFacts *f) {
                 free(f->held[i].domain);
         }
         free(f->held);
+        lifetime_facts_done(&f->lifetime);
         *f = (HostFacts) {};
 }
 
@@ -521,6 +523,9 @@ int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void
         if (r < 0)
                 return r;
         r = gather_screen(sr, &f);
+        if (r < 0)
+                return r;
+        r = lifetime_facts_gather(sr, d, &f.lifetime);
         if (r < 0)
                 return r;
 

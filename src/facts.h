@@ -79,6 +79,7 @@ typedef struct HostFacts {
         FirmwareFbMemory fw_fb_memory; /* the firmware framebuffer in /proc/iomem (owner: also from BARs) */
         HeldDevice *held;            /* functions other domains hold (host_facts_add_held) */
         size_t n_held;
+        LifetimeFacts lifetime;      /* CPUs, memory and huge-page pools (lifetime-steps.h) */
 } HostFacts;
 
 void host_facts_done(HostFacts *f);

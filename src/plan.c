@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include "json.h"
+#include "lifetime-steps.h"
 #include "plan.h"
 #include "util.h"
 
@@ -11,6 +12,9 @@ static const char *const step_action_names[_STEP_ACTION_MAX] = {
         [STEP_UNBIND_FRAMEBUFFER] = "unbind-framebuffer",
         [STEP_UNLOAD_MODULE] = "unload-module",
         [STEP_DETACH_DEVICE] = "detach-device",
+        [STEP_START_INHIBITOR] = "start-inhibitor",
+        [STEP_ISOLATE_CPUS] = "isolate-cpus",
+        [STEP_RAISE_HUGEPAGES] = "raise-hugepages",
 };
 
 const char *step_action_to_string(StepAction a) {
@@ -53,8 +57,7 @@ static int add_step(Plan *p, StepAction a, const char *target) {
         return 0;
 }
 
-static int add_problem(Plan *p, const char *code, const char *fmt, ...) _printf_(3, 4);
-static int add_problem(Plan *p, const char *code, const char *fmt, ...) {
+int plan_add_problem(Plan *p, const char *code, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL, *c = strdup(code);
         va_list ap;
         va_start(ap, fmt);
@@ -74,8 +77,7 @@ static int add_problem(Plan *p, const char *code, const char *fmt, ...) {
         return 0;
 }
 
-static int add_note(Plan *p, const char *fmt, ...) _printf_(2, 3);
-static int add_note(Plan *p, const char *fmt, ...) {
+int plan_add_note(Plan *p, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
@@ -96,7 +98,7 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
         int r;
 
         if (f->n_iommu_groups == 0) {
-                r = add_problem(p, "iommu-off",
+                r = plan_add_problem(p, "iommu-off",
                                 "the IOMMU is off: there are no IOMMU groups (enable VT-d/AMD-Vi in the firmware and add "
                                 "intel_iommu=on or amd_iommu=on to the kernel command line)");
                 if (r < 0)
@@ -109,20 +111,20 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
 
                 pci_addr_format(&d->hostdevs[i].addr, addr);
                 if (!dev) {
-                        r = add_problem(p, "device-not-found", "hostdev %s does not exist on this host", addr);
+                        r = plan_add_problem(p, "device-not-found", "hostdev %s does not exist on this host", addr);
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if (dev->is_bridge) {
-                        r = add_problem(p, "not-endpoint",
+                        r = plan_add_problem(p, "not-endpoint",
                                         "hostdev %s is a PCI bridge, not an endpoint: it cannot be given to a guest", addr);
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if (f->n_iommu_groups > 0 && dev->iommu_group < 0) {
-                        r = add_problem(p, "no-iommu-group", "hostdev %s is in no IOMMU group", addr);
+                        r = plan_add_problem(p, "no-iommu-group", "hostdev %s is in no IOMMU group", addr);
                         if (r < 0)
                                 return r;
                 }
@@ -139,7 +141,7 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
                                 with = f->hostdevs[j]->name;
                                 break;
                         }
-                r = add_problem(p, "group-not-viable",
+                r = plan_add_problem(p, "group-not-viable",
                                 "IOMMU group %d of %s also holds %s (driver %s), which is not in the domain: "
                                 "add it as a hostdev too, or move the card to a slot with its own group",
                                 m->iommu_group, with, m->name, m->driver);
@@ -167,12 +169,16 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         if (r < 0)
                 return r;
         if (d->n_hostdevs == 0) {
-                r = add_note(&p, "the domain has no PCI hostdev: there is nothing to hand over");
+                r = plan_add_note(&p, "the domain has no PCI hostdev: there is nothing to hand over");
                 if (r < 0)
                         return r;
         }
 
         r = decide(d, d->policy, f, &p.decisions);
+        if (r < 0)
+                return r;
+        /* Inhibitor, isolation and huge pages come first (lifetime-steps.h). */
+        r = lifetime_plan(d, &f->lifetime, &p);
         if (r < 0)
                 return r;
 
@@ -188,7 +194,7 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                                 if (streq(f->units[k].name, x->resource))
                                         u = &f->units[k];
                         if (u && u->state == UNIT_UNKNOWN) {
-                                r = add_note(&p, "cannot ask systemd about %s: prepare stops it if it runs", u->name);
+                                r = plan_add_note(&p, "cannot ask systemd about %s: prepare stops it if it runs", u->name);
                                 if (r < 0)
                                         return r;
                                 continue;
@@ -199,12 +205,12 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                         return r;
         }
         for (char **n = p.decisions.notes; n && *n; n++) {
-                r = add_note(&p, "%s", *n);
+                r = plan_add_note(&p, "%s", *n);
                 if (r < 0)
                         return r;
         }
         for (char **m = f->builtin_modules; m && *m; m++) {
-                r = add_note(&p, "module %s is built into the kernel: it stays, and its devices are unbound on detach",
+                r = plan_add_note(&p, "module %s is built into the kernel: it stays, and its devices are unbound on detach",
                              *m);
                 if (r < 0)
                         return r;
@@ -212,7 +218,7 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         for (size_t i = 0; i < d->n_hostdevs; i++) {
                 const PciDevice *dev = i < f->n_hostdevs ? f->hostdevs[i] : NULL;
                 if (dev && !dev->is_bridge && driver_is_vfio(dev->driver)) {
-                        r = add_note(&p, "%s is on vfio-pci already", dev->name);
+                        r = plan_add_note(&p, "%s is on vfio-pci already", dev->name);
                         if (r < 0)
                                 return r;
                 }

@@ -86,6 +86,7 @@ void policy_done(Policy *p) {
                 return;
         p->services = strv_free(p->services);
         p->modules = strv_free(p->modules);
+        lifetime_policy_done(&p->lifetime);
 }
 
 const char *choice_to_string(Choice c, const char *change_word) {
@@ -218,6 +219,7 @@ void config_done(Config *c) {
         c->allowed_services = strv_free(c->allowed_services);
         free(c->path);
         c->path = NULL;
+        lifetime_config_done(&c->lifetime);
 }
 
 static void config_donep(Config *c) {
@@ -247,6 +249,28 @@ static char *next_word(char **p) {
         return w;
 }
 
+/* allow-inhibit, allow-isolate, allow-hugepages: one value each. */
+static int config_parse_lifetime(Config *c, const char *path, unsigned line, const char *directive, char *p,
+                                 char **ret_error) {
+        _cleanup_free_ char *why = NULL;
+        char q[VALUE_QUOTE_BUFSZ];
+        char *value = next_word(&p), *extra = next_word(&p);
+
+        if (value && !extra) {
+                int r = lifetime_config_directive(&c->lifetime, directive, value, &why);
+                if (r == -EINVAL)
+                        return set_error(ret_error, r, "%s:%u: %s", path, line, why);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        if (streq(directive, "allow-inhibit") || streq(directive, "allow-isolate") || streq(directive, "allow-hugepages"))
+                return set_error(ret_error, -EINVAL, "%s:%u: %s takes one value", path, line, directive);
+        return set_error(ret_error, -EINVAL,
+                         "%s:%u: unknown directive '%s' (expected allow-module, allow-service, allow-inhibit, "
+                         "allow-isolate or allow-hugepages)",
+                         path, line, value_quote(directive, q));
+}
+
 static int config_parse_line(Config *c, const char *path, unsigned line, char *text, char **ret_error) {
         char q[VALUE_QUOTE_BUFSZ];
         char *p = text, *directive, *name, *extra;
@@ -258,8 +282,7 @@ static int config_parse_line(Config *c, const char *path, unsigned line, char *t
 
         bool is_module = streq(directive, "allow-module");
         if (!is_module && !streq(directive, "allow-service"))
-                return set_error(ret_error, -EINVAL, "%s:%u: unknown directive '%s' (expected allow-module or allow-service)",
-                                 path, line, value_quote(directive, q));
+                return config_parse_lifetime(c, path, line, directive, p, ret_error);
 
         name = next_word(&p);
         if (!name)

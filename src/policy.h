@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "lifetime.h"
 #include "macro.h"
 
 /* The per-domain policy (vfio-hook-policy(5); docs/design.md, "From XML to
@@ -54,6 +55,7 @@ typedef struct Policy {
         char **services;            /* <service>, in document order */
         char **modules;             /* <module>, normalized ('-' -> '_') */
         unsigned timeout_sec;       /* <timeout>, 1..POLICY_TIMEOUT_MAX */
+        LifetimePolicy lifetime;    /* <inhibit>, <isolate>, <hugepages> (lifetime.h) */
 } Policy;
 
 /* The defaults of an empty <vh:policy/>. */
@@ -93,10 +95,12 @@ typedef struct Config {
         char **allowed_modules;   /* besides the built-in stacks, normalized */
         char **allowed_services;
         char *path;               /* the file read, for messages; NULL: none */
+        LifetimeConfig lifetime;  /* allow-inhibit, allow-isolate, allow-hugepages */
 } Config;
 
 void config_done(Config *c);
-/* Reads "allow-module NAME" / "allow-service NAME" lines ('#' comments).
+/* Reads "allow-module NAME" / "allow-service NAME" lines ('#' comments),
+ * and the lifetime limits (lifetime_config_directive()).
  * A missing file is an empty config when missing_ok. On a bad line,
  * returns -EINVAL and a message naming the file, line and word. The file
  * widens what root-run code does, so one that is not a regular file, or that
