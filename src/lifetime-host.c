@@ -197,7 +197,7 @@ static int plan_isolate(const Domain *d, const LifetimeFacts *f, Plan *p, Decisi
                 return -ENOMEM;
         for (size_t i = 0; isolate_units[i]; i++) {
                 r = decisions_add(ds, STEP_ISOLATE_CPUS, isolate_units[i], true,
-                                  strf("%s: its processes may use CPUs %s only (at most), CPUs %s are the guest's, "
+                                  strf("%s: AllowedCPUs= narrowed to CPUs %s (at most), CPUs %s left to the guest "
                                        "until release: <isolate>",
                                        isolate_units[i], l, g));
                 if (r < 0)
@@ -332,8 +332,10 @@ static int step_inhibit(const LifetimeRun *lr, const char *unit, char **ret_erro
         return r < 0 ? r : lr->done(lr->userdata);
 }
 
-/* Two domains' isolations of one slice cannot be undone apart: one at a time. */
-static int isolated_elsewhere(int state_fd, const char *self, const char *unit, char **ret_domain) {
+/* Calls fn for each step of action a on target in the other domains'
+ * journals; stops at the first that returns non-zero, and returns that. */
+static int other_journals_steps(int state_fd, const char *self, StepAction a, const char *target,
+                                int (*fn)(const char *domain, const JournalStep *s, void *userdata), void *userdata) {
         _cleanup_strv_free_ char **domains = NULL;
         if (state_fd < 0 || journal_list(state_fd, &domains) < 0)
                 return 0;
@@ -342,11 +344,25 @@ static int isolated_elsewhere(int state_fd, const char *self, const char *unit, 
                 if (streq(*o, self) || journal_load(state_fd, *o, &j, NULL) < 0)
                         continue;
                 for (size_t i = 0; i < j.n_steps; i++)
-                        if (j.steps[i].action == STEP_ISOLATE_CPUS && streq(j.steps[i].target, unit)) {
-                                *ret_domain = strdup(*o);
-                                return *ret_domain ? 1 : -ENOMEM;
+                        if (j.steps[i].action == a && streq(j.steps[i].target, target)) {
+                                int r = fn(*o, &j.steps[i], userdata);
+                                if (r != 0)
+                                        return r;
                         }
         }
+        return 0;
+}
+
+static int take_domain(const char *domain, const JournalStep *s, void *userdata) {
+        char **ret = userdata;
+        *ret = strdup(domain);
+        return *ret ? 1 : -ENOMEM;
+}
+
+static int add_pages(const char *domain, const JournalStep *s, void *userdata) {
+        uint64_t *n = userdata, before, added;
+        if (hugepage_orig_parse(s->orig, &before, &added) >= 0)
+                *n += added;
         return 0;
 }
 
@@ -355,7 +371,8 @@ static int step_isolate(const LifetimeRun *lr, const char *unit, char **ret_erro
         CpuSet cur, next;
         int r;
 
-        r = isolated_elsewhere(lr->state_fd, lr->d->name, unit, &other);
+        /* Two domains' isolations of one slice could not be undone apart. */
+        r = other_journals_steps(lr->state_fd, lr->d->name, STEP_ISOLATE_CPUS, unit, take_domain, &other);
         if (r < 0)
                 return r;
         if (r > 0)
@@ -504,21 +521,8 @@ int lifetime_undo(Sysroot *sr, HostOps *ops, const JournalStep *s, usec_t timeou
 
 /* Pages other domains' journals added to the same pool: they stay. */
 static uint64_t pages_held_elsewhere(int state_fd, const char *self, const char *pool) {
-        _cleanup_strv_free_ char **domains = NULL;
         uint64_t n = 0;
-        if (state_fd < 0 || journal_list(state_fd, &domains) < 0)
-                return 0;
-        for (char **o = domains; *o; o++) {
-                _cleanup_(journal_done) Journal j = {};
-                if (streq(*o, self) || journal_load(state_fd, *o, &j, NULL) < 0)
-                        continue;
-                for (size_t i = 0; i < j.n_steps; i++) {
-                        uint64_t before, added;
-                        if (j.steps[i].action == STEP_RAISE_HUGEPAGES && streq(j.steps[i].target, pool) &&
-                            hugepage_orig_parse(j.steps[i].orig, &before, &added) >= 0)
-                                n += added;
-                }
-        }
+        (void) other_journals_steps(state_fd, self, STEP_RAISE_HUGEPAGES, pool, add_pages, &n);
         return n;
 }
 

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <stdarg.h>
-
 #include <libxml/tree.h>
 
 #include "lifetime-xml.h"
 #include "policy.h"
+#include "subprocess.h"
 #include "util.h"
 
 /* The lifetime elements of the policy, and the parts of libvirt's domain
@@ -18,22 +17,6 @@ static void xml_freep(xmlChar **s) {
         xmlFree(*s);
 }
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        va_start(ap, fmt);
-        int k = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        if (ret_error)
-                *ret_error = s;
-        else
-                free(s);
-        return r;
-}
-
 /* The element's only attribute must be attr (NULL: none), and it holds no
  * element. Text is for <inhibit> only (text_ok). */
 static int check_shape(const xmlNode *n, const char *attr, bool text_ok, char **ret_error) {
@@ -41,7 +24,7 @@ static int check_shape(const xmlNode *n, const char *attr, bool text_ok, char **
 
         for (const xmlAttr *a = n->properties; a; a = a->next)
                 if (!attr || a->ns || !streq(xs(a->name), attr))
-                        return set_error(ret_error, -EINVAL, "policy: <%s> takes %s%s (found '%s')", xs(n->name),
+                        return errorf(ret_error, -EINVAL, "policy: <%s> takes %s%s (found '%s')", xs(n->name),
                                          attr ? "only the attribute " : "no attributes", attr ? attr : "",
                                          value_quote(xs(a->name), q));
         for (const xmlNode *c = n->children; c; c = c->next) {
@@ -50,7 +33,7 @@ static int check_shape(const xmlNode *n, const char *attr, bool text_ok, char **
                 if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
                     (text_ok || strspn(xs(c->content), " \t\r\n") == strlen(xs(c->content))))
                         continue;
-                return set_error(ret_error, -EINVAL, "policy: <%s> must %s", xs(n->name),
+                return errorf(ret_error, -EINVAL, "policy: <%s> must %s", xs(n->name),
                                  text_ok ? "contain only text" : "be empty");
         }
         return 0;
@@ -73,7 +56,7 @@ int lifetime_policy_element(const xmlNode *n, LifetimePolicy *p, char **ret_erro
                 _cleanup_(xml_freep) xmlChar *content = NULL;
                 _cleanup_free_ char *v = NULL;
                 if (p->inhibit)
-                        return set_error(ret_error, -EINVAL, "policy: <inhibit> appears more than once");
+                        return errorf(ret_error, -EINVAL, "policy: <inhibit> appears more than once");
                 r = check_shape(n, NULL, true, ret_error);
                 if (r < 0)
                         return r;
@@ -85,7 +68,7 @@ int lifetime_policy_element(const xmlNode *n, LifetimePolicy *p, char **ret_erro
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return set_error(ret_error, -EINVAL,
+                        return errorf(ret_error, -EINVAL,
                                          "policy: <inhibit> has invalid value '%s' (expected logind What= words "
                                          "separated by ':', such as sleep or sleep:idle)",
                                          value_quote(v, q));
@@ -94,18 +77,18 @@ int lifetime_policy_element(const xmlNode *n, LifetimePolicy *p, char **ret_erro
         if (streq(name, "isolate")) {
                 _cleanup_(xml_freep) xmlChar *cpus = xmlGetNoNsProp(n, BAD_CAST "cpus");
                 if (p->isolate)
-                        return set_error(ret_error, -EINVAL, "policy: <isolate> appears more than once");
+                        return errorf(ret_error, -EINVAL, "policy: <isolate> appears more than once");
                 r = check_shape(n, "cpus", false, ret_error);
                 if (r < 0)
                         return r;
                 if (!cpus)
-                        return set_error(ret_error, -EINVAL, "policy: <isolate> needs cpus='...' (such as 2-7,10-15)");
+                        return errorf(ret_error, -EINVAL, "policy: <isolate> needs cpus='...' (such as 2-7,10-15)");
                 p->isolate = calloc(1, sizeof(CpuSet));
                 if (!p->isolate)
                         return -ENOMEM;
                 r = cpuset_parse(xs(cpus), false, p->isolate);
                 if (r < 0 || cpuset_count(p->isolate) == 0)
-                        return set_error(ret_error, -EINVAL,
+                        return errorf(ret_error, -EINVAL,
                                          "policy: <isolate cpus='%s'/> is not a CPU list (numbers and ranges "
                                          "separated by ',', such as 2-7,10-15, below %u)",
                                          value_quote(xs(cpus), q), CPUSET_MAX);
@@ -114,12 +97,12 @@ int lifetime_policy_element(const xmlNode *n, LifetimePolicy *p, char **ret_erro
         if (streq(name, "hugepages")) {
                 _cleanup_(xml_freep) xmlChar *size = xmlGetNoNsProp(n, BAD_CAST "size");
                 if (p->hugepage_kib)
-                        return set_error(ret_error, -EINVAL, "policy: <hugepages> appears more than once");
+                        return errorf(ret_error, -EINVAL, "policy: <hugepages> appears more than once");
                 r = check_shape(n, "size", false, ret_error);
                 if (r < 0)
                         return r;
                 if (!size || hugepage_size_parse(xs(size), &p->hugepage_kib) < 0)
-                        return set_error(ret_error, -EINVAL, "policy: <hugepages size='%s'/> (expected size='2M' or '1G')",
+                        return errorf(ret_error, -EINVAL, "policy: <hugepages size='%s'/> (expected size='2M' or '1G')",
                                          value_quote(size ? xs(size) : "", q));
                 return 1;
         }

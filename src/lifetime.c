@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <stdarg.h>
-
 #include "lifetime.h"
 #include "policy.h"
+#include "subprocess.h"
 #include "util.h"
 
 const char *const isolate_units[] = { "system.slice", "user.slice", "init.scope", NULL };
@@ -21,22 +20,6 @@ static bool names_contain(const char *const *l, const char *s) {
                 if (streq(*l, s))
                         return true;
         return false;
-}
-
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        va_start(ap, fmt);
-        int k = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        if (ret_error)
-                *ret_error = s;
-        else
-                free(s);
-        return r;
 }
 
 void lifetime_policy_done(LifetimePolicy *p) {
@@ -161,7 +144,7 @@ int lifetime_config_directive(LifetimeConfig *c, const char *directive, const ch
 
         if (streq(directive, "allow-inhibit")) {
                 if (!inhibit_what_valid(value))
-                        return set_error(ret_error, -EINVAL,
+                        return errorf(ret_error, -EINVAL,
                                          "allow-inhibit: '%s' is not one of logind's What= (shutdown, sleep, idle, "
                                          "handle-power-key, handle-suspend-key, handle-hibernate-key, "
                                          "handle-lid-switch, handle-reboot-key)",
@@ -172,7 +155,7 @@ int lifetime_config_directive(LifetimeConfig *c, const char *directive, const ch
         if (streq(directive, "allow-isolate")) {
                 CpuSet s;
                 if (cpuset_parse(value, false, &s) < 0 || cpuset_count(&s) == 0)
-                        return set_error(ret_error, -EINVAL,
+                        return errorf(ret_error, -EINVAL,
                                          "allow-isolate: '%s' is not a CPU list (such as 2-7,10-15)", value_quote(value, q));
                 if (!c->isolate_cpus) {
                         c->isolate_cpus = calloc(1, sizeof(CpuSet));
@@ -187,7 +170,7 @@ int lifetime_config_directive(LifetimeConfig *c, const char *directive, const ch
         if (streq(directive, "allow-hugepages")) {
                 unsigned pc;
                 if (parse_uint(value, &pc) < 0 || pc < 1 || pc > 90)
-                        return set_error(ret_error, -EINVAL,
+                        return errorf(ret_error, -EINVAL,
                                          "allow-hugepages: '%s' is not a percentage of RAM from 1 to 90",
                                          value_quote(value, q));
                 c->hugepages_percent = pc;
@@ -199,19 +182,19 @@ int lifetime_config_directive(LifetimeConfig *c, const char *directive, const ch
 int lifetime_check_allowed(LifetimePolicy *p, const LifetimeConfig *c, const char *path, char **ret_error) {
         for (char **w = p->inhibit; w && *w; w++)
                 if (!names_contain(inhibit_builtin, *w) && !(c && strv_contains(c->allowed_inhibit, *w)))
-                        return set_error(ret_error, -EPERM,
+                        return errorf(ret_error, -EPERM,
                                          "policy: <inhibit>%s</inhibit> is not allowed (allowed: sleep, idle and "
                                          "allow-inhibit lines of %s)",
                                          *w, path);
         if (p->isolate) {
                 if (!c || !c->isolate_cpus)
-                        return set_error(ret_error, -EPERM,
+                        return errorf(ret_error, -EPERM,
                                          "policy: <isolate> is not allowed: %s has no allow-isolate line (the CPUs "
                                          "root lets a domain take)",
                                          path);
                 if (!cpuset_subset(p->isolate, c->isolate_cpus)) {
                         _cleanup_free_ char *want = cpuset_format(p->isolate), *may = cpuset_format(c->isolate_cpus);
-                        return set_error(ret_error, -EPERM,
+                        return errorf(ret_error, -EPERM,
                                          "policy: <isolate cpus='%s'/> is not allowed: allow-isolate in %s lets a "
                                          "domain take CPUs %s only",
                                          want ? want : "?", path, may ? may : "?");
@@ -219,7 +202,7 @@ int lifetime_check_allowed(LifetimePolicy *p, const LifetimeConfig *c, const cha
         }
         if (p->hugepage_kib) {
                 if (!c || c->hugepages_percent == 0)
-                        return set_error(ret_error, -EPERM,
+                        return errorf(ret_error, -EPERM,
                                          "policy: <hugepages> is not allowed: %s has no allow-hugepages line (the "
                                          "largest share of RAM in huge pages, in percent)",
                                          path);
@@ -235,23 +218,23 @@ int hugepage_need(const LifetimePolicy *p, const DomainMemory *m, HugepageNeed *
         int r;
 
         if (!m->hugepages)
-                return set_error(ret_error, -EINVAL,
+                return errorf(ret_error, -EINVAL,
                                  "policy: <hugepages> needs the domain to use them: add <memoryBacking><hugepages/>"
                                  "</memoryBacking> to the domain");
         if (!m->memory)
-                return set_error(ret_error, -EINVAL, "policy: <hugepages> needs the domain's <memory>");
+                return errorf(ret_error, -EINVAL, "policy: <hugepages> needs the domain's <memory>");
         r = memory_to_kib(m->memory, m->memory_unit, &mem);
         if (r < 0 || mem == 0)
-                return set_error(ret_error, -EINVAL, "domain XML: <memory unit='%s'>%s</memory> is not a size",
+                return errorf(ret_error, -EINVAL, "domain XML: <memory unit='%s'>%s</memory> is not a size",
                                  value_quote(m->memory_unit ? m->memory_unit : "KiB", q), value_quote(m->memory, q2));
         if (m->page_size) {
                 uint64_t page;
                 r = memory_to_kib(m->page_size, m->page_unit, &page);
                 if (r < 0)
-                        return set_error(ret_error, -EINVAL, "domain XML: <page size='%s' unit='%s'/> is not a size",
+                        return errorf(ret_error, -EINVAL, "domain XML: <page size='%s' unit='%s'/> is not a size",
                                          value_quote(m->page_size, q), value_quote(m->page_unit ? m->page_unit : "KiB", q2));
                 if (page != n.page_kib)
-                        return set_error(ret_error, -EINVAL,
+                        return errorf(ret_error, -EINVAL,
                                          "policy: <hugepages> sizes the pool of %s pages, but the domain's "
                                          "<memoryBacking> asks for pages of %llu KiB",
                                          n.page_kib == 2048 ? "2M" : "1G", (unsigned long long) page);
@@ -262,7 +245,7 @@ int hugepage_need(const LifetimePolicy *p, const DomainMemory *m, HugepageNeed *
         if (m->numa_nodeset && !streq_ptr(m->numa_mode, "preferred")) {
                 r = cpuset_parse(m->numa_nodeset, false, &n.nodes);
                 if (r < 0 || cpuset_count(&n.nodes) == 0)
-                        return set_error(ret_error, -EINVAL,
+                        return errorf(ret_error, -EINVAL,
                                          "domain XML: <numatune><memory nodeset='%s'/> is not a list of nodes "
                                          "vfio-hook reads (such as 0 or 0-1)",
                                          value_quote(m->numa_nodeset, q));

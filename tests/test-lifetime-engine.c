@@ -13,9 +13,11 @@
 #include "engine.h"
 #include "fakehost.h"
 #include "fakekernel.h"
+#include "hook.h"
 #include "journal.h"
 #include "lifetime-steps.h"
 #include "log.h"
+#include "plan.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -130,7 +132,7 @@ START_TEST(test_cycle) {
 
         _cleanup_free_ char *lock = attr(&fx, "run/fakekernel/inhibitors/vfio-hook-inhibit-win10.service");
         ck_assert_str_eq(lock, "sleep");
-        _cleanup_free_ char *why = NULL, *all = NULL;
+        _cleanup_free_ char *all = NULL;
         ck_assert_int_ge(sysroot_read_file(fx.e.sr, "run/fakekernel/inhibitors/vfio-hook-inhibit-win10.service", 4096, &all), 0);
         ck_assert_msg(strstr(all, "vfio-hook: win10 has the GPU"), "%s", all);
         for (size_t i = 0; isolate_units[i]; i++) {
@@ -396,6 +398,88 @@ START_TEST(test_journal_checked) {
 }
 END_TEST
 
+/* The plan: the lifetime steps first, each with what it changes. */
+START_TEST(test_plan_text) {
+        Fixture fx = {};
+        setup(&fx, domain_make("win10", POLICY_ALL, NULL));
+        _cleanup_(host_facts_done) HostFacts f = {};
+        _cleanup_(plan_done) Plan p = {};
+        ck_assert_int_eq(host_facts_gather(fx.e.sr, fx.d, unit_state_from_tree, fx.e.sr, &f), 0);
+        ck_assert_int_eq(plan_build(fx.d, &f, &p), 0);
+        ck_assert_uint_eq(p.n_problems, 0);
+        ck_assert_uint_ge(p.n_steps, 5);
+        ck_assert_int_eq(p.steps[0].action, STEP_START_INHIBITOR);
+        ck_assert_int_eq(p.steps[1].action, STEP_RAISE_HUGEPAGES);
+        ck_assert_int_eq(p.steps[2].action, STEP_ISOLATE_CPUS);
+        char *out = NULL;
+        size_t size = 0;
+        FILE *o = open_memstream(&out, &size);
+        plan_print_text(&p, &f, o);
+        fclose(o);
+        ck_assert_msg(strstr(out, "   1. start-inhibitor     vfio-hook-inhibit-win10.service\n"
+                                  "      vfio-hook-inhibit-win10.service: holds a logind inhibitor lock (sleep, "
+                                  "\"vfio-hook: win10 has the GPU\") until release: <inhibit>\n"
+                                  "   2. raise-hugepages     2048kB\n"
+                                  "      2048kB: nr_hugepages 4 -> 34 (2 free, the domain needs 32 pages of 2M), the 30 "
+                                  "added given back on release: <hugepages>\n"
+                                  "   3. isolate-cpus        system.slice\n"),
+                      "%s", out);
+        free(out);
+
+        /* A CPU the host lacks: a problem, and the hook refuses with exit 2. */
+        plan_done(&p);
+        free(fx.d->policy->lifetime.isolate);
+        fx.d->policy->lifetime.isolate = calloc(1, sizeof(CpuSet));
+        ck_assert_int_eq(cpuset_parse("3-4", false, fx.d->policy->lifetime.isolate), 0);
+        ck_assert_int_eq(plan_build(fx.d, &f, &p), 0);
+        ck_assert_uint_eq(p.n_problems, 1);
+        ck_assert_str_eq(p.problems[0].code, "isolate-cpus");
+        teardown(&fx);
+}
+END_TEST
+
+/* What libvirt runs: CPUs the host lacks, or none left to it, are bad
+ * input (exit 2), checked before anything changes; so is a policy root's
+ * config does not allow. */
+START_TEST(test_hook_refuses_cpus) {
+        Fixture fx = {};
+        char conf[700];
+        setup(&fx, domain_make("win10", "<isolate cpus='1'/>", NULL));
+        snprintf(conf, sizeof conf, "%s.conf", fx.state);
+        static const struct {
+                const char *conf, *cpus, *want;
+        } cases[] = {
+                { "allow-isolate 0-7\n", "4-5", "names CPUs this host does not have (it has 0-3)" },
+                { "allow-isolate 0-7\n", "0-3", "would leave the host no CPU" },
+                { "allow-isolate 2\n", "1-2", "lets a domain take CPUs 2 only" },
+                { "", "2", "<isolate> is not allowed" },
+                { "allow-isolate 2-\n", "2", "allow-isolate: '2-' is not a CPU list" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *xml = NULL;
+                FILE *f = fopen(conf, "we");
+                ck_assert_ptr_nonnull(f);
+                fputs(cases[i].conf, f);
+                fclose(f);
+                ck_assert_int_ge(asprintf(&xml,
+                                          "<domain><name>win10</name><metadata><vh:policy xmlns:vh='urn:vfio-hook:policy:1'>"
+                                          "<isolate cpus='%s'/></vh:policy></metadata></domain>",
+                                          cases[i].cpus),
+                                 0);
+                logged[0] = 0;
+                log_set_sink(log_to_buffer, NULL);
+                int r = hook_prepare(&fx.e, fx.state, "win10", xml, strlen(xml), conf, true);
+                log_set_sink(NULL, NULL);
+                ck_assert_msg(r == EXIT_BAD_INPUT, "case %zu: exit %d", i, r);
+                ck_assert_msg(strstr(logged, cases[i].want), "case %zu: %s", i, logged);
+                ck_assert_uint_eq(fx.fk->changes, 0);
+                test_assert_tree_is(fx.root, fx.before);
+        }
+        unlink(conf);
+        teardown(&fx);
+}
+END_TEST
+
 static Suite *lifetime_engine_suite(void) {
         Suite *s = suite_create("lifetime-engine");
         TCase *tc = tcase_create("lifetime-engine");
@@ -412,6 +496,8 @@ static Suite *lifetime_engine_suite(void) {
         tcase_add_test(tc, test_isolate_one_domain_at_a_time);
         tcase_add_test(tc, test_numa_node_pool);
         tcase_add_test(tc, test_journal_checked);
+        tcase_add_test(tc, test_plan_text);
+        tcase_add_test(tc, test_hook_refuses_cpus);
         suite_add_tcase(s, tc);
         return s;
 }
