@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# vm-limit: 600
 # For the guest's lifetime (issue 16): a domain with the GPU, a sleep
 # inhibitor, CPU 1 of the guest's two isolated for it, and its 64 MiB on
 # 2 MiB huge pages. While it runs: `systemd-inhibit --list` shows the lock,
@@ -52,8 +53,13 @@ for s in "start-inhibitor     vfio-hook-inhibit-vh\\x2dlifetime.service" "raise-
 	grep -qF -- "$s" <<<"$plan" || fail "the plan has no step '$s'"
 done
 
+t_start=$(date +%s)
 start_ok "$name"
 note "start ${VIRSH_TIME} s"
+# Each step's time, as the hook logged it: where a slow start goes.
+journalctl -q --no-pager -t vfio-hook --since "@$t_start" -o short-monotonic 2>/dev/null | sed 's/^/  hook: /'
+note "slowest steps: $(journalctl -q --no-pager -t vfio-hook --since "@$t_start" -o cat 2>/dev/null |
+	sed -n 's/^\(.*\) (\([0-9.]*\) ms)$/\2 ms \1/p' | sort -rn | head -n 3 | tr '\n' ';')"
 expect_handed_off "$name"
 log "running: $(slices); pool $(pool)"
 lock=$(lock_held) || fail "running: systemd-inhibit --list shows no lock of $name: $(inhibitors | tr '\n' ';')"
