@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 
+#include "deadline.h"
 #include "lifetime-steps.h"
 #include "log.h"
 #include "subprocess.h"
@@ -52,13 +53,36 @@ static int pool_read(Sysroot *sr, int node, uint64_t kib, HugePool *ret) {
         return 0;
 }
 
-static int pool_write(Sysroot *sr, int node, uint64_t kib, uint64_t nr) {
-        char v[32];
+typedef struct SysWrite {
+        Sysroot *sr;
+        const char *path, *value;
+} SysWrite;
+
+static int sys_write(void *userdata, char **ret_error) {
+        SysWrite *w = userdata;
+        return sysroot_write(w->sr, w->path, w->value);
+}
+
+/* Growing a pool (or compacting) makes the kernel reclaim and compact
+ * memory inside the write, which can take minutes: on the host the write
+ * runs in a child under the deadline (the kernel's loop stops at a
+ * signal, keeping what it found). A tree's fake kernel answers at once. */
+static int write_under_deadline(Sysroot *sr, const char *path, const char *value, usec_t timeout, char **ret_error) {
+        if (!sysroot_is_host(sr))
+                return sysroot_write(sr, path, value);
+        SysWrite w = { .sr = sr, .path = path, .value = value };
+        return deadline_run(sys_write, &w, timeout, ret_error);
+}
+
+static int pool_write(Sysroot *sr, int node, uint64_t kib, uint64_t nr, usec_t timeout, char **ret_error) {
+        char v[32], path[160];
         snprintf(v, sizeof v, "%llu", (unsigned long long) nr);
         if (node < 0)
-                return sysroot_writef(sr, v, "sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages", (unsigned long long) kib);
-        return sysroot_writef(sr, v, "sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages", node,
-                              (unsigned long long) kib);
+                snprintf(path, sizeof path, "sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages", (unsigned long long) kib);
+        else
+                snprintf(path, sizeof path, "sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages", node,
+                         (unsigned long long) kib);
+        return write_under_deadline(sr, path, v, timeout, ret_error);
 }
 
 static int read_mem_total(Sysroot *sr, uint64_t *ret) {
@@ -439,9 +463,10 @@ static int step_hugepages(const LifetimeRun *lr, const char *target, char **ret_
         HugePool got;
         bool compacted = false;
         for (;;) {
-                r = pool_write(lr->sr, node, kib, goal);
+                _cleanup_free_ char *why = NULL;
+                r = pool_write(lr->sr, node, kib, goal, lr->timeout, &why);
                 if (r < 0)
-                        return errorf(ret_error, r, "writing nr_hugepages of %s: %s", target, strerror(-r));
+                        return errorf(ret_error, r, "writing nr_hugepages of %s: %s", target, why ? why : strerror(-r));
                 r = pool_read(lr->sr, node, kib, &got);
                 if (r < 0)
                         return r;
@@ -451,9 +476,10 @@ static int step_hugepages(const LifetimeRun *lr, const char *target, char **ret_
                  * whole huge pages. Compact it and ask again. */
                 log_info("%s: %llu of %llu pages: compacting memory", target, (unsigned long long) got.nr,
                          (unsigned long long) goal);
-                r = sysroot_write(lr->sr, "proc/sys/vm/compact_memory", "1");
+                _cleanup_free_ char *cwhy = NULL;
+                r = write_under_deadline(lr->sr, "proc/sys/vm/compact_memory", "1", lr->timeout, &cwhy);
                 if (r < 0)
-                        return errorf(ret_error, r, "compacting memory: %s", strerror(-r));
+                        return errorf(ret_error, r, "compacting memory: %s", cwhy ? cwhy : strerror(-r));
                 compacted = true;
         }
         if (got.nr < goal) {
@@ -483,7 +509,7 @@ int lifetime_step(const LifetimeRun *lr, StepAction a, const char *target, char 
 
 /* ------------------------------------------------------------------ undo */
 
-static int undo_hugepages(Sysroot *sr, const JournalStep *s, char **ret_error) {
+static int undo_hugepages(Sysroot *sr, const JournalStep *s, usec_t timeout, char **ret_error) {
         uint64_t kib, before, added;
         HugePool pool;
         int node;
@@ -501,8 +527,9 @@ static int undo_hugepages(Sysroot *sr, const JournalStep *s, char **ret_error) {
                 goal = floor;
         if (goal >= pool.nr)
                 return 0;
-        r = pool_write(sr, node, kib, goal);
-        return r < 0 ? errorf(ret_error, r, "writing nr_hugepages of %s: %s", s->target, strerror(-r)) : 0;
+        _cleanup_free_ char *why = NULL;
+        r = pool_write(sr, node, kib, goal, timeout, &why);
+        return r < 0 ? errorf(ret_error, r, "writing nr_hugepages of %s: %s", s->target, why ? why : strerror(-r)) : 0;
 }
 
 int lifetime_undo(Sysroot *sr, HostOps *ops, const JournalStep *s, usec_t timeout, char **ret_error) {
@@ -513,7 +540,7 @@ int lifetime_undo(Sysroot *sr, HostOps *ops, const JournalStep *s, usec_t timeou
                 return ops->allowed_cpus_set(ops, s->target, streq_ptr(s->orig, "-") ? "" : s->orig, timeout,
                                              ret_error);
         case STEP_RAISE_HUGEPAGES:
-                return undo_hugepages(sr, s, ret_error);
+                return undo_hugepages(sr, s, timeout, ret_error);
         default:
                 return -EINVAL;
         }
