@@ -38,12 +38,18 @@ static inline void freep(void *p) {
         free(*(void **) p);
 }
 
-static inline void closep(int *fd) {
-        if (*fd >= 0) {
+/* Closes fd if it is one, keeping errno; returns -1 for `fd = safe_close(fd);`. */
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
                 int saved = errno;
-                close(*fd);
+                close(fd);
                 errno = saved;
         }
+        return -1;
+}
+
+static inline void closep(int *fd) {
+        safe_close(*fd);
 }
 
 static inline void fclosep(FILE **f) {

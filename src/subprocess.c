@@ -195,32 +195,29 @@ void sigchld_ensure_default(void) {
         }
 }
 
-int spawn_run_env(const char *path, const char *const argv[], const char *const extra_env[],
-                  usec_t timeout, SpawnResult *ret) {
-        _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, pidfd = -1;
-        _cleanup_free_ char **env = NULL;
-        OutBuf out = {}, err = {};
+/* The child's end of a run: its pid, a pidfd when the kernel has them, and
+ * the read ends of its stdout and stderr (non-blocking). */
+typedef struct Child {
+        pid_t pid;
+        int pidfd, out_r, err_r;
+} Child;
+
+static void child_close(Child *c) {
+        c->pidfd = safe_close(c->pidfd);
+        c->out_r = safe_close(c->out_r);
+        c->err_r = safe_close(c->err_r);
+}
+
+/* posix_spawn() with the environment, descriptors, signals and process group
+ * the header promises. */
+static int child_start(const char *path, const char *const argv[], char **env, Child *ret) {
+        _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t all, none;
         pid_t pid;
-        int r, status = 0;
+        int p[2], r;
 
-        *ret = (SpawnResult) { .exit_status = -1 };
-
-        if (!path || path[0] != '/' || !argv || !argv[0])
-                return -EINVAL;
-
-        if (timeout > SPAWN_TIMEOUT_MAX)
-                timeout = SPAWN_TIMEOUT_MAX;
-        usec_t deadline = now_usec() + timeout;
-        sigchld_ensure_default();
-
-        r = build_env(extra_env, &env);
-        if (r < 0)
-                return r;
-
-        int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
         out_r = p[0];
@@ -270,108 +267,144 @@ int spawn_run_env(const char *path, const char *const argv[], const char *const 
 
         /* Only the child writes to the pipes now: EOF when it (and what it
          * started) is done with them. */
-        out_w = (closep(&out_w), -1);
-        err_w = (closep(&err_w), -1);
         (void) fcntl(out_r, F_SETFL, O_NONBLOCK);
         (void) fcntl(err_r, F_SETFL, O_NONBLOCK);
+        *ret = (Child) {
+                .pid = pid,
+                .pidfd = pidfd_open_compat(pid),
+                .out_r = TAKE_FD(out_r),
+                .err_r = TAKE_FD(err_r),
+        };
+        return 0;
+}
 
-        pidfd = pidfd_open_compat(pid);
+/* Reads one ready pipe; closes it at EOF or on error. */
+static int pipe_read_ready(int *fd, OutBuf *b) {
+        int q = outbuf_read(*fd, b);
 
-        bool exited = false, timed_out = false;
-        usec_t backoff = USEC_PER_MSEC;
+        if (q == 0 || (q < 0 && q != -EAGAIN))
+                *fd = safe_close(*fd);
+        return q < 0 && q != -EAGAIN ? q : 0;
+}
+
+/* After a kill, what is in the pipes is read for this long at most: a
+ * writer that escaped the process group must not keep us reading. */
+#define PIPES_DRAIN_GRACE (20 * USEC_PER_MSEC)
+
+/* Takes what is buffered in the pipes now, without waiting for writers that
+ * are still alive (what the child left running in the background), and
+ * closes them; reading stops at the deadline. */
+static int pipes_drain(Child *c, OutBuf *out, OutBuf *err, usec_t deadline) {
         int fail = 0;
+
+        for (int k = 0; k < 2; k++) {
+                int *fd = k == 0 ? &c->out_r : &c->err_r;
+                OutBuf *b = k == 0 ? out : err;
+                while (*fd >= 0) {
+                        int q = outbuf_read(*fd, b);
+                        if (q == 1 && now_usec() < deadline)
+                                continue;
+                        if (q < 0 && q != -EAGAIN && fail == 0)
+                                fail = q;
+                        *fd = safe_close(*fd);
+                }
+        }
+        return fail;
+}
+
+/* Collects the child's output until it exits (*exited, *status) or the
+ * deadline passes (-ETIME, the child still running). */
+static int child_wait(Child *c, usec_t deadline, OutBuf *out, OutBuf *err, bool *exited, int *status) {
+        usec_t backoff = USEC_PER_MSEC;
 
         for (;;) {
                 struct pollfd pfd[3];
-                int n = 0, i_out = -1, i_err = -1, i_pid = -1;
+                int n = 0, i_out = -1, i_err = -1, i_pid = -1, q;
 
-                if (out_r >= 0) {
+                if (c->out_r >= 0) {
                         i_out = n;
-                        pfd[n++] = (struct pollfd) { .fd = out_r, .events = POLLIN };
+                        pfd[n++] = (struct pollfd) { .fd = c->out_r, .events = POLLIN };
                 }
-                if (err_r >= 0) {
+                if (c->err_r >= 0) {
                         i_err = n;
-                        pfd[n++] = (struct pollfd) { .fd = err_r, .events = POLLIN };
+                        pfd[n++] = (struct pollfd) { .fd = c->err_r, .events = POLLIN };
                 }
-                if (pidfd >= 0 && !exited) {
+                if (c->pidfd >= 0) {
                         i_pid = n;
-                        pfd[n++] = (struct pollfd) { .fd = pidfd, .events = POLLIN };
-                }
-
-                if (exited) {
-                        /* The child is gone: take what is buffered in the pipes, but
-                         * do not wait for whatever it left running in the background. */
-                        for (int k = 0; k < 2; k++) {
-                                int *fd = k == 0 ? &out_r : &err_r;
-                                OutBuf *b = k == 0 ? &out : &err;
-                                while (*fd >= 0) {
-                                        int q = outbuf_read(*fd, b);
-                                        if (q == 1 && now_usec() < deadline)
-                                                continue;
-                                        if (q < 0 && q != -EAGAIN && fail == 0)
-                                                fail = q;
-                                        *fd = (closep(fd), -1);
-                                }
-                        }
-                        break;
+                        pfd[n++] = (struct pollfd) { .fd = c->pidfd, .events = POLLIN };
                 }
 
                 usec_t now = now_usec();
-                if (now >= deadline) {
-                        timed_out = true;
-                        break;
-                }
+                if (now >= deadline)
+                        return -ETIME;
                 usec_t wait = deadline - now;
-                if (pidfd < 0) {
+                if (c->pidfd < 0) {
                         /* No pidfd (old kernel): look at the child now and then. */
                         if (wait > backoff)
                                 wait = backoff;
-                        if (backoff < 50 * USEC_PER_MSEC)
+                        if (backoff < 16 * USEC_PER_MSEC)
                                 backoff *= 2;
                 }
                 int ms = (int) ((wait + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
 
-                int q = poll(pfd, (nfds_t) n, ms);
-                if (q < 0) {
+                if (poll(pfd, (nfds_t) n, ms) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        fail = -errno;
-                        break;
+                        return -errno;
                 }
 
-                if (i_out >= 0 && pfd[i_out].revents) {
-                        q = outbuf_read(out_r, &out);
-                        if (q == 0 || (q < 0 && q != -EAGAIN))
-                                out_r = (closep(&out_r), -1);
-                        if (q < 0 && q != -EAGAIN) {
-                                fail = q;
-                                break;
+                if (i_out >= 0 && pfd[i_out].revents && (q = pipe_read_ready(&c->out_r, out)) < 0)
+                        return q;
+                if (i_err >= 0 && pfd[i_err].revents && (q = pipe_read_ready(&c->err_r, err)) < 0)
+                        return q;
+                if (c->pidfd < 0 || (i_pid >= 0 && pfd[i_pid].revents)) {
+                        pid_t w = waitpid(c->pid, status, WNOHANG);
+                        if (w == c->pid) {
+                                *exited = true;
+                                return 0;
                         }
-                }
-                if (i_err >= 0 && pfd[i_err].revents) {
-                        q = outbuf_read(err_r, &err);
-                        if (q == 0 || (q < 0 && q != -EAGAIN))
-                                err_r = (closep(&err_r), -1);
-                        if (q < 0 && q != -EAGAIN) {
-                                fail = q;
-                                break;
-                        }
-                }
-                if (pidfd < 0 || (i_pid >= 0 && pfd[i_pid].revents)) {
-                        pid_t w = waitpid(pid, &status, WNOHANG);
-                        if (w == pid)
-                                exited = true;
-                        else if (w < 0 && errno != EINTR) {
-                                fail = -errno;
-                                break;
-                        }
+                        if (w < 0 && errno != EINTR)
+                                return -errno;
                 }
         }
+}
 
+int spawn_run_env(const char *path, const char *const argv[], const char *const extra_env[],
+                  usec_t timeout, SpawnResult *ret) {
+        _cleanup_free_ char **env = NULL;
+        OutBuf out = {}, err = {};
+        Child c = { .pidfd = -1, .out_r = -1, .err_r = -1 };
+        bool exited = false;
+        int r, status = 0;
+
+        *ret = (SpawnResult) { .exit_status = -1 };
+
+        if (!path || path[0] != '/' || !argv || !argv[0])
+                return -EINVAL;
+
+        if (timeout > SPAWN_TIMEOUT_MAX)
+                timeout = SPAWN_TIMEOUT_MAX;
+        usec_t deadline = now_usec() + timeout;
+        sigchld_ensure_default();
+
+        r = build_env(extra_env, &env);
+        if (r < 0)
+                return r;
+        r = child_start(path, argv, env, &c);
+        if (r < 0)
+                return r;
+
+        r = child_wait(&c, deadline, &out, &err, &exited, &status);
         if (!exited) {
                 status = W_EXITCODE(0, SIGKILL);
-                process_kill_and_reap(pid, true, &status);
+                process_kill_and_reap(c.pid, true, &status);
         }
+        /* Killed or not, what it wrote before it ended is part of the
+         * result: the deadline path returns it too. */
+        int q = pipes_drain(&c, &out, &err, exited ? deadline : now_usec() + PIPES_DRAIN_GRACE);
+        if (r == 0)
+                r = q;
+        child_close(&c);
         set_status(ret, status);
 
         ret->out = outbuf_take(&out);
@@ -384,10 +417,7 @@ int spawn_run_env(const char *path, const char *const argv[], const char *const 
                 spawn_result_done(ret);
                 return -ENOMEM;
         }
-
-        if (timed_out)
-                return -ETIME;
-        return fail;
+        return r;
 }
 
 const char *spawn_describe_status(const SpawnResult *r, char *buf, size_t size) {

@@ -237,8 +237,13 @@ err=$(timeout 20 "$tmp/hooks/qemu" status </dev/null 2>&1); rc=$?
 check "hooks/qemu status: usage, exit 2" "2 1" "$rc $(grep -c 'libvirt runs it as' <<<"$err")"
 
 # The front links nothing but libc (docs/design.md, "The two binaries").
-# (A sanitizer build adds its runtimes: they are not ours to count.)
-needed=$(readelf -d "$front" | awk '/NEEDED/{print $NF}' | tr -d '[]' | grep -v -e '^libasan' -e '^libubsan' | paste -sd,)
+# (A sanitizer build adds its runtimes and, with clang, what they link:
+# those are not ours to count.)
+runtime=(-e '^libasan' -e '^libubsan')
+if readelf -s "$front" | grep -q -e '__asan_init' -e '__ubsan_handle'; then
+        runtime+=(-e '^libm\.' -e '^libgcc_s\.' -e '^libpthread\.' -e '^librt\.' -e '^libdl\.')
+fi
+needed=$(readelf -d "$front" | awk '/NEEDED/{print $NF}' | tr -d '[]' | grep -v "${runtime[@]}" | paste -sd,)
 check "front needs only libc" "libc.so.6" "$needed"
 
 # --- status ---
