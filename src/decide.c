@@ -25,6 +25,9 @@ static const char *const kind_names[_STEP_ACTION_MAX] = {
         [STEP_DETACH_DEVICE] = "device",
         [STEP_CREATE_VFS] = "vfs",
         [STEP_RESET_METHOD] = "reset",
+        [STEP_START_INHIBITOR] = "inhibitor",
+        [STEP_ISOLATE_CPUS] = "cpus",
+        [STEP_RAISE_HUGEPAGES] = "hugepages",
 };
 
 const char *decision_kind_to_string(StepAction kind) {
@@ -76,15 +79,19 @@ typedef struct Ctx {
 
 /* Takes reason (NULL: -ENOMEM). */
 static int add(Ctx *c, StepAction kind, const char *resource, bool take, char *reason) {
+        return decisions_add(c->out, kind, resource, take, reason);
+}
+
+int decisions_add(Decisions *ds, StepAction kind, const char *resource, bool take, char *reason) {
         _cleanup_free_ char *r = reason, *res = strdup(resource);
         if (!r || !res)
                 return -ENOMEM;
-        Decision *nl = realloc(c->out->list, (c->out->n + 1) * sizeof *nl);
+        Decision *nl = realloc(ds->list, (ds->n + 1) * sizeof *nl);
         if (!nl)
                 return -ENOMEM;
-        c->out->list = nl;
+        ds->list = nl;
         const char *colon = strstr(r + (startswith(r, resource) ? strlen(resource) : 0), ": ");
-        nl[c->out->n++] = (Decision) {
+        nl[ds->n++] = (Decision) {
                 .kind = kind,
                 .resource = TAKE_PTR(res),
                 .take = take,

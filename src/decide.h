@@ -21,6 +21,9 @@ typedef enum StepAction {
         STEP_DETACH_DEVICE,
         STEP_CREATE_VFS,      /* sriov_numvfs of a <vfs> PF (first in prepare: sriovplan.h) */
         STEP_RESET_METHOD,    /* reset_method of a <reset> device */
+        STEP_START_INHIBITOR,   /* lifetime.h: a logind inhibitor in a transient unit */
+        STEP_ISOLATE_CPUS,      /* AllowedCPUs= of a host slice */
+        STEP_RAISE_HUGEPAGES,   /* nr_hugepages of a pool */
         _STEP_ACTION_MAX,
 } StepAction;
 
@@ -53,5 +56,9 @@ const Decision *decisions_find(const Decisions *ds, StepAction kind, const char 
 /* Whether a process holding path holds up the hand-off. */
 bool decisions_holder_counts(const Decisions *ds, const char *path);
 
-/* "unit", "vtconsole", "framebuffer", "module", "device", "vfs", "reset". */
+/* Appends a decision (reason is taken, even on failure). */
+int decisions_add(Decisions *ds, StepAction kind, const char *resource, bool take, char *reason);
+
+/* "unit", "vtconsole", "framebuffer", "module", "device", "vfs", "reset",
+ * "inhibitor", "cpus", "hugepages". */
 const char *decision_kind_to_string(StepAction kind);

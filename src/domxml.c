@@ -8,6 +8,7 @@
 #include <libxml/xmlerror.h>
 
 #include "domxml.h"
+#include "lifetime-xml.h"
 #include "util.h"
 
 /* The domain XML comes from whoever may define domains, and the hook runs as
@@ -67,6 +68,7 @@ Domain *domain_free(Domain *d) {
                 policy_done(d->policy);
                 free(d->policy);
         }
+        domain_memory_done(&d->memory);
         free(d);
         return NULL;
 }
@@ -677,13 +679,20 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
                                 return r;
                         continue;
                 }
+                r = lifetime_policy_element(c, &p->lifetime, ret_error);
+                if (r != 0) {
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 for (e = 0; e < _PE_MAX; e++)
                         if (streq(xs(c->name), policy_elements[e]))
                                 break;
                 if (e >= _PE_MAX)
                         return set_error(ret_error, -EINVAL,
                                          "policy: unknown element <%s> (expected stack, console, framebuffer, "
-                                         "display-manager, holders, service, module, timeout, vfs or reset)",
+                                         "display-manager, holders, service, module, timeout, vfs, reset, inhibit, "
+                                         "isolate or hugepages)",
                                          element_label(c, q));
 
                 if (c->properties)
@@ -823,7 +832,7 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
                 else if (node_is(c, "metadata"))
                         r = parse_metadata(c, d, ret_error);
                 else
-                        r = 0;
+                        r = lifetime_domain_element(c, &d->memory);
                 if (r < 0)
                         return r;
         }
@@ -836,6 +845,14 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
                                  "domain name '%s' cannot be used by vfio-hook (allowed: 1 to %u characters "
                                  "of A-Z, a-z, 0-9 and _.@:+-, not '.' or '..')",
                                  value_quote(d->name, q), DOMAIN_NAME_MAX);
+
+        /* The pages <hugepages> sizes the pool for: refused here, before anything runs. */
+        if (d->policy && d->policy->lifetime.hugepage_kib) {
+                HugepageNeed need;
+                r = hugepage_need(&d->policy->lifetime, &d->memory, &need, ret_error);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = TAKE_PTR(d);
         return 0;

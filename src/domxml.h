@@ -23,6 +23,7 @@ typedef struct Domain {
         HostDev *hostdevs;     /* <hostdev mode='subsystem' type='pci'>, in order */
         size_t n_hostdevs;
         Policy *policy;        /* NULL: the domain has no policy ("no policy") */
+        DomainMemory memory;   /* <memory>, <memoryBacking>, <numatune>, raw (lifetime.h) */
 } Domain;
 
 Domain *domain_free(Domain *d);

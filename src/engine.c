@@ -11,6 +11,7 @@
 #include "facts.h"
 #include "journal.h"
 #include "json.h"
+#include "lifetime-steps.h"
 #include "log.h"
 #include "plan.h"
 #include "subprocess.h"
@@ -173,6 +174,8 @@ static int undo_step(Engine *e, const JournalStep *s, usec_t timeout, char **ret
         case STEP_RESET_METHOD:
                 return engine_undo_reset_method(e, s);
         default:
+                if (step_is_lifetime(s->action))
+                        return lifetime_undo(e->sr, e->ops, s, timeout, ret_error);
                 return -EINVAL;
         }
 }
@@ -193,7 +196,7 @@ static const char *undo_verb(StepAction a) {
         case STEP_RESET_METHOD:
                 return "restore the reset_method of";
         default:
-                return "undo";
+                return lifetime_undo_verb(a);
         }
 }
 
@@ -247,7 +250,7 @@ static bool framebuffer_registered(Engine *e) {
 }
 
 /* Whether the change a step made is undone on the host now. */
-static bool step_undone(Engine *e, const JournalStep *s) {
+static bool step_undone(Engine *e, const char *domain, const JournalStep *s) {
         switch (s->action) {
         case STEP_STOP_UNIT: {
                 UnitState st;
@@ -286,7 +289,7 @@ static bool step_undone(Engine *e, const JournalStep *s) {
         case STEP_RESET_METHOD:
                 return engine_reset_method_undone(e, s);
         default:
-                return false;
+                return step_is_lifetime(s->action) && lifetime_undone(e->sr, e->ops, e->state_fd, domain, s);
         }
 }
 
@@ -315,7 +318,10 @@ static const char *missing_phrase(const JournalStep *s, char *buf, size_t size) 
                 snprintf(buf, size, "the reset_method of %s is not back to %s", s->target, s->orig ? s->orig : "?");
                 break;
         default:
-                snprintf(buf, size, "%s %s is not undone", step_action_to_string(s->action), s->target);
+                if (step_is_lifetime(s->action))
+                        lifetime_missing_phrase(s, buf, size);
+                else
+                        snprintf(buf, size, "%s %s is not undone", step_action_to_string(s->action), s->target);
         }
         return buf;
 }
@@ -334,7 +340,7 @@ static unsigned check_host_back(Engine *e, const Journal *j, const bool *hopeles
         for (;;) {
                 unsigned n = 0, waiting = 0;
                 for (size_t i = 0; i < j->n_steps; i++) {
-                        missing[i] = !waived[i] && !step_undone(e, &j->steps[i]);
+                        missing[i] = !waived[i] && !step_undone(e, j->domain, &j->steps[i]);
                         n += missing[i];
                         waiting += missing[i] && !hopeless[i];
                 }
@@ -831,6 +837,30 @@ int engine_add_held_devices(int state_fd, const Domain *d, HostFacts *f) {
         return r < 0 ? r : 0;
 }
 
+static int lifetime_record(void *userdata, StepAction a, const char *target, const char *orig) {
+        return record_step(userdata, a, target, orig);
+}
+
+static int lifetime_done(void *userdata) {
+        return record_done(userdata);
+}
+
+/* Inhibitor, isolation, huge pages: src/lifetime-host.c, journaled here. */
+static int step_lifetime(Run *run, const Step *s, const HostFacts *f, char **err) {
+        LifetimeRun lr = {
+                .sr = run->e->sr,
+                .ops = run->e->ops,
+                .d = run->d,
+                .facts = &f->lifetime,
+                .state_fd = run->e->state_fd,
+                .timeout = run->timeout,
+                .record = lifetime_record,
+                .done = lifetime_done,
+                .userdata = run,
+        };
+        return lifetime_step(&lr, s->action, s->target, err);
+}
+
 static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
         bool holders_done = false;
         int r = 0;
@@ -841,7 +871,7 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
 
                 /* After the units (whose processes hold nodes), before the rest. */
                 if (!holders_done && s->action != STEP_STOP_UNIT && s->action != STEP_CREATE_VFS &&
-                    s->action != STEP_RESET_METHOD) {
+                    s->action != STEP_RESET_METHOD && !step_is_lifetime(s->action)) {
                         r = handle_holders(run, plan);
                         if (r < 0)
                                 return r;
@@ -872,7 +902,7 @@ static int run_steps(Run *run, const Plan *plan, const HostFacts *f) {
                         r = step_reset_method(run, s->target, &err);
                         break;
                 default:
-                        r = -EINVAL;
+                        r = step_is_lifetime(s->action) ? step_lifetime(run, s, f, &err) : -EINVAL;
                 }
                 if (r < 0) {
                         log_error("%s %s failed: %s", step_action_to_string(s->action), s->target,
@@ -1097,7 +1127,7 @@ static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool rest
                 for (size_t i = 0; i < j.n_steps; i++) {
                         if (j.steps[i].action != STEP_UNBIND_VTCONSOLE && j.steps[i].action != STEP_UNBIND_FRAMEBUFFER)
                                 continue;
-                        if (step_undone(e, &j.steps[i]))
+                        if (step_undone(e, domain, &j.steps[i]))
                                 continue;
                         log_notice("%s is not back yet: domain %s holds %s, on which it may sit; it comes back with "
                                    "that card",
@@ -1183,6 +1213,12 @@ static bool status_journal(Engine *e, const char *domain, bool json, bool first,
                         json_write_string(out, step_action_to_string(j.steps[i].action));
                         fputs(", \"target\": ", out);
                         json_write_string(out, j.steps[i].target);
+                        if (step_is_lifetime(j.steps[i].action)) {
+                                char held[160];
+                                lifetime_describe(&j.steps[i], held, sizeof held);
+                                fputs(", \"holds\": ", out);
+                                json_write_string(out, held);
+                        }
                         fprintf(out, ", \"done\": %s}", j.steps[i].done ? "true" : "false");
                 }
                 fputs("]}", out);
@@ -1194,9 +1230,13 @@ static bool status_journal(Engine *e, const char *domain, bool json, bool first,
                 char a[PCI_ADDR_STRLEN];
                 fprintf(out, "  device %s\n", pci_addr_format(&j.devices[i], a));
         }
-        for (size_t i = 0; i < j.n_steps; i++)
-                fprintf(out, "  %-19s %s%s\n", step_action_to_string(j.steps[i].action), j.steps[i].target,
-                        j.steps[i].done ? "" : " (begun, not finished)");
+        for (size_t i = 0; i < j.n_steps; i++) {
+                char held[160] = "";
+                if (step_is_lifetime(j.steps[i].action))
+                        lifetime_describe(&j.steps[i], held, sizeof held);
+                fprintf(out, "  %-19s %s%s%s%s\n", step_action_to_string(j.steps[i].action), j.steps[i].target,
+                        held[0] ? ": " : "", held, j.steps[i].done ? "" : " (begun, not finished)");
+        }
         for (char **k = j.killed; k && *k; k++)
                 fprintf(out, "  terminated pid %s\n", *k);
         return true;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "facts.h"
+#include "lifetime-steps.h"
 #include "util.h"
 
 /* Gathers, changing nothing, what a plan needs. A domain without a policy
@@ -49,6 +50,7 @@ void host_facts_done(HostFacts *f) {
         for (size_t i = 0; i < f->n_vfs_made; i++)
                 free(f->vfs_made[i].domain);
         free(f->vfs_made);
+        lifetime_facts_done(&f->lifetime);
         *f = (HostFacts) {};
 }
 
@@ -543,6 +545,9 @@ int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void
         if (r < 0)
                 return r;
         r = sriov_facts_gather(sr, p, &f.sriov, &f.n_sriov, &f.reset_methods, &f.n_reset_methods, &f.vendor_reset);
+        if (r < 0)
+                return r;
+        r = lifetime_facts_gather(sr, d, &f.lifetime);
         if (r < 0)
                 return r;
 

@@ -89,6 +89,8 @@ typedef struct HostFacts {
         bool vendor_reset;           /* the vendor-reset module is loaded (sriov.h) */
         HeldDevice *vfs_made;        /* PFs whose VFs another domain's prepare made (.addr: the PF) */
         size_t n_vfs_made;
+
+        LifetimeFacts lifetime;      /* CPUs, memory and huge-page pools (lifetime-steps.h) */
 } HostFacts;
 
 void host_facts_done(HostFacts *f);

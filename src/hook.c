@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hook.h"
+#include "lifetime-steps.h"
 #include "log.h"
 #include "util.h"
 
@@ -18,6 +19,8 @@ int hook_load_domain(const char *xml, size_t len, const char *config_path, bool 
                 r = config_load(config_path, !config_required, &cfg, &err);
                 if (r >= 0)
                         r = policy_check_allowed(d->policy, &cfg, config_path, &err);
+                if (r >= 0)
+                        r = lifetime_check_allowed(&d->policy->lifetime, &cfg.lifetime, config_path, &err);
                 if (r < 0) {
                         log_error("%s", err ? err : strerror(-r));
                         return r;
@@ -50,6 +53,15 @@ int hook_prepare(Engine *e, const char *state_dir, const char *name, const char 
                 return EXIT_BAD_INPUT;
         }
         log_set_prefix(d->name);
+        /* <isolate> names CPUs of this host: checked before anything changes. */
+        _cleanup_(lifetime_facts_done) LifetimeFacts lf = {};
+        int k = lifetime_facts_gather(e->sr, d, &lf);
+        if (k >= 0)
+                k = lifetime_check_host(d, &lf, &err);
+        if (k < 0) {
+                log_error("%s", err ? err : strerror(-k));
+                return EXIT_BAD_INPUT;
+        }
 
         bool opened = false;
         if (e->state_fd < 0) {

@@ -7,6 +7,7 @@
 #include "nodedev.h"
 #include "subprocess.h"
 #include "units.h"
+#include "unitprops.h"
 
 /* The real host: systemd over D-Bus (units.c), libkmod (kmodops.c), libvirt through
  * dlopen() in one worker process for all the devices of a run (nodedev.c),
@@ -128,6 +129,32 @@ static int real_device_modules(HostOps *ops, const PciAddr *a, char ***ret) {
         return kmodops_alias_modules(k, alias, ret, NULL);
 }
 
+static int real_inhibitor_start(HostOps *ops, const char *unit, const char *what, const char *why, usec_t timeout,
+                                char **ret_error) {
+        return unitprops_inhibitor_start(unit, what, why, timeout, ret_error);
+}
+
+static int real_inhibitor_stop(HostOps *ops, const char *unit, usec_t timeout, char **ret_error) {
+        return unitprops_inhibitor_stop(unit, timeout, ret_error);
+}
+
+static int real_inhibitor_state(HostOps *ops, const char *unit, UnitState *ret) {
+        int r = unitprops_state(unit, UNITS_QUERY_TIMEOUT, ret, NULL);
+        if (r == -ENOEXEC) { /* failed: not running */
+                *ret = UNIT_INACTIVE;
+                return 0;
+        }
+        return r;
+}
+
+static int real_allowed_cpus_get(HostOps *ops, const char *unit, char **ret, char **ret_error) {
+        return unitprops_allowed_cpus_get(unit, UNITS_QUERY_TIMEOUT, ret, ret_error);
+}
+
+static int real_allowed_cpus_set(HostOps *ops, const char *unit, const char *cpus, usec_t timeout, char **ret_error) {
+        return unitprops_allowed_cpus_set(unit, cpus, timeout, ret_error);
+}
+
 static int real_process_kill(HostOps *ops, pid_t pid, int sig) {
         if (pid <= 0)
                 return -EINVAL;   /* never a process group, never everything */
@@ -150,6 +177,11 @@ HostOps *host_ops_real_new(void) {
                 .process_kill = real_process_kill,
                 .domain_running = real_domain_running,
                 .device_modules = real_device_modules,
+                .inhibitor_start = real_inhibitor_start,
+                .inhibitor_stop = real_inhibitor_stop,
+                .inhibitor_state = real_inhibitor_state,
+                .allowed_cpus_get = real_allowed_cpus_get,
+                .allowed_cpus_set = real_allowed_cpus_set,
                 .userdata = ro,
         };
         return &ro->ops;

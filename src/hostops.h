@@ -36,6 +36,18 @@ struct HostOps {
         /* The modules that claim the device (its modalias, as modprobe reads
          * modules.alias): what the kernel would load for it anyway. */
         int (*device_modules)(HostOps *ops, const PciAddr *a, char ***ret);
+        /* For the guest's lifetime (lifetime-steps.h), systemd through one
+         * adapter (src/unitprops.c): a transient unit holding a logind
+         * inhibitor lock (what: "sleep:idle", why: its reason), started and
+         * confirmed active; stopped (an absent one is fine); its state. */
+        int (*inhibitor_start)(HostOps *ops, const char *unit, const char *what, const char *why, usec_t timeout,
+                               char **ret_error);
+        int (*inhibitor_stop)(HostOps *ops, const char *unit, usec_t timeout, char **ret_error);
+        int (*inhibitor_state)(HostOps *ops, const char *unit, UnitState *ret);
+        /* AllowedCPUs= of a slice or scope ("" when unset), and setting it
+         * as a runtime property ("" resets it). */
+        int (*allowed_cpus_get)(HostOps *ops, const char *unit, char **ret, char **ret_error);
+        int (*allowed_cpus_set)(HostOps *ops, const char *unit, const char *cpus, usec_t timeout, char **ret_error);
         void *userdata;
 };
 

@@ -6,6 +6,7 @@
 #include "console.h"
 #include "domxml.h"
 #include "journal.h"
+#include "lifetime-steps.h"
 #include "modules.h"
 #include "policy.h"
 #include "util.h"
@@ -62,6 +63,16 @@ static bool target_valid(StepAction a, const char *t) {
         case STEP_CREATE_VFS:
         case STEP_RESET_METHOD:
                 return pci_addr_parse(t, &addr) >= 0;
+        case STEP_START_INHIBITOR:
+                /* Whose it is, parse_step() checks against the domain. */
+                return startswith(t, "vfio-hook-inhibit-") && strlen(t) < INHIBIT_UNIT_MAX;
+        case STEP_ISOLATE_CPUS:
+                return isolate_unit_valid(t);
+        case STEP_RAISE_HUGEPAGES: {
+                int node;
+                uint64_t kib;
+                return hugepage_pool_parse(t, &node, &kib) >= 0;
+        }
         default:
                 return false;
         }
@@ -75,6 +86,8 @@ static bool orig_valid(StepAction a, const char *o) {
         case STEP_RESET_METHOD:
                 return reset_methods_journal_valid(o);
         default:
+                if (step_is_lifetime(a))
+                        return lifetime_orig_valid(a, o);
                 return !o || filename_is_safe(o, 64);
         }
 }
@@ -117,10 +130,15 @@ static int parse_step(Journal *j, char **w, size_t n, unsigned line, char **ret_
                 return fail(ret_error, line, "unknown action '%s'", value_quote(w[2], q));
         if (!target_valid(a, w[3]))
                 return fail(ret_error, line, "invalid target for %s", w[2]);
+        if (a == STEP_START_INHIBITOR) {
+                char unit[INHIBIT_UNIT_MAX];
+                inhibit_unit_name(j->domain ? j->domain : "", unit);
+                if (!j->domain || !streq(unit, w[3]))
+                        return fail(ret_error, line, "the inhibitor unit is not this domain's");
+        }
         if (!orig_valid(a, n == 5 ? w[4] : NULL))
-                return a == STEP_CREATE_VFS || a == STEP_RESET_METHOD
-                               ? fail(ret_error, line, "invalid original value for %s", w[2])
-                               : fail(ret_error, line, "invalid original driver");
+                return fail(ret_error, line, "invalid original %s",
+                            a == STEP_CREATE_VFS || a == STEP_RESET_METHOD || step_is_lifetime(a) ? "value" : "driver");
         if (j->n_steps > 0 && num <= j->steps[j->n_steps - 1].n)
                 return fail(ret_error, line, "step %u out of order", num);
         if (j->n_steps >= 4096)
@@ -523,7 +541,7 @@ static int parse_release_line(ReleaseRecord *rec, char *l, unsigned line, const 
         }
         if (streq(w[0], "missing")) {
                 if (n < 3 || n > 4 || step_action_from_string(w[1], &a) < 0 || !target_valid(a, w[2]) ||
-                    (n == 4 && !filename_is_safe(w[3], 64)))
+                    (n == 4 && !(step_is_lifetime(a) ? lifetime_orig_valid(a, w[3]) : filename_is_safe(w[3], 64))))
                         return fail(ret_error, line, "malformed missing record");
                 if (rec->n_missing >= 4096)
                         return fail(ret_error, line, "too many missing records");

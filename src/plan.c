@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include "json.h"
+#include "lifetime-steps.h"
 #include "plan.h"
 #include "sriovplan.h"
 #include "util.h"
@@ -14,6 +15,9 @@ static const char *const step_action_names[_STEP_ACTION_MAX] = {
         [STEP_DETACH_DEVICE] = "detach-device",
         [STEP_CREATE_VFS] = "create-vfs",
         [STEP_RESET_METHOD] = "reset-method",
+        [STEP_START_INHIBITOR] = "start-inhibitor",
+        [STEP_ISOLATE_CPUS] = "isolate-cpus",
+        [STEP_RAISE_HUGEPAGES] = "raise-hugepages",
 };
 
 const char *step_action_to_string(StepAction a) {
@@ -56,8 +60,7 @@ static int add_step(Plan *p, StepAction a, const char *target) {
         return 0;
 }
 
-static int add_problem(Plan *p, const char *code, const char *fmt, ...) _printf_(3, 4);
-static int add_problem(Plan *p, const char *code, const char *fmt, ...) {
+int plan_add_problem(Plan *p, const char *code, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL, *c = strdup(code);
         va_list ap;
         va_start(ap, fmt);
@@ -77,8 +80,7 @@ static int add_problem(Plan *p, const char *code, const char *fmt, ...) {
         return 0;
 }
 
-static int add_note(Plan *p, const char *fmt, ...) _printf_(2, 3);
-static int add_note(Plan *p, const char *fmt, ...) {
+int plan_add_note(Plan *p, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
@@ -92,14 +94,14 @@ static int add_note(Plan *p, const char *fmt, ...) {
 }
 
 int plan_add_problem_text(Plan *p, bool bad_input, const char *code, const char *message) {
-        int r = add_problem(p, code, "%s", message);
+        int r = plan_add_problem(p, code, "%s", message);
         if (r >= 0)
                 p->problems[p->n_problems - 1].bad_input = bad_input;
         return r;
 }
 
 int plan_add_note_text(Plan *p, const char *note) {
-        return add_note(p, "%s", note);
+        return plan_add_note(p, "%s", note);
 }
 
 bool plan_bad_input(const Plan *p) {
@@ -117,7 +119,7 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
         int r;
 
         if (f->n_iommu_groups == 0) {
-                r = add_problem(p, "iommu-off",
+                r = plan_add_problem(p, "iommu-off",
                                 "the IOMMU is off: there are no IOMMU groups (enable VT-d/AMD-Vi in the firmware and add "
                                 "intel_iommu=on or amd_iommu=on to the kernel command line)");
                 if (r < 0)
@@ -132,20 +134,20 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
                 if (!dev && d->policy->n_vfs > 0)
                         continue; /* a VF prepare makes, or an error sriov_plan() names */
                 if (!dev) {
-                        r = add_problem(p, "device-not-found", "hostdev %s does not exist on this host", addr);
+                        r = plan_add_problem(p, "device-not-found", "hostdev %s does not exist on this host", addr);
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if (dev->is_bridge) {
-                        r = add_problem(p, "not-endpoint",
+                        r = plan_add_problem(p, "not-endpoint",
                                         "hostdev %s is a PCI bridge, not an endpoint: it cannot be given to a guest", addr);
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if (f->n_iommu_groups > 0 && dev->iommu_group < 0) {
-                        r = add_problem(p, "no-iommu-group", "hostdev %s is in no IOMMU group", addr);
+                        r = plan_add_problem(p, "no-iommu-group", "hostdev %s is in no IOMMU group", addr);
                         if (r < 0)
                                 return r;
                 }
@@ -162,7 +164,7 @@ static int check_devices(const Domain *d, const HostFacts *f, Plan *p) {
                                 with = f->hostdevs[j]->name;
                                 break;
                         }
-                r = add_problem(p, "group-not-viable",
+                r = plan_add_problem(p, "group-not-viable",
                                 "IOMMU group %d of %s also holds %s (driver %s), which is not in the domain: "
                                 "add it as a hostdev too, or move the card to a slot with its own group",
                                 m->iommu_group, with, m->name, m->driver);
@@ -190,7 +192,7 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         if (r < 0)
                 return r;
         if (d->n_hostdevs == 0) {
-                r = add_note(&p, "the domain has no PCI hostdev: there is nothing to hand over");
+                r = plan_add_note(&p, "the domain has no PCI hostdev: there is nothing to hand over");
                 if (r < 0)
                         return r;
         }
@@ -199,6 +201,11 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         if (r < 0)
                 return r;
         r = sriov_plan(d, f, &p);
+        if (r < 0)
+                return r;
+        /* Inhibitor, isolation and huge pages come first (lifetime-steps.h),
+         * then the VFs (sriovplan.h), then the hand-off. */
+        r = lifetime_plan(d, &f->lifetime, &p);
         if (r < 0)
                 return r;
 
@@ -214,7 +221,7 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                                 if (streq(f->units[k].name, x->resource))
                                         u = &f->units[k];
                         if (u && u->state == UNIT_UNKNOWN) {
-                                r = add_note(&p, "cannot ask systemd about %s: prepare stops it if it runs", u->name);
+                                r = plan_add_note(&p, "cannot ask systemd about %s: prepare stops it if it runs", u->name);
                                 if (r < 0)
                                         return r;
                                 continue;
@@ -225,12 +232,12 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
                         return r;
         }
         for (char **n = p.decisions.notes; n && *n; n++) {
-                r = add_note(&p, "%s", *n);
+                r = plan_add_note(&p, "%s", *n);
                 if (r < 0)
                         return r;
         }
         for (char **m = f->builtin_modules; m && *m; m++) {
-                r = add_note(&p, "module %s is built into the kernel: it stays, and its devices are unbound on detach",
+                r = plan_add_note(&p, "module %s is built into the kernel: it stays, and its devices are unbound on detach",
                              *m);
                 if (r < 0)
                         return r;
@@ -238,7 +245,7 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret) {
         for (size_t i = 0; i < d->n_hostdevs; i++) {
                 const PciDevice *dev = i < f->n_hostdevs ? f->hostdevs[i] : NULL;
                 if (dev && !dev->is_bridge && driver_is_vfio(dev->driver)) {
-                        r = add_note(&p, "%s is on vfio-pci already", dev->name);
+                        r = plan_add_note(&p, "%s is on vfio-pci already", dev->name);
                         if (r < 0)
                                 return r;
                 }

@@ -35,6 +35,8 @@ const char *step_action_to_string(StepAction a);
 int step_action_from_string(const char *s, StepAction *ret);
 
 void plan_done(Plan *p);
+int plan_add_problem(Plan *p, const char *code, const char *fmt, ...) _printf_(3, 4);
+int plan_add_note(Plan *p, const char *fmt, ...) _printf_(2, 3);
 int plan_build(const Domain *d, const HostFacts *f, Plan *ret);
 
 /* For parts of the plan built elsewhere (sriovplan.h). */

@@ -94,6 +94,7 @@ void policy_done(Policy *p) {
         free(p->resets);
         p->resets = NULL;
         p->n_resets = 0;
+        lifetime_policy_done(&p->lifetime);
 }
 
 const char *const reset_method_names[] = { "device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus", NULL };
@@ -235,6 +236,7 @@ void config_done(Config *c) {
         c->n_allowed_vfs = 0;
         free(c->path);
         c->path = NULL;
+        lifetime_config_done(&c->lifetime);
 }
 
 static void config_donep(Config *c) {
@@ -294,6 +296,28 @@ static int config_parse_vfs(Config *c, const char *path, unsigned line, char *p,
         return 0;
 }
 
+/* allow-inhibit, allow-isolate, allow-hugepages: one value each. */
+static int config_parse_lifetime(Config *c, const char *path, unsigned line, const char *directive, char *p,
+                                 char **ret_error) {
+        _cleanup_free_ char *why = NULL;
+        char q[VALUE_QUOTE_BUFSZ];
+        char *value = next_word(&p), *extra = next_word(&p);
+
+        if (value && !extra) {
+                int r = lifetime_config_directive(&c->lifetime, directive, value, &why);
+                if (r == -EINVAL)
+                        return set_error(ret_error, r, "%s:%u: %s", path, line, why);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        if (streq(directive, "allow-inhibit") || streq(directive, "allow-isolate") || streq(directive, "allow-hugepages"))
+                return set_error(ret_error, -EINVAL, "%s:%u: %s takes one value", path, line, directive);
+        return set_error(ret_error, -EINVAL,
+                         "%s:%u: unknown directive '%s' (expected allow-module, allow-service, allow-vfs, "
+                         "allow-inhibit, allow-isolate or allow-hugepages)",
+                         path, line, value_quote(directive, q));
+}
+
 static int config_parse_line(Config *c, const char *path, unsigned line, char *text, char **ret_error) {
         char q[VALUE_QUOTE_BUFSZ];
         char *p = text, *directive, *name, *extra;
@@ -307,9 +331,7 @@ static int config_parse_line(Config *c, const char *path, unsigned line, char *t
                 return config_parse_vfs(c, path, line, p, ret_error);
         bool is_module = streq(directive, "allow-module");
         if (!is_module && !streq(directive, "allow-service"))
-                return set_error(ret_error, -EINVAL,
-                                 "%s:%u: unknown directive '%s' (expected allow-module, allow-service or allow-vfs)",
-                                 path, line, value_quote(directive, q));
+                return config_parse_lifetime(c, path, line, directive, p, ret_error);
 
         name = next_word(&p);
         if (!name)

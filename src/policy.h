@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "lifetime.h"
 #include "macro.h"
 #include "pci.h"
 
@@ -81,6 +82,7 @@ typedef struct Policy {
         size_t n_vfs;
         ResetRequest *resets;       /* <reset>, one per device */
         size_t n_resets;
+        LifetimePolicy lifetime;    /* <inhibit>, <isolate>, <hugepages> (lifetime.h) */
 } Policy;
 
 /* The defaults of an empty <vh:policy/>. */
@@ -128,10 +130,12 @@ typedef struct Config {
         VfsAllowance *allowed_vfs;
         size_t n_allowed_vfs;
         char *path;               /* the file read, for messages; NULL: none */
+        LifetimeConfig lifetime;  /* allow-inhibit, allow-isolate, allow-hugepages */
 } Config;
 
 void config_done(Config *c);
-/* Reads "allow-module NAME" / "allow-service NAME" / "allow-vfs PF MAX" lines ('#' comments).
+/* Reads "allow-module NAME" / "allow-service NAME" / "allow-vfs PF MAX" lines ('#' comments),
+ * and the lifetime limits (lifetime_config_directive()).
  * A missing file is an empty config when missing_ok. On a bad line,
  * returns -EINVAL and a message naming the file, line and word. The file
  * widens what root-run code does, so one that is not a regular file, or that

@@ -8,6 +8,7 @@
 
 #include <pci/pci.h>
 
+#include "lifetime-steps.h"
 #include "preflight.h"
 #include "console.h"
 #include "decide.h"
@@ -1663,6 +1664,22 @@ static bool group_listed(const DomainCtx *c, size_t upto, int group) {
         return false;
 }
 
+/* <inhibit>, <isolate>, <hugepages>: each step and what it changes, or
+ * what stops it (lifetime-steps.h). */
+static int check_lifetime(DomainCtx *c, CheckReport *r) {
+        _cleanup_(plan_done) Plan p = {};
+        int k = lifetime_plan(c->d, &c->f.lifetime, &p);
+        for (size_t i = 0; k >= 0 && i < p.decisions.n; i++) {
+                const Decision *x = &p.decisions.list[i];
+                _cleanup_free_ char *id = strf("%s:%s", decision_kind_to_string(x->kind), x->resource);
+                k = id ? report_add(r, CHECK_PASS, id, strdup(x->reason), NULL) : -ENOMEM;
+        }
+        for (size_t i = 0; k >= 0 && i < p.n_problems; i++)
+                k = report_add(r, CHECK_FAIL, p.problems[i].code, strdup(p.problems[i].message),
+                               strf("change the policy, or root's limits in vfio-hook.conf(5)"));
+        return k;
+}
+
 static int check_domain(Sysroot *sr, Names *names, const Domain *d, int n_groups, CheckReport *r) {
         _cleanup_(policy_done) Policy defaults = {};
         DomainCtx c = { .sr = sr, .names = names, .d = d, .policy = d->policy, .n_groups = n_groups };
@@ -1723,6 +1740,8 @@ static int check_domain(Sysroot *sr, Names *names, const Domain *d, int n_groups
                     (k = check_gpu_holders(&c, r)) >= 0)
                         k = check_display_manager(&c, r);
         }
+        if (k >= 0 && d->policy)
+                k = check_lifetime(&c, r);
         host_facts_done(&c.f);
         decisions_done(&c.ds);
         decisions_done(&c.auto_ds);

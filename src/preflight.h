@@ -41,6 +41,10 @@
  *                            their unit or session
  *   display-manager          etc/systemd/system/display-manager.service, and
  *                            whether prepare stops it and why
+ *   inhibitor:UNIT, cpus:SLICE, hugepages:POOL
+ *                            the lifetime steps and what each changes; a
+ *                            problem (CPUs the host lacks, no pool, root's
+ *                            limit) is a failure with its plan code
  * A console, framebuffer or display manager the policy keeps although
  * `auto` would change it (it depends on the domain's devices) is a warning.
  * Without a domain, every IOMMU group is listed with its devices. */

@@ -122,6 +122,69 @@ static int write_reset_method(FakeKernel *fk, const char *dev, const char *value
         return line ? sysroot_write_direct(fk->sr, path, line) : -ENOMEM;
 }
 
+static int read_u(Sysroot *sr, const char *path, unsigned long long *ret) {
+        _cleanup_free_ char *v = NULL;
+        int r = sysroot_read_line(sr, path, &v);
+        if (r < 0)
+                return r;
+        return sscanf(v, "%llu", ret) == 1 ? 0 : -EINVAL;
+}
+
+static int write_u(Sysroot *sr, const char *path, unsigned long long v) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%llu\n", v);
+        return sysroot_write_direct(sr, path, buf);
+}
+
+/* A pool's nr_hugepages and free_hugepages moved by delta pages. */
+static int pool_move(FakeKernel *fk, const char *dir, long long delta) {
+        _cleanup_free_ char *nrp = pathf("%s/nr_hugepages", dir), *freepath = pathf("%s/free_hugepages", dir);
+        unsigned long long nr, fr;
+        if (!nrp || !freepath)
+                return -ENOMEM;
+        int r = read_u(fk->sr, nrp, &nr);
+        if (r >= 0)
+                r = read_u(fk->sr, freepath, &fr);
+        if (r < 0)
+                return r;
+        r = write_u(fk->sr, nrp, (unsigned long long) ((long long) nr + delta));
+        return r < 0 ? r : write_u(fk->sr, freepath, (unsigned long long) ((long long) fr + delta));
+}
+
+static int hugepages_write(FakeKernel *fk, const char *path, const char *value) {
+        _cleanup_free_ char *dir = strndup(path, strlen(path) - strlen("/nr_hugepages")), *freepath = NULL, *c = NULL;
+        unsigned long long want, nr, fr;
+        if (!dir)
+                return -ENOMEM;
+        if (sscanf(value, "%llu", &want) != 1)
+                return -EINVAL;
+        freepath = pathf("%s/free_hugepages", dir);
+        int r = freepath ? read_u(fk->sr, path, &nr) : -ENOMEM;
+        if (r >= 0)
+                r = read_u(fk->sr, freepath, &fr);
+        if (r < 0)
+                return r;
+        c = pathf("%s/compacted", fk->memdir);
+        bool compacted = c && access(c, F_OK) == 0;
+        unsigned long long max = fk->huge_max ? fk->huge_max - (compacted ? 0 : fk->huge_fragmented) : want;
+        unsigned long long inuse = nr - fr, goal = want;
+        if (goal > nr && goal > max)
+                goal = max > nr ? max : nr;  /* the kernel gives what it can, silently */
+        if (goal < inuse)
+                goal = inuse;
+        long long delta = (long long) goal - (long long) nr;
+        r = pool_move(fk, dir, delta);
+        if (r < 0)
+                return r;
+        /* A node's pool is part of the host's. */
+        const char *size = strstr(dir, "/hugepages/hugepages-");
+        if (startswith(path, "sys/devices/system/node/") && size) {
+                _cleanup_free_ char *host = pathf("sys/kernel/mm%s", size);
+                r = host ? pool_move(fk, host, delta) : -ENOMEM;
+        }
+        return r;
+}
+
 static int write_hook(Sysroot *sr, const char *path, const char *value, void *userdata) {
         FakeKernel *fk = userdata;
         unsigned n;
@@ -146,6 +209,12 @@ static int write_hook(Sysroot *sr, const char *path, const char *value, void *us
                         return -EINVAL;
                 return fakehost_vtcon_set_bind(fk->root, n, value[0] - '0');
         }
+        if (streq(path, "proc/sys/vm/compact_memory")) {
+                _cleanup_free_ char *p = pathf("%s/compacted", fk->memdir);
+                return p ? write_file(p, "1\n") : -ENOMEM;
+        }
+        if (strstr(path, "/hugepages/hugepages-") && strlen(path) > 13 && streq(path + strlen(path) - 13, "/nr_hugepages"))
+                return hugepages_write(fk, path, value);
         if (sscanf(path, "sys/bus/platform/drivers/%127[^/]/%15s", drv, action) == 2) {
                 if (streq(action, "unbind"))
                         return fakehost_fb_unbind(fk->root, value);
@@ -553,6 +622,75 @@ static int device_reattach(HostOps *ops, const PciAddr *a, usec_t timeout, char 
         return rebind_device(fk, addr, drv, nodes);
 }
 
+/* ---- lifetime units: inhibitors and AllowedCPUs= ---- */
+
+static int inhibitor_start(HostOps *ops, const char *unit, const char *what, const char *why, usec_t timeout,
+                           char **ret_error) {
+        FakeKernel *fk = (FakeKernel *) ops;
+        int r = count_change(fk);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *p = pathf("%s/run/fakekernel/inhibitors/%s", fk->root, unit),
+                            *content = pathf("%s\n%s\n", what, why);
+        if (!p || !content)
+                return -ENOMEM;
+        if (access(p, F_OK) == 0) {
+                if (ret_error)
+                        *ret_error = pathf("Failed to start transient service unit: Unit %s was already loaded", unit);
+                return -EEXIST;
+        }
+        return write_file(p, content);
+}
+
+static int inhibitor_stop(HostOps *ops, const char *unit, usec_t timeout, char **ret_error) {
+        FakeKernel *fk = (FakeKernel *) ops;
+        int r = count_change(fk);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *p = pathf("%s/run/fakekernel/inhibitors/%s", fk->root, unit);
+        if (!p)
+                return -ENOMEM;
+        return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int inhibitor_state(HostOps *ops, const char *unit, UnitState *ret) {
+        FakeKernel *fk = (FakeKernel *) ops;
+        _cleanup_free_ char *p = pathf("%s/run/fakekernel/inhibitors/%s", fk->root, unit);
+        if (!p)
+                return -ENOMEM;
+        *ret = access(p, F_OK) == 0 ? UNIT_ACTIVE : UNIT_INACTIVE;
+        return 0;
+}
+
+static int allowed_cpus_get(HostOps *ops, const char *unit, char **ret, char **ret_error) {
+        FakeKernel *fk = (FakeKernel *) ops;
+        _cleanup_free_ char *p = pathf("%s/run/fakekernel/allowedcpus/%s", fk->root, unit), *v = NULL;
+        if (!p)
+                return -ENOMEM;
+        int r = read_file(p, &v);
+        if (r == -ENOENT)
+                v = strdup("");
+        else if (r < 0)
+                return r;
+        if (!v)
+                return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static int allowed_cpus_set(HostOps *ops, const char *unit, const char *cpus, usec_t timeout, char **ret_error) {
+        FakeKernel *fk = (FakeKernel *) ops;
+        int r = count_change(fk);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *p = pathf("%s/run/fakekernel/allowedcpus/%s", fk->root, unit);
+        if (!p)
+                return -ENOMEM;
+        if (!*cpus)
+                return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+        return write_file(p, cpus);
+}
+
 /* ---- libvirt's domains, and modalias lookups ---- */
 
 static int domain_running(HostOps *ops, const char *domain, usec_t timeout, char **ret_error) {
@@ -629,6 +767,11 @@ int fakekernel_new(const char *root, FakeKernel **ret) {
                 .process_kill = process_kill,
                 .domain_running = domain_running,
                 .device_modules = device_modules,
+                .inhibitor_start = inhibitor_start,
+                .inhibitor_stop = inhibitor_stop,
+                .inhibitor_state = inhibitor_state,
+                .allowed_cpus_get = allowed_cpus_get,
+                .allowed_cpus_set = allowed_cpus_set,
         };
         fk->root = strdup(root);
         fk->memdir = pathf("%s.kernel", root);
@@ -644,7 +787,8 @@ int fakekernel_new(const char *root, FakeKernel **ret) {
         /* Memory survives a killed engine: create it only once per tree. */
         char *dirs[] = { fk->memdir, pathf("%s/modules", fk->memdir), pathf("%s/devices", fk->memdir),
                          pathf("%s/units", fk->memdir), pathf("%s/run", root), pathf("%s/run/fakekernel", root),
-                         pathf("%s/run/fakekernel/units", root) };
+                         pathf("%s/run/fakekernel/units", root), pathf("%s/run/fakekernel/inhibitors", root),
+                         pathf("%s/run/fakekernel/allowedcpus", root) };
         bool first = mkdir(fk->memdir, 0755) == 0;
         for (size_t i = 1; i < ELEMENTSOF(dirs); i++) {
                 if (dirs[i])

@@ -45,7 +45,19 @@ typedef struct FakeKernel {
         usec_t unit_delay;      /* a started unit is active only this long after its start */
         char **running_domains; /* what libvirt runs (domain_running) */
         bool domain_query_fails; /* libvirt cannot be asked */
+        /* Huge pages: nr_hugepages of a pool grows to at most huge_max pages
+         * (0: no limit), huge_fragmented fewer until memory is compacted
+         * (a write to proc/sys/vm/compact_memory, remembered in MEMDIR). */
+        unsigned huge_max;
+        unsigned huge_fragmented;
 } FakeKernel;
+
+/* - Huge pages: writes to a pool's nr_hugepages (the host's, or a node's,
+ *   which moves the host's by as much) change nr_hugepages and
+ *   free_hugepages within huge_max/huge_fragmented.
+ * - Lifetime units: an inhibitor is run/fakekernel/inhibitors/UNIT (WHAT
+ *   and WHY), a slice's AllowedCPUs= is run/fakekernel/allowedcpus/UNIT
+ *   (absent: unset). */
 
 /* Takes a built fakehost tree; makes vfio-pci a built-in driver and every
  * unit file in the tree an active unit. */

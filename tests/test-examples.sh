@@ -142,5 +142,12 @@ bad "timeout 0" "$P<timeout>0</timeout>$E"
 bad "timeout 601" "$P<timeout>601</timeout>$E"
 bad "a signed timeout" "$P<timeout>+5</timeout>$E"
 bad "a misspelt policy element" "<vh:polcy xmlns:vh='$NS'/>"
+bad "an unknown inhibitor What" "$P<inhibit>nap</inhibit>$E"
+bad "an inhibitor list ending in ':'" "$P<inhibit>sleep:</inhibit>$E"
+bad "isolate without cpus" "$P<isolate/>$E"
+bad "a malformed CPU list" "$P<isolate cpus='2-'/>$E"
+bad "a CPU list with blanks" "$P<isolate cpus='1, 2'/>$E"
+bad "isolate with text" "$P<isolate cpus='1'>x</isolate>$E"
+bad "a huge page size the hook does not know" "$P<hugepages size='4K'/>$E"
 
 exit $failed

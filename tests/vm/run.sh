@@ -34,7 +34,7 @@
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL_SCENARIOS="no-policy single-gpu-cycle display-manager failing-prepare kill-during-prepare unmanaged daemon-restart restore-running host-restored release-bad-stdin dropin-hook second-card two-domains both-cards alsa-holder cycles enable-disable dump sriov-vf sriov-two-domains reset-method"
+ALL_SCENARIOS="no-policy single-gpu-cycle display-manager failing-prepare kill-during-prepare unmanaged daemon-restart restore-running host-restored release-bad-stdin dropin-hook second-card two-domains both-cards alsa-holder cycles enable-disable dump sriov-vf sriov-two-domains reset-method lifetime"
 # Scenarios kept elsewhere (the benchmark's): space-separated paths; each
 # is run under its file name, with the limit of its "# vm-limit: S" line.
 EXTRA_SCENARIOS=${VFIO_HOOK_VM_EXTRA_SCENARIOS:-}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* src/unitprops.c, the lifetime steps' systemd adapter, against
+ * tests/helpers/fake-systemd: the exact argv of systemd-run and systemctl,
+ * the states it waits for, and the names it refuses before running
+ * anything. */
+#include <check.h>
+#include <fcntl.h>
+
+#include "lifetime.h"
+#include "subprocess.h"
+#include "unitprops.h"
+#include "util.h"
+
+#define T (5 * USEC_PER_SEC)
+
+static char tmpdir[] = "/tmp/vfio-hook-unitprops-XXXXXX";
+
+static void setup(void) {
+        static const char *const tools[][2] = {
+                { "systemctl", "VFIO_HOOK_SYSTEMCTL" },
+                { "systemd-run", "VFIO_HOOK_SYSTEMD_RUN" },
+        };
+        char link[sizeof tmpdir + 32];
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        for (size_t i = 0; i < ELEMENTSOF(tools); i++) {
+                snprintf(link, sizeof link, "%s/%s", tmpdir, tools[i][0]);
+                ck_assert_int_eq(symlink(TEST_SRCDIR "/tests/helpers/fake-systemd", link), 0);
+                ck_assert_int_eq(setenv(tools[i][1], link, 1), 0);
+        }
+        /* Only named in the argv: any absolute path does. */
+        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMD_INHIBIT", "/usr/bin/systemd-inhibit", 1), 0);
+        ck_assert_int_eq(setenv("VFIO_HOOK_SLEEP", "/usr/bin/sleep", 1), 0);
+        spawn_allow_test_overrides();
+}
+
+static void teardown(void) {
+        DIR *d = opendir(tmpdir);
+        struct dirent *de;
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        (void) rmdir(tmpdir);
+        strcpy(tmpdir + sizeof tmpdir - 7, "XXXXXX");
+}
+
+static char *calls(void) {
+        char p[sizeof tmpdir + 16];
+        snprintf(p, sizeof p, "%s/calls", tmpdir);
+        FILE *f = fopen(p, "re");
+        if (!f)
+                return strdup("");
+        char *buf = NULL;
+        size_t n = 0;
+        if (getdelim(&buf, &n, 0, f) < 0) {
+                free(buf);
+                buf = strdup("");
+        }
+        fclose(f);
+        unlink(p);
+        return buf;
+}
+
+START_TEST(test_inhibitor) {
+        char unit[INHIBIT_UNIT_MAX];
+        _cleanup_free_ char *err = NULL, *c1 = NULL, *c2 = NULL, *c3 = NULL;
+        UnitState st;
+
+        inhibit_unit_name("my-vm", unit);
+        ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep:idle", "vfio-hook: my-vm has the GPU", T, &err), 0);
+        c1 = calls();
+        ck_assert_msg(startswith(c1, "systemd-run [--no-ask-password] [--quiet] [--collect] [--service-type=exec] "
+                                     "[--unit=vfio-hook-inhibit-my\\x2dvm.service] "
+                                     "[--description=vfio-hook: my-vm has the GPU (inhibitor lock)] [--] "
+                                     "[/usr/bin/systemd-inhibit] [--what=sleep:idle] [--who=vfio-hook] "
+                                     "[--why=vfio-hook: my-vm has the GPU] [--mode=block] [/usr/bin/sleep] [infinity]\n"
+                                     "systemctl [--no-pager] [--no-ask-password] [show] [--property=ActiveState] "
+                                     "[--value] [--] [vfio-hook-inhibit-my\\x2dvm.service]\n"),
+                      "%s", c1);
+        ck_assert_int_eq(unitprops_state(unit, T, &st, NULL), 0);
+        ck_assert_int_eq(st, UNIT_ACTIVE);
+
+        /* Started twice: systemd's own refusal, in one line. */
+        ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "x", T, &err), -EIO);
+        ck_assert_msg(strstr(err, "was already loaded"), "%s", err);
+
+        ck_assert_int_eq(unitprops_inhibitor_stop(unit, T, NULL), 0);
+        c2 = calls();
+        ck_assert_msg(strstr(c2, "systemctl [--no-pager] [--no-ask-password] [stop] [--] [vfio-hook-inhibit-my\\x2dvm.service]"),
+                      "%s", c2);
+        ck_assert_int_eq(unitprops_state(unit, T, &st, NULL), 0);
+        ck_assert_int_eq(st, UNIT_INACTIVE);
+        /* A unit that is gone is stopped. */
+        ck_assert_int_eq(unitprops_inhibitor_stop(unit, T, NULL), 0);
+
+        /* A lock logind refuses: the unit fails, and so does the start. */
+        char p[sizeof tmpdir + 16];
+        snprintf(p, sizeof p, "%s/fail-start", tmpdir);
+        close(open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        free(err);
+        err = NULL;
+        ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "x", T, &err), -EIO);
+        ck_assert_msg(strstr(err, "failed"), "%s", err);
+        (void) calls();
+
+        /* Names and values checked before anything runs. */
+        ck_assert_int_eq(unitprops_inhibitor_start("sshd.service", "sleep", "x", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_start("vfio-hook-inhibit-a/b.service", "sleep", "x", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_start(unit, "nap", "x", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "a\nb", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_stop("system.slice", T, NULL), -EINVAL);
+        c3 = calls();
+        ck_assert_str_eq(c3, "");
+}
+END_TEST
+
+START_TEST(test_allowed_cpus) {
+        _cleanup_free_ char *v = NULL, *v2 = NULL, *c1 = NULL, *c2 = NULL;
+        ck_assert_int_eq(unitprops_allowed_cpus_get("system.slice", T, &v, NULL), 0);
+        ck_assert_str_eq(v, "");
+        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0-1,4", T, NULL), 0);
+        c1 = calls();
+        ck_assert_msg(strstr(c1, "systemctl [--no-pager] [--no-ask-password] [set-property] [--runtime] [--] "
+                                 "[system.slice] [AllowedCPUs=0-1,4]\n"),
+                      "%s", c1);
+        ck_assert_int_eq(unitprops_allowed_cpus_get("system.slice", T, &v2, NULL), 0);
+        ck_assert_str_eq(v2, "0-1,4");
+        ck_assert_int_eq(unitprops_allowed_cpus_set("init.scope", "", T, NULL), 0);
+        (void) calls();
+        ck_assert_int_eq(unitprops_allowed_cpus_set("machine.slice", "0", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0;1", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0 CPUQuota=1%", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_allowed_cpus_get("../x.slice", T, &v, NULL), -EINVAL);
+        c2 = calls();
+        ck_assert_str_eq(c2, "");
+}
+END_TEST
+
+static Suite *unitprops_suite(void) {
+        Suite *s = suite_create("unitprops");
+        TCase *tc = tcase_create("unitprops");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_inhibitor);
+        tcase_add_test(tc, test_allowed_cpus);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr = srunner_create(unitprops_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}
