@@ -437,6 +437,35 @@ static int read_property(const char *path, const char *name, usec_t timeout, cha
         return r < 0 ? r : 0;
 }
 
+static int unit_path(const char *unit, usec_t timeout, char **ret, sd_bus_error *e);
+
+static int read_property_u64(const char *path, const char *name, usec_t timeout, uint64_t *ret, sd_bus_error *e) {
+        sd_bus_message *rep = NULL;
+        int r = bus_method(path, "org.freedesktop.DBus.Properties", "Get", timeout, &rep, e, "ss",
+                           "org.freedesktop.systemd1.Unit", name);
+        if (r < 0)
+                return r;
+        r = sd.l.sd_bus_message_read(rep, "v", "t", ret);
+        sd.l.sd_bus_message_unref(rep);
+        return r < 0 ? r : 0;
+}
+
+/* How long the unit has been active (ActiveEnterTimestampMonotonic: our
+ * clock); when that cannot be told, long enough. */
+static usec_t active_for(const char *unit, usec_t timeout) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        uint64_t since = 0;
+        int r = unit_path(unit, timeout, &path, &e);
+        if (r >= 0)
+                r = read_property_u64(path, "ActiveEnterTimestampMonotonic", timeout, &since, &e);
+        sd.l.sd_bus_error_free(&e);
+        usec_t now = now_usec();
+        if (r < 0 || since == 0 || since > now)
+                return UNITS_START_SETTLE;
+        return now - since;
+}
+
 /* The unit's object path (LoadUnit: a unit without a file is one whose
  * LoadState says "not-found"). */
 static int unit_path(const char *unit, usec_t timeout, char **ret, sd_bus_error *e) {
@@ -565,12 +594,19 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
                         return errorf(ret_error, r, "%s %s: %s", doing, unit, e2);
                 if (stop && status_is_stopped(&s))
                         return 0;
-                if (!stop && streq(s.active_state, "active"))
+                /* A service is active as soon as it forked (Type=simple):
+                 * one that dies at once did not start. */
+                if (!stop && streq(s.active_state, "active") &&
+                    (remaining(deadline) == 0 || active_for(unit, remaining(deadline)) >= UNITS_START_SETTLE))
                         return 0;
                 if (!stop && streq(s.active_state, "failed"))
                         return errorf(ret_error, -EIO, "%s %s: the unit failed (journalctl -u %s)", doing, unit, unit);
                 if (!stop && streq(s.load_state, "not-found"))
                         return errorf(ret_error, -ENOENT, "%s %s: no such unit", doing, unit);
+                if (!stop && (streq(s.active_state, "inactive") || streq(s.active_state, "deactivating")) &&
+                    result && streq(result, "done"))
+                        return errorf(ret_error, -EIO, "%s %s: the unit stopped right after it started (journalctl -u %s)",
+                                      doing, unit, unit);
                 if (result && !streq(result, "done"))
                         return errorf(ret_error, -EIO, "%s %s: systemd's job ended with '%s', the unit is %s", doing,
                                       unit, result, s.active_state);

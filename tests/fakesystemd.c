@@ -10,6 +10,8 @@
  *   inactive              start: active at once
  *   inactive slow N       start: activating for N x 10 ms, then active
  *   inactive broken       start: failed, the job ends with "failed"
+ *   inactive dies         start: active, the job ends ("done"), and 50 ms
+ *                         later failed (a Type=simple service that exits)
  * No file: a unit systemd does not know. Each call is logged in DIR/calls
  * ("LoadUnit x.service", "StopUnit x.service", ...). */
 #include <poll.h>
@@ -70,6 +72,25 @@ static void write_unit(const char *unit, const char *state) {
                 fprintf(f, "%s\n", state);
                 fclose(f);
         }
+        /* When it became active (ActiveEnterTimestampMonotonic). */
+        snprintf(p, sizeof p, "%s/%s.since", dir, unit);
+        if (streq(state, "active") && (f = fopen(p, "we"))) {
+                fprintf(f, "%llu\n", (unsigned long long) now_usec());
+                fclose(f);
+        }
+}
+
+static uint64_t active_since(const char *unit) {
+        char p[512];
+        unsigned long long t = 0;
+        snprintf(p, sizeof p, "%s/%s.since", dir, unit);
+        FILE *f = fopen(p, "re");
+        if (f) {
+                if (fscanf(f, "%llu", &t) != 1)
+                        t = 0;
+                fclose(f);
+        }
+        return t;
 }
 
 /* systemd's object path of a unit: every byte but [A-Za-z0-9] as _xx. */
@@ -149,6 +170,19 @@ static int method_change(sd_bus_message *m, void *userdata, sd_bus_error *e) {
                 final = "active";
                 if (streq(how, "broken"))
                         final = "failed", result = "failed";
+                else if (streq(how, "dies")) {
+                        /* Active at once, failed a moment later: no job. */
+                        write_unit(unit, "active");
+                        r = emit_removed(sd_bus_message_get_bus(m), id, job, unit, "done");
+                        if (r >= 0 && n_jobs < JOBS_MAX) {
+                                snprintf(jobs[n_jobs].unit, sizeof jobs[n_jobs].unit, "%s", unit);
+                                jobs[n_jobs].path[0] = 0;
+                                jobs[n_jobs].final = "failed";
+                                jobs[n_jobs].when = now_usec() + 50 * USEC_PER_MSEC;
+                                n_jobs++;
+                        }
+                        return r;
+                }
                 else if (streq(how, "slow")) {
                         now = "activating";
                         when = now_usec() + n * 10 * USEC_PER_MSEC;
@@ -178,6 +212,8 @@ static int get_state(sd_bus *bus, const char *path, const char *interface, const
         bool found = read_unit(unit, state, how, &n);
         if (streq(property, "LoadState"))
                 return sd_bus_message_append(reply, "s", found ? "loaded" : "not-found");
+        if (streq(property, "ActiveEnterTimestampMonotonic"))
+                return sd_bus_message_append(reply, "t", (uint64_t) (found ? active_since(unit) : 0));
         return sd_bus_message_append(reply, "s", found ? state : "inactive");
 }
 
@@ -201,6 +237,7 @@ static const sd_bus_vtable unit_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("LoadState", "s", get_state, 0, 0),
         SD_BUS_PROPERTY("ActiveState", "s", get_state, 0, 0),
+        SD_BUS_PROPERTY("ActiveEnterTimestampMonotonic", "t", get_state, 0, 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -214,8 +251,8 @@ static void run_jobs(sd_bus *bus) {
                 }
                 write_unit(jobs[i].unit, jobs[i].final);
                 unsigned id = 0;
-                sscanf(jobs[i].path, "/org/freedesktop/systemd1/job/%u", &id);
-                (void) emit_removed(bus, id, jobs[i].path, jobs[i].unit, jobs[i].result);
+                if (jobs[i].path[0] && sscanf(jobs[i].path, "/org/freedesktop/systemd1/job/%u", &id) == 1)
+                        (void) emit_removed(bus, id, jobs[i].path, jobs[i].unit, jobs[i].result);
                 memmove(jobs + i, jobs + i + 1, (n_jobs - i - 1) * sizeof jobs[0]);
                 n_jobs--;
         }

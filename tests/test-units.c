@@ -338,6 +338,27 @@ START_TEST(bus_failed_start) {
 }
 END_TEST
 
+/* systemd says a Type=simple service is active as soon as it forked: one
+ * that dies a moment later did not start. */
+START_TEST(bus_start_dies) {
+        _cleanup_free_ char *e = NULL;
+        char buf[64];
+
+        put_unit("dm.service", "inactive dies");
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(units_start("dm.service", LONG, &e), -EIO);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        ck_assert_str_eq(e, "starting dm.service: the unit failed (journalctl -u dm.service)");
+        ck_assert_str_eq(unit_file_state("dm.service", buf, sizeof buf), "failed");
+
+        /* One that lives is started once it has been active a moment. */
+        put_unit("dm.service", "inactive");
+        t0 = now_usec();
+        ck_assert_int_eq(units_start("dm.service", LONG, &e), 0);
+        ck_assert_uint_ge(now_usec() - t0, UNITS_START_SETTLE);
+}
+END_TEST
+
 START_TEST(bus_unreachable) {
         _cleanup_free_ char *e = NULL, *e2 = NULL;
         UnitState s;
@@ -391,6 +412,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, bus_slow);
         tcase_add_test(tc, bus_hang);
         tcase_add_test(tc, bus_failed_start);
+        tcase_add_test(tc, bus_start_dies);
         tcase_add_test(tc, bus_unreachable);
         tcase_add_test(tc, bus_hostops);
         suite_add_tcase(s, tc);
