@@ -482,6 +482,63 @@ static int kmsg_filter(const char *text, size_t len, char **ret, size_t *ret_len
 
 /* The kernel log: on a host one record per read(2), until EAGAIN; in a
  * tree a plain file. */
+/* What <isolate> and <hugepages> read (src/lifetime-host.c): the CPUs, the
+ * memory's size and the huge-page pools, the host's and each node's. */
+static bool meminfo_keep(const char *line, size_t n) {
+        return startswith(line, "MemTotal:") || startswith(line, "MemFree:") || startswith(line, "MemAvailable:") ||
+               startswith(line, "Hugepagesize:");
+}
+
+static int meminfo_filter(const char *text, size_t len, char **ret, size_t *ret_len) {
+        return keep_lines(text, len, meminfo_keep, ret, ret_len);
+}
+
+static int dump_pools(Dump *d, const char *dir) {
+        _cleanup_strv_free_ char **pools = NULL;
+        int r = sysroot_list_dirf(d->sr, &pools, "%s", dir);
+        if (r < 0)
+                return soft(d, dir, r);
+        for (char **p = pools; p && *p; p++) {
+                if (!startswith(*p, "hugepages-") || !filename_is_safe(*p, NAME_MAX))
+                        continue;
+                r = dump_filef(d, "%s/%s/nr_hugepages", dir, *p);
+                if (r >= 0)
+                        r = dump_filef(d, "%s/%s/free_hugepages", dir, *p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int dump_lifetime(Dump *d) {
+        _cleanup_strv_free_ char **nodes = NULL;
+        int r;
+
+        r = dump_file(d, "sys/devices/system/cpu/online");
+        if (r >= 0)
+                r = dump_file(d, "sys/devices/system/cpu/present");
+        if (r >= 0)
+                r = dump_file_filtered(d, "proc/meminfo", 64 * 1024, meminfo_filter);
+        if (r >= 0)
+                r = dump_pools(d, "sys/kernel/mm/hugepages");
+        if (r < 0)
+                return r;
+        r = sysroot_list_dirf(d->sr, &nodes, "sys/devices/system/node");
+        if (r < 0)
+                return soft(d, "sys/devices/system/node", r);
+        for (char **n = nodes; n && *n; n++) {
+                if (!startswith(*n, "node") || !filename_is_safe(*n, NAME_MAX))
+                        continue;
+                _cleanup_free_ char *dir = strf("sys/devices/system/node/%s/hugepages", *n);
+                if (!dir)
+                        return -ENOMEM;
+                r = dump_pools(d, dir);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int dump_kmsg(Dump *d) {
         _cleanup_close_ int fd = sysroot_openf(d->sr, O_RDONLY | O_NONBLOCK, NULL, "dev/kmsg");
         _cleanup_free_ char *buf = NULL, *cut = NULL;
@@ -571,6 +628,34 @@ static int dump_dev_walk(Dump *d, const char *dir, unsigned depth, unsigned *ent
         return 0;
 }
 
+/* SR-IOV (src/sriov.c): a PF's counts, VF layout and links to its VFs, a
+ * VF's link to its PF. Absent on other devices. */
+static int dump_sriov(Dump *d, const char *phys) {
+        static const char *const files[] = { "sriov_totalvfs", "sriov_numvfs", "sriov_offset", "sriov_stride",
+                                             "sriov_drivers_autoprobe" };
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                r = dump_filef(d, "%s/%s", phys, files[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = dump_linkf(d, "%s/physfn", phys);
+        if (r < 0)
+                return r;
+        r = sysroot_list_dirf(d->sr, &names, "%s", phys);
+        if (r < 0)
+                return soft(d, phys, r);
+        for (char **n = names; n && *n; n++)
+                if (startswith(*n, "virtfn") && filename_is_safe(*n, NAME_MAX)) {
+                        r = dump_linkf(d, "%s/%s", phys, *n);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 static int dump_pci_device(Dump *d, const char *name) {
         static const char *const files[] = { "vendor", "device", "class", "boot_vga", "reset_method", "resource", "modalias" };
         _cleanup_free_ char *dev = strf("sys/bus/pci/devices/%s", name), *phys = NULL, *driver = NULL;
@@ -608,6 +693,9 @@ static int dump_pci_device(Dump *d, const char *name) {
         if (!reset)
                 return -ENOMEM;
         r = dump_exists(d, reset);
+        if (r < 0)
+                return r;
+        r = dump_sriov(d, phys);
         if (r < 0)
                 return r;
         r = dump_linkf(d, "%s/driver", phys);
@@ -1106,6 +1194,8 @@ static int gather(Dump *d, const Config *cfg, UnitStateFn fn, void *userdata, co
                 r = dump_modules(d);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(proc_files); i++)
                 r = dump_file(d, proc_files[i]);
+        if (r >= 0)
+                r = dump_lifetime(d);
         if (r >= 0)
                 r = dump_kmsg(d);
         if (r >= 0)
