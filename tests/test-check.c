@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "check-main.h"
 #include "engine.h"
 #include "fakehost.h"
 #include "testutil.h"
@@ -1074,9 +1075,5 @@ static Suite *check_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(check_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return test_run_suite(check_suite());
 }

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdarg.h>
 
+#include "check-main.h"
 #include "cmdline.h"
 #include "macro.h"
 
@@ -126,9 +127,5 @@ int main(void) {
         tcase_add_test(tc, test_hook_call);
         tcase_add_test(tc, test_options);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(s);
 }

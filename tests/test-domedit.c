@@ -3,6 +3,7 @@
  * the domains in tests/data/domains/, and the diff of --dry-run (src/udiff.c). */
 #include <check.h>
 
+#include "check-main.h"
 #include "domedit.h"
 #include "domxml.h"
 #include "udiff.h"
@@ -454,9 +455,5 @@ int main(void) {
         tcase_add_test(tc, test_udiff_random);
         tcase_add_test(tc, test_udiff_enable);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(s);
 }

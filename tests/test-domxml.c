@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "check-main.h"
 #include "domxml.h"
 #include "util.h"
 
@@ -874,11 +875,5 @@ static Suite *domxml_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(domxml_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return test_run_suite(domxml_suite());
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "check-main.h"
 #include "domxml.h"
 #include "engine.h"
 #include "fakehost.h"
@@ -1202,9 +1203,5 @@ static Suite *engine_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(engine_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(engine_suite());
 }

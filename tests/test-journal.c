@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "check-main.h"
 #include "fakehost.h"
 #include "journal.h"
 #include "util.h"
@@ -236,9 +237,5 @@ int main(void) {
         tcase_add_test(tc, test_not_a_regular_file);
         tcase_add_test(tc, test_release_record);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(s);
 }

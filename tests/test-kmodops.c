@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 
+#include "check-main.h"
 #include "kmodops.h"
 #include "nodedev.h"
 #include "subprocess.h"
@@ -406,9 +407,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return test_run_suite(suite());
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "check-main.h"
 #include "domxml.h"
 #include "engine.h"
 #include "fakehost.h"
@@ -503,9 +504,5 @@ static Suite *lifetime_engine_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(lifetime_engine_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(lifetime_engine_suite());
 }

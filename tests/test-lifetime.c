@@ -5,6 +5,7 @@
 #include <check.h>
 #include <sys/stat.h>
 
+#include "check-main.h"
 #include "domxml.h"
 #include "lifetime-steps.h"
 #include "policy.h"
@@ -334,9 +335,5 @@ static Suite *lifetime_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(lifetime_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(lifetime_suite());
 }

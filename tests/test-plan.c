@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdarg.h>
 
+#include "check-main.h"
 #include "domxml.h"
 #include "fakehost.h"
 #include "plan.h"
@@ -829,9 +830,5 @@ static Suite *plan_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(plan_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(plan_suite());
 }

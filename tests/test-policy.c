@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <sys/stat.h>
 
+#include "check-main.h"
 #include "policy.h"
 #include "util.h"
 
@@ -483,11 +484,5 @@ static Suite *policy_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(policy_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return test_run_suite(policy_suite());
 }

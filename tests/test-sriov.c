@@ -3,6 +3,7 @@
  * addresses as the kernel computes them, and the journal's forms. */
 #include <check.h>
 
+#include "check-main.h"
 #include "sriov.h"
 #include "util.h"
 
@@ -125,9 +126,5 @@ int main(void) {
         tcase_add_test(tc, test_vf_addr);
         tcase_add_test(tc, test_journal_forms);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(s);
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "check-main.h"
 #include "domxml.h"
 #include "engine.h"
 #include "fakehost.h"
@@ -544,9 +545,5 @@ static Suite *trust_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(trust_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return test_run_suite(trust_suite());
 }

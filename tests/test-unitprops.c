@@ -6,6 +6,7 @@
 #include <check.h>
 #include <fcntl.h>
 
+#include "check-main.h"
 #include "lifetime.h"
 #include "subprocess.h"
 #include "unitprops.h"
@@ -149,9 +150,5 @@ static Suite *unitprops_suite(void) {
 }
 
 int main(void) {
-        SRunner *sr = srunner_create(unitprops_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return test_run_suite(unitprops_suite());
 }
