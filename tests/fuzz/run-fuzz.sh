@@ -30,10 +30,10 @@ esac
 # The sources each target needs (the parsers and what they call).
 sources() {
         case $1 in
-        domxml)  echo domxml policy util pciaddr ;;
-        domedit) echo domedit domxml policy util pciaddr subprocess deadline ;;
-        journal) echo journal domxml policy util pciaddr pci console modules plan decide holders json sysroot ;;
-        config)  echo policy util ;;
+        domxml)  echo domxml policy lifetime lifetime-xml cpuset util pciaddr subprocess ;;
+        domedit) echo domedit domxml policy lifetime lifetime-xml cpuset util pciaddr subprocess deadline ;;
+        journal) echo journal domxml policy lifetime lifetime-xml lifetime-host cpuset sriov sriovplan util pciaddr pci console modules plan decide holders json sysroot subprocess deadline log ;;
+        config)  echo policy lifetime cpuset util pciaddr subprocess ;;
         procfs)  echo console holders pciaddr util sysroot ;;
         *) return 1 ;;
         esac
