@@ -1281,6 +1281,8 @@ int fakehost_sriov_set_numvfs(const char *root, const char *pf, unsigned n) {
         if (r < 0)
                 return r;
         num = (unsigned) atoi(num_s);
+        free(num_s);
+        num_s = NULL;
         if (n == 0) {
                 for (unsigned i = num; i > 0; i--) {
                         _cleanup_free_ char *vf = NULL;

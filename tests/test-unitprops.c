@@ -104,7 +104,7 @@ START_TEST(test_inhibitor) {
         err = NULL;
         ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "x", T, &err), -EIO);
         ck_assert_msg(strstr(err, "failed"), "%s", err);
-        (void) calls();
+        free(calls()); /* forget what ran so far */
 
         /* Names and values checked before anything runs. */
         ck_assert_int_eq(unitprops_inhibitor_start("sshd.service", "sleep", "x", T, NULL), -EINVAL);
@@ -129,7 +129,7 @@ START_TEST(test_allowed_cpus) {
         ck_assert_int_eq(unitprops_allowed_cpus_get("system.slice", T, &v2, NULL), 0);
         ck_assert_str_eq(v2, "0-1,4");
         ck_assert_int_eq(unitprops_allowed_cpus_set("init.scope", "", T, NULL), 0);
-        (void) calls();
+        free(calls()); /* forget what ran so far */
         ck_assert_int_eq(unitprops_allowed_cpus_set("machine.slice", "0", T, NULL), -EINVAL);
         ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0;1", T, NULL), -EINVAL);
         ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0 CPUQuota=1%", T, NULL), -EINVAL);

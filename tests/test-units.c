@@ -342,7 +342,7 @@ END_TEST
 /* systemd says a Type=simple service is active as soon as it forked: one
  * that dies a moment later did not start. */
 START_TEST(bus_start_dies) {
-        _cleanup_free_ char *e = NULL;
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
         char buf[64];
 
         put_unit("dm.service", "inactive dies");
@@ -355,7 +355,7 @@ START_TEST(bus_start_dies) {
         /* One that lives is started once it has been active a moment. */
         put_unit("dm.service", "inactive");
         t0 = now_usec();
-        ck_assert_int_eq(units_start("dm.service", LONG, &e), 0);
+        ck_assert_int_eq(units_start("dm.service", LONG, &e2), 0);
         ck_assert_uint_ge(now_usec() - t0, UNITS_START_SETTLE);
 }
 END_TEST

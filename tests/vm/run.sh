@@ -23,7 +23,7 @@
 #   VFIO_HOOK_VM_STAGE     an already staged install tree to use instead of
 #                          running `make install` (DESTDIR layout)
 #   VFIO_HOOK_VM_CACHE     image cache (default /var/cache/vfio-hook-vm)
-#   VFIO_HOOK_VM_TIMEOUT   bound on the guest's whole life, s (default 1800)
+#   VFIO_HOOK_VM_TIMEOUT   bound on the guest's whole life, s (default 3000)
 #   VFIO_HOOK_VM_MEM, VFIO_HOOK_VM_SMP   guest RAM in MiB (1536), vCPUs (2)
 #   VFIO_HOOK_VM_CYCLES    start/destroy cycles of the `cycles` scenario (10)
 #   VFIO_HOOK_VM_KILL_MAX, VFIO_HOOK_VM_KILL_BUDGET   kill-during-prepare:
@@ -44,7 +44,7 @@ done
 
 BUILDDIR=${VFIO_HOOK_BUILDDIR:-$PWD}
 CACHE=${VFIO_HOOK_VM_CACHE:-/var/cache/vfio-hook-vm}
-TIMEOUT=${VFIO_HOOK_VM_TIMEOUT:-1800}
+TIMEOUT=${VFIO_HOOK_VM_TIMEOUT:-3000}
 MEM=${VFIO_HOOK_VM_MEM:-1536}
 SMP=${VFIO_HOOK_VM_SMP:-2}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
