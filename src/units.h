@@ -42,7 +42,7 @@ int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_err
 /* A started service counts as started once it has been active this long:
  * systemd says a Type=simple service is active as soon as it forked, and a
  * display manager that dies at once (no GPU to draw on) did not start. */
-#define UNITS_START_SETTLE (250 * USEC_PER_MSEC)
+#define UNITS_START_SETTLE (1000 * USEC_PER_MSEC)
 
 /* Stop/start under the deadline; then, while the unit is not yet inactive
  * (or failed, or absent) / active, its state is polled (from 1 ms, doubling
