@@ -395,7 +395,7 @@ int domedit_add_hostdevs(const char *xml, size_t len, const PciAddr *devs, size_
                          PciAddr **ret_added, size_t *ret_n_added, char **ret_error) {
         _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
         _cleanup_(domedit_state_done) DomEditState s = {};
-        _cleanup_free_ PciAddr *todo = NULL;
+        _cleanup_free_ PciAddr *to_add = NULL;
         _cleanup_free_ char *indent = NULL;
         bool used[32] = {};
         size_t n = 0;
@@ -411,9 +411,9 @@ int domedit_add_hostdevs(const char *xml, size_t len, const PciAddr *devs, size_
                 return r;
 
         for (size_t i = 0; i < n_devs; i++)
-                if (!addr_in(s.hostdevs, s.n_hostdevs, &devs[i]) && domedit_addr_add(&todo, &n, &devs[i]) < 0)
+                if (!addr_in(s.hostdevs, s.n_hostdevs, &devs[i]) && domedit_addr_add(&to_add, &n, &devs[i]) < 0)
                         return -ENOMEM;
-        domedit_sort_addrs(todo, n);
+        domedit_sort_addrs(to_add, n);
 
         devices = child(root, "devices");
         if (n > 0 && !devices) {
@@ -428,27 +428,27 @@ int domedit_add_hostdevs(const char *xml, size_t len, const PciAddr *devs, size_
                         return -ENOMEM;
         }
 
-        /* One guest slot per physical device (todo is sorted, so its functions are together). */
+        /* One guest slot per physical device (to_add is sorted, so its functions are together). */
         for (size_t i = 0, j; i < n; i = j) {
                 unsigned slot;
                 bool has_f0 = false;
 
-                for (j = i; j < n && same_device(&todo[i], &todo[j]); j++)
-                        has_f0 = has_f0 || todo[j].function == 0;
+                for (j = i; j < n && same_device(&to_add[i], &to_add[j]); j++)
+                        has_f0 = has_f0 || to_add[j].function == 0;
                 for (slot = DOMEDIT_FIRST_SLOT; slot <= DOMEDIT_LAST_SLOT && used[slot]; slot++)
                         ;
                 if (slot > DOMEDIT_LAST_SLOT) {
                         char a[PCI_ADDR_STRLEN];
                         return errorf(ret_error, -ENOSPC,
                                       "no free slot on the domain's root PCI bus (0x%02x to 0x%02x are taken) for %s",
-                                      DOMEDIT_FIRST_SLOT, DOMEDIT_LAST_SLOT, pci_addr_format(&todo[i], a));
+                                      DOMEDIT_FIRST_SLOT, DOMEDIT_LAST_SLOT, pci_addr_format(&to_add[i], a));
                 }
                 used[slot] = true;
 
                 for (size_t k = i; k < j; k++) {
                         /* Host function numbers stay when function 0 is there; else 0, 1, ... */
-                        unsigned fn = has_f0 ? todo[k].function : (unsigned) (k - i);
-                        xmlNode *h = new_hostdev(doc, &todo[k], slot, fn, fn == 0 && j - i > 1);
+                        unsigned fn = has_f0 ? to_add[k].function : (unsigned) (k - i);
+                        xmlNode *h = new_hostdev(doc, &to_add[k], slot, fn, fn == 0 && j - i > 1);
                         if (!h)
                                 return -ENOMEM;
                         r = indent_subtree(h, indent);
@@ -465,7 +465,7 @@ int domedit_add_hostdevs(const char *xml, size_t len, const PciAddr *devs, size_
         r = serialize(doc, ret_xml);
         if (r < 0)
                 return r;
-        *ret_added = TAKE_PTR(todo);
+        *ret_added = TAKE_PTR(to_add);
         *ret_n_added = n;
         return 0;
 }

@@ -778,6 +778,17 @@ int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error) {
         return domxml_parse_timeout(xml, len, DOMXML_PARSE_TIMEOUT, ret, ret_error);
 }
 
+/* The limits every reader of a domain XML keeps, then libxml2's parse. */
+static int read_bounded(const char *xml, size_t len, usec_t timeout, xmlDoc **ret, char **ret_error) {
+        if (!xml || len == 0)
+                return set_error(ret_error, -EINVAL, "domain XML is empty");
+        /* Also keeps the length inside libxml2's int. */
+        if (len > DOMXML_MAX_SIZE)
+                return set_error(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
+                                 len, DOMXML_MAX_SIZE);
+        return read_document(xml, len, timeout, ret, ret_error);
+}
+
 int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **ret, char **ret_error) {
         _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
         _cleanup_domain_ Domain *d = NULL;
@@ -786,14 +797,7 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
         unsigned idx = 0;
         int r;
 
-        if (!xml || len == 0)
-                return set_error(ret_error, -EINVAL, "domain XML is empty");
-        /* Also keeps the length inside libxml2's int. */
-        if (len > DOMXML_MAX_SIZE)
-                return set_error(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
-                                 len, DOMXML_MAX_SIZE);
-
-        r = read_document(xml, len, timeout, &doc, ret_error);
+        r = read_bounded(xml, len, timeout, &doc, ret_error);
         if (r < 0)
                 return r;
 
@@ -862,12 +866,7 @@ int domxml_read_document(const char *xml, size_t len, struct _xmlDoc **ret, char
         _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
         int r;
 
-        if (!xml || len == 0)
-                return set_error(ret_error, -EINVAL, "domain XML is empty");
-        if (len > DOMXML_MAX_SIZE)
-                return set_error(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
-                                 len, DOMXML_MAX_SIZE);
-        r = read_document(xml, len, DOMXML_PARSE_TIMEOUT, &doc, ret_error);
+        r = read_bounded(xml, len, DOMXML_PARSE_TIMEOUT, &doc, ret_error);
         if (r < 0)
                 return r;
         const xmlNode *root = xmlDocGetRootElement(doc);
