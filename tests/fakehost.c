@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "fakehost.h"
-#include "macro.h"
-#include "util.h"
+#include "shared/macro.h"
+#include "shared/util.h"
 
 /* Paths inside the tree are "relative paths" (rel): "sys/bus/pci/devices".
  * Links are made relative the way sysfs makes them, computed from the

@@ -4,13 +4,14 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-#include "deadline.h"
+#include "host/holders.h"
+#include "shared/deadline.h"
 #include "fakehost.h"
 #include "fakekernel.h"
-#include "modules.h"
-#include "policy.h"
-#include "sriov.h"
-#include "util.h"
+#include "host/modules.h"
+#include "model/policy.h"
+#include "host/sriov.h"
+#include "shared/util.h"
 
 /* ---- small file helpers, on absolute paths under root or memdir ---- */
 

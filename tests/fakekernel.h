@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "hostops.h"
-#include "sysroot.h"
+#include "host/hostops.h"
+#include "shared/sysroot.h"
 
 /* A fake kernel, systemd and libvirt over a fakehost tree, in the manner of
  * libvirt's tests/virpcimock.c: the engine's sysfs writes and HostOps calls

@@ -24,7 +24,7 @@
 #include <systemd/sd-id128.h>
 
 #include "fakesystemd.h"
-#include "util.h"
+#include "shared/util.h"
 
 #define UNIT_PREFIX "/org/freedesktop/systemd1/unit/"
 #define JOBS_MAX 16

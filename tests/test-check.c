@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "fakehost.h"
 #include "testutil.h"
-#include "preflight.h"
-#include "util.h"
+#include "check/preflight.h"
+#include "shared/util.h"
 
 /* `vfio-hook check` against fake hosts: the tests/data/check-*.host
  * fixtures (and others), changed line by line with extra spec directives,

@@ -5,8 +5,8 @@
 #include <stdarg.h>
 
 #include "check-main.h"
-#include "cmdline.h"
-#include "macro.h"
+#include "shared/cmdline.h"
+#include "shared/macro.h"
 
 START_TEST(test_called_as_hook) {
         ck_assert(cmdline_called_as_hook("/etc/libvirt/hooks/qemu"));

@@ -7,9 +7,9 @@
 #include <sys/resource.h>
 
 #include "check-main.h"
-#include "deadline.h"
-#include "subprocess.h"
-#include "util.h"
+#include "shared/deadline.h"
+#include "shared/subprocess.h"
+#include "shared/util.h"
 
 /* A timed-out call must come back well before this (it has 0.3 s). */
 #define GENEROUS (5 * USEC_PER_SEC)

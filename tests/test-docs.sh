@@ -2,7 +2,7 @@
 # The manual pages, the README and the bash completion say what the program
 # does: every subcommand and option `vfio-hook-engine --help` prints, every
 # element and value of the policy's schema (src/policy.rng) and every
-# directive the config parser accepts (src/policy.c) appears in each place
+# directive the config parser accepts (src/model/policy.c) appears in each place
 # that documents it. A name the code gains without its documentation fails.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}" "${XMLLINT:=xmllint}"
@@ -69,8 +69,8 @@ done
 has "namespace" "vfio-hook-policy(5)" "urn:vfio-hook:policy:1" "$(cat "$man/vfio-hook-policy.5")"
 
 # --- the config file, as its parser reads it ---
-directives=$(grep -oE 'streq\(directive, "[a-z-]+"\)' "$top_srcdir/src/policy.c" | cut -d'"' -f2 | sort -u)
-nonempty "directives in src/policy.c" "$directives"
+directives=$(grep -oE 'streq\(directive, "[a-z-]+"\)' "$top_srcdir/src/model/policy.c" | cut -d'"' -f2 | sort -u)
+nonempty "directives in src/model/policy.c" "$directives"
 for d in $directives; do
         has "directive $d" "vfio-hook.conf(5)" "^\.It Ic $d " "$conf5"
         has "directive $d" README "$d\b" "$readme_text"

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The XML editing of `vfio-hook enable` and `disable` (src/domedit.c) on
- * the domains in tests/data/domains/, and the diff of --dry-run (src/udiff.c). */
+/* The XML editing of `vfio-hook enable` and `disable` (src/model/domedit.c) on
+ * the domains in tests/data/domains/, and the diff of --dry-run (src/shared/udiff.c). */
 #include <check.h>
 
 #include "check-main.h"
-#include "domedit.h"
-#include "domxml.h"
-#include "udiff.h"
-#include "util.h"
+#include "model/domedit.h"
+#include "model/domxml.h"
+#include "shared/udiff.h"
+#include "shared/util.h"
 
 #define RNG TEST_SRCDIR "/src/policy.rng"
 

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
-#include "domxml.h"
-#include "util.h"
+#include "model/domxml.h"
+#include "shared/util.h"
 
 #define NS "urn:vfio-hook:policy:1"
 #define POLICY(body) "<vh:policy xmlns:vh='" NS "'>" body "</vh:policy>"

@@ -9,15 +9,15 @@
 #include <sys/wait.h>
 
 #include "check-main.h"
-#include "domxml.h"
-#include "engine.h"
+#include "model/domxml.h"
+#include "engine/engine.h"
 #include "fakehost.h"
 #include "testutil.h"
 #include "fakekernel.h"
-#include "journal.h"
-#include "log.h"
-#include "plan.h"
-#include "util.h"
+#include "model/journal.h"
+#include "shared/log.h"
+#include "model/plan.h"
+#include "shared/util.h"
 
 static char card0[] = "/dev/dri/card0";
 static char *holder_fds[] = { card0, NULL };

@@ -5,10 +5,14 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-#include "facts.h"
+#include "host/pci.h"
+#include "host/modules.h"
+#include "host/holders.h"
+#include "host/console.h"
+#include "host/facts.h"
 #include "fakehost.h"
 #include "testutil.h"
-#include "util.h"
+#include "shared/util.h"
 
 /* Host facts over fake hosts built from the tests/data fixtures, over trees
  * changed by hand, and over this machine's own "/". */

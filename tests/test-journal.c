@@ -6,8 +6,8 @@
 
 #include "check-main.h"
 #include "fakehost.h"
-#include "journal.h"
-#include "util.h"
+#include "model/journal.h"
+#include "shared/util.h"
 
 #define HEAD "vfio-hook-journal 1\ndomain win10\nstarted 1763726400 pid 42\ndevice 0000:01:00.0\n"
 

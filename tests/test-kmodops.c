@@ -11,12 +11,12 @@
 #include <sys/utsname.h>
 
 #include "check-main.h"
-#include "kmodops.h"
-#include "nodedev.h"
-#include "subprocess.h"
+#include "host/kmodops.h"
+#include "host/nodedev.h"
+#include "shared/subprocess.h"
 #include "testutil.h"
-#include "util.h"
-#include "virt.h"
+#include "shared/util.h"
+#include "host/virt.h"
 
 #define GENEROUS (10 * USEC_PER_SEC)
 #define LONG (20 * USEC_PER_SEC)
@@ -29,15 +29,15 @@ START_TEST(kmod_names) {
 
         ck_assert_int_eq(kmodops_new(&k, NULL), 0);
 
-        ck_assert(kmodops_name_valid("nvidia_drm"));
-        ck_assert(kmodops_name_valid("snd-hda-intel"));
-        ck_assert(!kmodops_name_valid(""));
-        ck_assert(!kmodops_name_valid("../nvidia"));
-        ck_assert(!kmodops_name_valid("a b"));
-        ck_assert(!kmodops_name_valid("nvidia.ko"));
-        ck_assert(!kmodops_name_valid(NULL));
-        ck_assert(!kmodops_name_valid("a234567890123456789012345678901234567890123456789012345x"));
-        ck_assert(kmodops_name_valid("a23456789012345678901234567890123456789012345678901234"));
+        ck_assert(module_name_valid("nvidia_drm"));
+        ck_assert(module_name_valid("snd-hda-intel"));
+        ck_assert(!module_name_valid(""));
+        ck_assert(!module_name_valid("../nvidia"));
+        ck_assert(!module_name_valid("a b"));
+        ck_assert(!module_name_valid("nvidia.ko"));
+        ck_assert(!module_name_valid(NULL));
+        ck_assert(!module_name_valid("a234567890123456789012345678901234567890123456789012345x"));
+        ck_assert(module_name_valid("a23456789012345678901234567890123456789012345678901234"));
 
         ck_assert_int_eq(kmodops_remove(k, "bad/name", LONG, &e), -EINVAL);
         ck_assert_str_eq(e, "removing module: invalid module name");
@@ -78,7 +78,7 @@ static bool find_builtin(char *buf, size_t size) {
                         char *dot = strstr(b, ".ko");
                         if (dot)
                                 *dot = 0;
-                        if (kmodops_name_valid(b) && strlen(b) < size) {
+                        if (module_name_valid(b) && strlen(b) < size) {
                                 strcpy(buf, b);
                                 return true;
                         }
@@ -90,7 +90,7 @@ static bool find_builtin(char *buf, size_t size) {
                 return false;
         while ((de = readdir(d))) {
                 struct stat st;
-                if (!kmodops_name_valid(de->d_name) || strlen(de->d_name) >= size)
+                if (!module_name_valid(de->d_name) || strlen(de->d_name) >= size)
                         continue;
                 snprintf(path, sizeof path, "/sys/module/%s/initstate", de->d_name);
                 if (stat(path, &st) == 0)

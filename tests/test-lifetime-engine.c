@@ -10,17 +10,17 @@
 #include <sys/wait.h>
 
 #include "check-main.h"
-#include "domxml.h"
-#include "engine.h"
+#include "model/domxml.h"
+#include "engine/engine.h"
 #include "fakehost.h"
 #include "fakekernel.h"
-#include "hook.h"
-#include "journal.h"
-#include "lifetime-steps.h"
-#include "log.h"
-#include "plan.h"
+#include "engine/hook.h"
+#include "model/journal.h"
+#include "engine/lifetime-steps.h"
+#include "shared/log.h"
+#include "model/plan.h"
 #include "testutil.h"
-#include "util.h"
+#include "shared/util.h"
 
 /* Four CPUs, 2000 MiB, a pool of 2 MiB pages with 4 (2 free), a 1 GiB
  * pool, and node 0 with its own share of the 2 MiB pool. */

@@ -5,11 +5,12 @@
 #include <check.h>
 #include <sys/stat.h>
 
+#include "model/lifetime-plan.h"
 #include "check-main.h"
-#include "domxml.h"
-#include "lifetime-steps.h"
-#include "policy.h"
-#include "util.h"
+#include "model/domxml.h"
+#include "engine/lifetime-steps.h"
+#include "model/policy.h"
+#include "shared/util.h"
 
 static void expect_cpus(const char *s, bool blanks, int want_r, const char *want) {
         CpuSet set;

@@ -2,8 +2,9 @@
 # No shell is ever run with input from a domain (docs/design.md, "Inputs and the trust boundary"):
 #  1. the sources in src/ (comments left out) call no system(), popen() or
 #     wordexp(), and name no shell ("/bin/sh", "sh", "-c") to exec;
-#  2. the built binaries and libvfiohook.a import no system, popen or wordexp.
-# One exception, checked to stay exactly that: src/kmodops.c's run_install()
+#  2. the built binaries and the libraries of src/*/ import no system, popen
+#     or wordexp.
+# One exception, checked to stay exactly that: src/host/kmodops.c's run_install()
 # runs root's own modprobe.d "install" commands with /bin/sh -c, as modprobe
 # does (see README, SECURITY). libkmod would otherwise run them itself with
 # system(); run_install is passed to kmod_module_probe_insert_module() only.
@@ -52,15 +53,15 @@ function_of() {
 pattern='(^|[^_[:alnum:].>])(system|popen|wordexp)[[:space:]]*\(|"(/usr)?/bin/(ba|da|z|k|c|tc)?sh"|"(ba|da|z|k|c|tc)?sh"[[:space:]]*,[[:space:]]*"-c"|exec[lv]p?e?[[:space:]]*\([[:space:]]*"(/usr)?/bin/|"-c"'
 
 allowed=0
-for f in "$top_srcdir"/src/*.c "$top_srcdir"/src/*.h; do
-        rel=src/${f##*/}
+for f in "$top_srcdir"/src/*/*.c "$top_srcdir"/src/*/*.h; do
+        rel=${f#"$top_srcdir"/}
         strip_comments "$f" >"$tmp/code"
         grep -nE "$pattern" "$tmp/code" >"$tmp/hits" || continue
         while IFS= read -r hit; do
                 line=${hit%%:*}
                 text=${hit#*:}
                 fn=$(function_of "$tmp/code" "$line")
-                if [ "$rel" = src/kmodops.c ] && [ "$fn" = run_install ]; then
+                if [ "$rel" = src/host/kmodops.c ] && [ "$fn" = run_install ]; then
                         case $text in
                         *'const char *argv[] = { "sh", "-c", cmdline, NULL };'*|*'spawn_run_env("/bin/sh", argv, env,'*)
                                 allowed=$((allowed + 1))
@@ -75,25 +76,25 @@ done
 # The exception is exactly the two lines of run_install, and run_install is
 # only libkmod's install callback.
 if [ $allowed -ne 0 ] && [ $allowed -ne 2 ]; then
-        echo "FAIL: src/kmodops.c: run_install changed shape ($allowed shell lines): review it and this test"
+        echo "FAIL: src/host/kmodops.c: run_install changed shape ($allowed shell lines): review it and this test"
         fail=1
 fi
-uses=$(strip_comments "$top_srcdir/src/kmodops.c" | grep -c 'run_install')
-calls=$(strip_comments "$top_srcdir/src/kmodops.c" | grep -cE 'kmod_module_probe_insert_module\(.*run_install')
+uses=$(strip_comments "$top_srcdir/src/host/kmodops.c" | grep -c 'run_install')
+calls=$(strip_comments "$top_srcdir/src/host/kmodops.c" | grep -cE 'kmod_module_probe_insert_module\(.*run_install')
 if [ "$uses" -gt 0 ] && { [ "$uses" -ne 2 ] || [ "$calls" -ne 1 ]; }; then
-        echo "FAIL: src/kmodops.c: run_install must be used only as kmod_module_probe_insert_module()'s callback"
+        echo "FAIL: src/host/kmodops.c: run_install must be used only as kmod_module_probe_insert_module()'s callback"
         fail=1
 fi
 if grep -rlE 'run_install' "$top_srcdir"/src/*.c | grep -v '/kmodops\.c$' >/dev/null; then
-        echo "FAIL: run_install is used outside src/kmodops.c"
+        echo "FAIL: run_install is used outside src/host/kmodops.c"
         fail=1
 fi
-echo "sources: no shell invocation but root's modprobe.d install commands in src/kmodops.c:run_install"
+echo "sources: no shell invocation but root's modprobe.d install commands in src/host/kmodops.c:run_install"
 
 # The binaries: nothing imports system, popen or wordexp.
 NM=${NM:-nm}
 checked=0
-for b in vfio-hook vfio-hook-engine libvfiohook.a; do
+for b in vfio-hook vfio-hook-engine src/shared/libshared.a src/model/libmodel.a src/host/libhost.a src/engine/libengine.a src/check/libcheck.a src/cli/libcli.a; do
         p=$top_builddir/$b
         if [ ! -e "$p" ]; then
                 echo "FAIL: $p not built"

@@ -9,12 +9,13 @@
 #include <limits.h>
 #include <stdarg.h>
 
+#include "host/facts.h"
 #include "check-main.h"
-#include "domxml.h"
+#include "model/domxml.h"
 #include "fakehost.h"
-#include "plan.h"
+#include "model/plan.h"
 #include "testutil.h"
-#include "util.h"
+#include "shared/util.h"
 
 #define DATA TEST_SRCDIR "/tests/data/"
 

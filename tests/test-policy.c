@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
-#include "policy.h"
-#include "util.h"
+#include "model/policy.h"
+#include "shared/util.h"
 
 #define TMPDIR_TEMPLATE "/tmp/test-policy.XXXXXX"
 static char tmpdir[sizeof(TMPDIR_TEMPLATE)];

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The pure parts of src/sriov.c: the SR-IOV capability in config space, VF
+/* The pure parts of src/model/sriov.c: the SR-IOV capability in config space, VF
  * addresses as the kernel computes them, and the journal's forms. */
 #include <check.h>
 
 #include "check-main.h"
-#include "sriov.h"
-#include "util.h"
+#include "host/sriov.h"
+#include "shared/util.h"
 
 static void put16(uint8_t *c, size_t at, unsigned v) {
         c[at] = (uint8_t) (v & 0xff);

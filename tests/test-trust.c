@@ -11,14 +11,14 @@
 #include <sys/stat.h>
 
 #include "check-main.h"
-#include "domxml.h"
-#include "engine.h"
+#include "model/domxml.h"
+#include "engine/engine.h"
 #include "fakehost.h"
 #include "testutil.h"
 #include "fakekernel.h"
-#include "hook.h"
-#include "log.h"
-#include "util.h"
+#include "engine/hook.h"
+#include "shared/log.h"
+#include "shared/util.h"
 
 /* ------------------------------------------------------------ log capture */
 

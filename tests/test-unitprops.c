@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* src/unitprops.c, the lifetime steps' systemd adapter, against
+/* src/host/unitprops.c, the lifetime steps' systemd adapter, against
  * tests/helpers/fake-systemd: the exact argv of systemd-run and systemctl,
  * the states it waits for, and the names it refuses before running
  * anything. */
@@ -7,10 +7,10 @@
 #include <fcntl.h>
 
 #include "check-main.h"
-#include "lifetime.h"
-#include "subprocess.h"
-#include "unitprops.h"
-#include "util.h"
+#include "host/lifetime.h"
+#include "shared/subprocess.h"
+#include "host/unitprops.h"
+#include "shared/util.h"
 
 #define T (5 * USEC_PER_SEC)
 

@@ -8,10 +8,10 @@
 
 #include "check-main.h"
 #include "fakesystemd.h"
-#include "hostops.h"
-#include "subprocess.h"
-#include "units.h"
-#include "util.h"
+#include "host/hostops.h"
+#include "shared/subprocess.h"
+#include "host/units.h"
+#include "shared/util.h"
 
 #define GENEROUS (5 * USEC_PER_SEC)
 #define LONG (20 * USEC_PER_SEC)

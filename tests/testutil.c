@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "fakehost.h"
-#include "macro.h"
+#include "shared/macro.h"
 #include "testutil.h"
 
 int test_mkdir_p(const char *path) {

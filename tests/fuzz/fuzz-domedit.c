@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the editing of `vfio-hook enable` and `disable`
- * (src/domedit.c) on a domain XML that whoever may define domains wrote.
+ * (src/model/domedit.c) on a domain XML that whoever may define domains wrote.
  * Besides the sanitizers: an error is one line; what enable writes parses
  * again and holds the devices; and on a domain without <metadata> or
  * hostdevs, disable after enable gives back the document as it was. */
@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "domedit.h"
-#include "domxml.h"
-#include "policy.h"
-#include "util.h"
+#include "model/domedit.h"
+#include "model/domxml.h"
+#include "model/policy.h"
+#include "shared/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "domxml.h"
-#include "policy.h"
-#include "util.h"
+#include "model/domxml.h"
+#include "model/policy.h"
+#include "shared/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "domxml.h"
-#include "journal.h"
-#include "util.h"
+#include "model/domxml.h"
+#include "model/journal.h"
+#include "shared/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "console.h"
-#include "holders.h"
-#include "util.h"
+#include "model/console.h"
+#include "model/holders.h"
+#include "shared/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

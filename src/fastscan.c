@@ -1,9 +1,0 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <string.h>
-
-#include "fastscan.h"
-#include "policy.h"
-
-bool fastscan_may_have_policy(const char *buf, size_t len) {
-        return memmem(buf, len, POLICY_NAMESPACE, strlen(POLICY_NAMESPACE)) != NULL;
-}

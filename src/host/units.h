@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "host/facts.h"
+#include "shared/macro.h"
+
+/* systemd units, through systemd's D-Bus API (sd-bus from libsystemd,
+ * dlopen()ed on the first unit call, see sdbus.h), on systemd's own socket
+ * /run/systemd/private as systemctl uses it as root (the system bus when
+ * that cannot be had):
+ *   state: LoadUnit(UNIT), then its LoadState and ActiveState, which tell
+ *          an unknown unit (LoadState=not-found) from an inactive one;
+ *   stop/start: StopUnit/StartUnit(UNIT, "replace"), then the job's
+ *          JobRemoved signal, waited for under the deadline, then the
+ *          state once.
+ * Without libsystemd.so.0 (or with the tests' fake systemctl, see
+ * subprocess.h) the same through `systemctl show|stop|start`. Where
+ * systemd does not run (a container), an error says so: the callers look
+ * for unit files first (hostops-real.c), so a host without the units
+ * never gets that far.
+ *
+ * Unit names were validated by the caller (allowlist); they are checked
+ * again here with policy.h's unit_name_valid() (no leading '-', ending in
+ * ".service"): -EINVAL, and systemd is not asked. */
+
+#define UNITS_QUERY_TIMEOUT (10 * USEC_PER_SEC)
+
+typedef struct UnitStatus {
+        char load_state[32];    /* "loaded", "not-found", "masked", ... */
+        char active_state[32];  /* "active", "inactive", "failed", "activating", ... */
+} UnitStatus;
+
+/* Running (active, reloading, activating, deactivating, refreshing) counts
+ * as UNIT_ACTIVE, even for a unit whose file is gone; otherwise a
+ * not-found unit is UNIT_ABSENT and anything else (inactive, failed,
+ * maintenance) UNIT_INACTIVE. */
+UnitState unit_status_to_state(const UnitStatus *s);
+
+int units_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error);
+int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_error);
+
+/* A started service counts as started once it has been active this long:
+ * systemd says a Type=simple service is active as soon as it forked, and a
+ * display manager that dies at once (no GPU to draw on) did not start. */
+#define UNITS_START_SETTLE (1000 * USEC_PER_MSEC)
+
+/* Stop/start under the deadline; then, while the unit is not yet inactive
+ * (or failed, or absent) / active, its state is polled (from 1 ms, doubling
+ * up to 20 ms). A unit that failed to start is an error at
+ * once; -ETIME when the deadline passes first. Errors read
+ * "stopping UNIT: ..." / "starting UNIT: ...". */
+int units_stop(const char *unit, usec_t timeout, char **ret_error);
+int units_start(const char *unit, usec_t timeout, char **ret_error);
+
+/* Closes the connection to systemd, if one was opened. */
+void units_close(void);

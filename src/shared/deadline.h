@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "shared/macro.h"
+
+/* Calls that may hang (libvirt, module init/exit) run in a forked child that
+ * the parent can abandon. The child runs fn and sends its result, its error
+ * line and optionally a payload back over a pipe, then _exit()s (no atexit
+ * handlers, no stdio flushing, nothing it loaded touches the parent). The
+ * parent waits with poll() until the deadline; when it passes, it SIGKILLs
+ * the child, reaps it if it dies within a short while (a child stuck in the
+ * kernel may not) and returns -ETIME.
+ *
+ * The child is a copy of the parent: fn may use what the parent set up, but
+ * whatever fn changes in memory stays in the child. */
+
+typedef int (*DeadlineFn)(void *userdata, char **ret_error);
+typedef int (*DeadlinePayloadFn)(void *userdata, char **ret_payload, size_t *ret_size, char **ret_error);
+
+#define DEADLINE_ERROR_MAX 4096U
+
+/* Returns what fn returned. When fn returned < 0, *ret_error (may be NULL)
+ * gets fn's error line, or strerror() of the result when fn gave none.
+ * -ETIME with "did not finish within N s" when the deadline passed; -EIO
+ * with "worker process ..." when the child died without answering (crash,
+ * abort); other negative errno when the child could not be started. */
+int deadline_run(DeadlineFn fn, void *userdata, usec_t timeout, char **ret_error);
+
+/* The same, and when fn returns >= 0, its payload (up to max_payload
+ * bytes, NUL-terminated in *ret_payload, length in *ret_size) comes back
+ * too. A larger payload is an error (-EFBIG). *ret_timed_out (may be NULL)
+ * tells whether -ETIME came from the deadline (rather than from fn). */
+int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, size_t max_payload,
+                         char **ret_payload, size_t *ret_size, bool *ret_timed_out, char **ret_error);
+
+/* A worker: one child that keeps what it set up (a library loaded, a
+ * connection open) for a series of calls, each under its own deadline: a
+ * hand-off that detaches several devices loads libvirt and connects once.
+ * In the child, ops->init() runs on the first request (its error is that
+ * request's answer, and the worker exits), ops->call() on each request,
+ * ops->done() (may be NULL) when the parent stops it. When a call's
+ * deadline passes, the worker is SIGKILLed and *w reset: the next call
+ * starts a new one. Requests are at most DEADLINE_REQUEST_MAX bytes. */
+
+#define DEADLINE_REQUEST_MAX 256U
+#define DEADLINE_WORKER_EXIT_TIMEOUT (2 * USEC_PER_SEC)
+
+typedef struct DeadlineWorker DeadlineWorker;
+
+typedef struct DeadlineWorkerOps {
+        int (*init)(void *userdata, char **ret_error);
+        int (*call)(void *userdata, const char *request, size_t size, char **ret_error);
+        void (*done)(void *userdata);
+} DeadlineWorkerOps;
+
+/* Starts the worker when *w is NULL, sends request, waits for the answer
+ * until the deadline. Returns what ops->call() (or init()) returned, with
+ * its error line; -ETIME (*ret_timed_out set, "did not finish within N s")
+ * when the deadline passed; -EIO ("worker process ...") when it died
+ * without answering. */
+int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, const void *request,
+                         size_t size, usec_t timeout, bool *ret_timed_out, char **ret_error);
+
+/* Tells the worker to finish and waits (at most
+ * DEADLINE_WORKER_EXIT_TIMEOUT) for it to exit, then kills it. *w = NULL. */
+void deadline_worker_stop(DeadlineWorker **w);

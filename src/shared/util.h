@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "shared/macro.h"
+
+/* NULL-terminated string vectors. */
+char **strv_free(char **l);
+size_t strv_length(char *const *l);
+bool strv_contains(char *const *l, const char *s);
+/* Appends a copy of s. Returns 0 or -ENOMEM; l is untouched on failure. */
+int strv_extend(char ***l, const char *s);
+/* Appends s only when not already present. Returns 1 when added, 0 when present. */
+int strv_extend_unique(char ***l, const char *s);
+void strv_sort(char **l);
+
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/* A formatted string, NULL on -ENOMEM. */
+char *strf(const char *fmt, ...) _printf_(1, 2);
+
+/* Monotonic clock, in microseconds. */
+usec_t now_usec(void);
+/* Sleep a short while (for polling loops that have a deadline). */
+void sleep_usec(usec_t t);
+
+/* Strip trailing whitespace/newlines in place; returns s. */
+char *strstrip_trailing(char *s);
+
+/* Parse an unsigned decimal integer in full (no sign, no trailing junk). */
+int parse_uint(const char *s, unsigned *ret);
+int parse_u64(const char *s, uint64_t *ret);
+
+/* Names that may appear as a path component: [A-Za-z0-9_.@:+-], not "." or "..",
+ * 1..max characters. Used for every name that ends up in a path. */
+bool filename_is_safe(const char *s, size_t max);
+
+/* Escaping for a terminal or a log line, so that no byte of untrusted input
+ * is read as a control sequence: "\\", "\n", "\t", and "\xNN" for every
+ * other byte below 0x20 or from 0x7f (DEL, C1 controls in UTF-8, any
+ * non-ASCII). escape_byte() writes at most 4 characters and a NUL into out
+ * and returns how many; escape_string() returns a new string (NULL on
+ * ENOMEM). */
+size_t escape_byte(unsigned char c, char out[static 5]);
+char *escape_string(const char *s);
+
+/* The kernel command line in words, as the kernel splits it ("a=\"b c\""
+ * is one word), up to "--". */
+int cmdline_split(const char *s, char ***ret);
+/* The value of the last KEY=VALUE ('-' and '_' alike in KEY, as the kernel
+ * compares them), "" for a bare KEY, NULL when absent. */
+const char *cmdline_get(char *const *l, const char *key);
+
+/* Sets *ret_error (when ret_error is not NULL) to a formatted line and
+ * returns r, for `return errorf(ret_error, -EIO, "...", ...);`. */
+int errorf(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
