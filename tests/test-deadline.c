@@ -124,37 +124,35 @@ static int fn_payload(void *userdata, char **ret_payload, size_t *ret_size, char
 }
 
 START_TEST(deadline_payload) {
-        _cleanup_free_ char *pl = NULL, *big = NULL, *e = NULL, *e2 = NULL, *none = NULL;
-        size_t size = 0;
-        bool timed_out = true;
+        _cleanup_free_ char *e = NULL, *e2 = NULL;
+        DeadlineAnswer small_a, large_a, over_a, fails_a;
 
         PayloadSpec small = { .size = 5 };
-        ck_assert_int_eq(deadline_run_payload(fn_payload, &small, 10 * USEC_PER_SEC, 100, &pl, &size,
-                                              &timed_out, NULL), 0);
-        ck_assert_str_eq(pl, "abcde");
-        ck_assert_uint_eq(size, 5);
-        ck_assert(!timed_out);
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &small, 10 * USEC_PER_SEC, 100, &small_a, NULL), 0);
+        ck_assert_str_eq(small_a.payload, "abcde");
+        ck_assert_uint_eq(small_a.size, 5);
+        ck_assert(!small_a.timed_out);
+        free(small_a.payload);
 
         /* Several pipe buffers' worth. */
         PayloadSpec large = { .size = 3 * 1024 * 1024 + 7 };
-        ck_assert_int_eq(deadline_run_payload(fn_payload, &large, 30 * USEC_PER_SEC, 16 * 1024 * 1024, &big,
-                                              &size, NULL, NULL), 0);
-        ck_assert_uint_eq(size, large.size);
-        ck_assert_uint_eq(strlen(big), large.size);
-        ck_assert_int_eq(big[large.size - 1], 'a' + (int) ((large.size - 1) % 26));
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &large, 30 * USEC_PER_SEC, 16 * 1024 * 1024, &large_a, NULL),
+                         0);
+        ck_assert_uint_eq(large_a.size, large.size);
+        ck_assert_uint_eq(strlen(large_a.payload), large.size);
+        ck_assert_int_eq(large_a.payload[large.size - 1], 'a' + (int) ((large.size - 1) % 26));
+        free(large_a.payload);
 
         /* Over the bound: an error, not a truncated result. */
         PayloadSpec over = { .size = 101 };
-        ck_assert_int_eq(deadline_run_payload(fn_payload, &over, 10 * USEC_PER_SEC, 100, &none, &size, NULL, &e),
-                         -EFBIG);
-        ck_assert_ptr_null(none);
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &over, 10 * USEC_PER_SEC, 100, &over_a, &e), -EFBIG);
+        ck_assert_ptr_null(over_a.payload);
         ck_assert_msg(strstr(e, "too large"), "got: %s", e);
 
         /* A failure sends no payload. */
         PayloadSpec fails = { .size = 5, .r = -EPERM };
-        ck_assert_int_eq(deadline_run_payload(fn_payload, &fails, 10 * USEC_PER_SEC, 100, &none, &size, NULL,
-                                              &e2), -EPERM);
-        ck_assert_ptr_null(none);
+        ck_assert_int_eq(deadline_run_payload(fn_payload, &fails, 10 * USEC_PER_SEC, 100, &fails_a, &e2), -EPERM);
+        ck_assert_ptr_null(fails_a.payload);
         ck_assert_str_eq(e2, "failed after all");
 }
 END_TEST
@@ -171,15 +169,13 @@ static int fn_payload_etime(void *userdata, char **ret_payload, size_t *ret_size
 
 START_TEST(deadline_timed_out_flag) {
         _cleanup_free_ char *e = NULL, *e2 = NULL;
-        bool timed_out = false;
+        DeadlineAnswer a;
 
-        ck_assert_int_eq(deadline_run_payload(fn_payload_sleep, NULL, 200 * USEC_PER_MSEC, 0, NULL, NULL,
-                                              &timed_out, &e), -ETIME);
-        ck_assert(timed_out);
+        ck_assert_int_eq(deadline_run_payload(fn_payload_sleep, NULL, 200 * USEC_PER_MSEC, 0, &a, &e), -ETIME);
+        ck_assert(a.timed_out);
 
-        ck_assert_int_eq(deadline_run_payload(fn_payload_etime, NULL, 10 * USEC_PER_SEC, 0, NULL, NULL,
-                                              &timed_out, &e2), -ETIME);
-        ck_assert(!timed_out);
+        ck_assert_int_eq(deadline_run_payload(fn_payload_etime, NULL, 10 * USEC_PER_SEC, 0, &a, &e2), -ETIME);
+        ck_assert(!a.timed_out);
         ck_assert_str_eq(e2, "my own timeout");
 }
 END_TEST

@@ -228,7 +228,7 @@ static int run_call(KmodOps *k, const char *doing, const char *name, DeadlinePay
                     char **ret_error) {
         _cleanup_free_ char *e = NULL;
         char t[FORMAT_TIMEOUT_MAX];
-        bool timed_out;
+        DeadlineAnswer answer;
         int r;
 
         if (ret_error)
@@ -246,10 +246,10 @@ static int run_call(KmodOps *k, const char *doing, const char *name, DeadlinePay
                 .deadline = now_usec() + timeout - margin,
         };
 
-        r = deadline_run_payload(fn, &c, timeout, 0, NULL, NULL, &timed_out, &e);
+        r = deadline_run_payload(fn, &c, timeout, 0, &answer, &e);
         if (r >= 0)
                 return 0;
-        if (timed_out)
+        if (answer.timed_out)
                 return errorf(ret_error, r, "%s %s: the kernel did not finish within %s", doing, name,
                               format_timeout(timeout, t, sizeof t));
         return errorf(ret_error, r, "%s %s: %s", doing, name, e ? e : strerror(-r));

@@ -79,14 +79,15 @@ static int nodedev_child(void *userdata, char **ret_payload, size_t *ret_size, c
 static int run_call(NodedevCall *c, const char *what, usec_t timeout, char **ret_payload, char **ret_error) {
         _cleanup_free_ char *e = NULL;
         char t[FORMAT_TIMEOUT_MAX];
-        bool timed_out;
-        int r;
+        DeadlineAnswer answer;
 
-        r = deadline_run_payload(nodedev_child, c, timeout, ret_payload ? DOMXML_MAX_SIZE : 0, ret_payload,
-                                 NULL, &timed_out, &e);
-        if (r >= 0)
+        int r = deadline_run_payload(nodedev_child, c, timeout, ret_payload ? DOMXML_MAX_SIZE : 0, &answer, &e);
+        if (r >= 0) {
+                if (ret_payload)
+                        *ret_payload = answer.payload;
                 return r;
-        if (timed_out)
+        }
+        if (answer.timed_out)
                 return errorf(ret_error, r, "%s: libvirt did not answer within %s", what,
                               format_timeout(timeout, t, sizeof t));
         return errorf(ret_error, r, "%s: %s", what, e ? e : strerror(-r));

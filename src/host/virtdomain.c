@@ -157,14 +157,17 @@ static int change_child(void *userdata, char **ret_payload, size_t *ret_size, ch
 static int run(DeadlinePayloadFn fn, Call *c, usec_t timeout, char **ret_payload, char **ret_error) {
         _cleanup_free_ char *e = NULL;
         char t[FORMAT_TIMEOUT_MAX], q[VALUE_QUOTE_BUFSZ];
-        bool timed_out = false;
+        DeadlineAnswer answer;
 
         if (ret_error)
                 *ret_error = NULL;
-        int r = deadline_run_payload(fn, c, timeout, DOMXML_MAX_SIZE + 1, ret_payload, NULL, &timed_out, &e);
-        if (r >= 0)
+        int r = deadline_run_payload(fn, c, timeout, ret_payload ? DOMXML_MAX_SIZE + 1 : 0, &answer, &e);
+        if (r >= 0) {
+                if (ret_payload)
+                        *ret_payload = answer.payload;
                 return r;
-        if (timed_out)
+        }
+        if (answer.timed_out)
                 return errorf(ret_error, -ETIME, "domain %s: libvirt did not answer within %s", value_quote(c->domain, q),
                               format_timeout(timeout, t, sizeof t));
         return errorf(ret_error, r, "domain %s: %s", value_quote(c->domain, q), e ? e : strerror(-r));

@@ -73,18 +73,37 @@ _noreturn_ static void child_main(int fd, DeadlinePayloadFn fn, void *userdata, 
         _exit(EXIT_SUCCESS);
 }
 
-static int make_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int make_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-        char *s;
+/* "exited with status 1", "was killed by signal 9 (Killed)": a waitpid() status. */
+#define EXIT_DESCRIPTION_MAX 128U
+static const char *exit_description(int status, char buf[static EXIT_DESCRIPTION_MAX]) {
+        SpawnResult sr = { .exit_status = -1 };
+        if (WIFSIGNALED(status))
+                sr.term_signal = WTERMSIG(status);
+        else if (WIFEXITED(status))
+                sr.exit_status = WEXITSTATUS(status);
+        return spawn_describe_status(&sr, buf, EXIT_DESCRIPTION_MAX);
+}
 
-        if (!ret_error)
-                return 0;
-        va_start(ap, fmt);
-        int k = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        *ret_error = k < 0 ? NULL : s;
-        return k < 0 ? -ENOMEM : 0;
+/* 0 once fd is readable (or closed), -ETIME at the deadline. */
+static int fd_wait_readable(int fd, usec_t deadline) {
+        for (;;) {
+                usec_t now = now_usec();
+                if (now >= deadline)
+                        return -ETIME;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int q = poll(&pfd, 1, (int) ((deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
+                if (q < 0 && errno != EINTR)
+                        return -errno;
+                if (q > 0)
+                        return 0;
+        }
+}
+
+/* A failed fn's answer: its error line, else strerror() of its result. */
+static int answer_error(const DeadlineHeader *h, const char *err, char **ret_error) {
+        if (h->err_len > 0)
+                return errorf(ret_error, h->r, "%.*s", (int) h->err_len, err);
+        return errorf(ret_error, h->r, "%s", strerror(-h->r));
 }
 
 /* Waits for the child to be gone after it closed its end of the pipe; it
@@ -97,162 +116,134 @@ static void reap_child(pid_t pid, usec_t deadline, int *ret_status) {
         process_kill_and_reap(pid, false, ret_status);
 }
 
-int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, size_t max_payload,
-                         char **ret_payload, size_t *ret_size, bool *ret_timed_out, char **ret_error) {
-        _cleanup_close_ int rfd = -1, wfd = -1;
+/* Forks the child that runs fn and writes its answer to the pipe whose
+ * reading end comes back in *ret_fd. */
+static int child_fork(DeadlinePayloadFn fn, void *userdata, size_t max_payload, pid_t *ret_pid, int *ret_fd,
+                      char **ret_error) {
+        int p[2];
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return errorf(ret_error, -errno, "cannot create a pipe: %s", strerror(errno));
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return errorf(ret_error, r, "cannot fork: %s", strerror(-r));
+        }
+        if (pid == 0) {
+                close(p[0]);
+                child_main(p[1], fn, userdata, max_payload);
+        }
+        safe_close(p[1]);
+        *ret_pid = pid;
+        *ret_fd = p[0];
+        return 0;
+}
+
+/* Reads the child's answer until it closes the pipe: -ETIME when the
+ * deadline passes first, -EFBIG past limit bytes. */
+static int answer_read(int fd, usec_t deadline, size_t limit, char **ret_buf, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 0;
-        int p[2], status = 0;
+
+        for (;;) {
+                int r = fd_wait_readable(fd, deadline);
+                if (r < 0)
+                        return r;
+                if (len == cap) {
+                        if (cap > limit)
+                                return -EFBIG;
+                        size_t ncap = cap ? cap * 2 : 4096;
+                        if (ncap > limit + 1)
+                                ncap = limit + 1;
+                        char *nb = realloc(buf, ncap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        cap = ncap;
+                }
+                ssize_t k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > limit)
+                        return -EFBIG;
+        }
+        *ret_buf = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+/* The answer of a child that has exited with status. */
+static int answer_parse(const char *buf, size_t len, int status, size_t max_payload, DeadlineAnswer *ret,
+                        char **ret_error) {
+        DeadlineHeader h;
+
+        if (len < sizeof h) {
+                char d[EXIT_DESCRIPTION_MAX];
+                return errorf(ret_error, -EIO, "worker process %s without an answer", exit_description(status, d));
+        }
+        memcpy(&h, buf, sizeof h);
+        if (h.err_len > DEADLINE_ERROR_MAX || h.payload_len > max_payload ||
+            len != sizeof h + h.err_len + h.payload_len)
+                return errorf(ret_error, -EIO, "worker process sent a malformed answer");
+
+        const char *err = buf + sizeof h;
+        if (h.r < 0)
+                return answer_error(&h, err, ret_error);
+        if (ret && max_payload > 0) {
+                char *pl = strndup(err + h.err_len, h.payload_len);
+                if (!pl)
+                        return -ENOMEM;
+                ret->payload = pl;
+                ret->size = h.payload_len;
+        }
+        return h.r;
+}
+
+int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, size_t max_payload, DeadlineAnswer *ret,
+                         char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
         char t[FORMAT_TIMEOUT_MAX];
+        size_t len = 0;
+        int status = 0;
+        pid_t pid = 0;
 
         if (ret_error)
                 *ret_error = NULL;
-        if (ret_payload)
-                *ret_payload = NULL;
-        if (ret_size)
-                *ret_size = 0;
-        if (ret_timed_out)
-                *ret_timed_out = false;
-        if (!ret_payload)
+        if (ret)
+                *ret = (DeadlineAnswer) {};
+        else
                 max_payload = 0;
-
         if (timeout > SPAWN_TIMEOUT_MAX)
                 timeout = SPAWN_TIMEOUT_MAX;
         usec_t deadline = now_usec() + timeout;
         sigchld_ensure_default();
+
+        int r = child_fork(fn, userdata, max_payload, &pid, &fd, ret_error);
+        if (r < 0)
+                return r;
         size_t limit = sizeof(DeadlineHeader) + DEADLINE_ERROR_MAX + max_payload;
-
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                int r = -errno;
-                make_error(ret_error, "cannot create a pipe: %s", strerror(-r));
-                return r;
-        }
-        rfd = p[0];
-        wfd = p[1];
-
-        pid_t pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                make_error(ret_error, "cannot fork: %s", strerror(-r));
-                return r;
-        }
-        if (pid == 0) {
-                close(rfd);
-                child_main(wfd, fn, userdata, max_payload);
-        }
-        wfd = (closep(&wfd), -1);
-
-        bool eof = false, too_much = false;
-        while (!eof) {
-                usec_t now = now_usec();
-                if (now >= deadline)
-                        break;
-                int ms = (int) ((deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
-                struct pollfd pfd = { .fd = rfd, .events = POLLIN };
-
-                int q = poll(&pfd, 1, ms);
-                if (q < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int r = -errno;
-                        process_kill_and_reap(pid, false, NULL);
-                        make_error(ret_error, "poll() failed: %s", strerror(-r));
-                        return r;
-                }
-                if (q == 0)
-                        continue;
-
-                if (len == cap) {
-                        size_t ncap = cap ? cap * 2 : 4096;
-                        if (ncap > limit + 1)
-                                ncap = limit + 1;
-                        if (ncap <= len) {
-                                too_much = true;
-                                break;
-                        }
-                        char *nb = realloc(buf, ncap);
-                        if (!nb) {
-                                process_kill_and_reap(pid, false, NULL);
-                                return -ENOMEM;
-                        }
-                        buf = nb;
-                        cap = ncap;
-                }
-                ssize_t k = read(rfd, buf + len, cap - len);
-                if (k < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
-                                continue;
-                        int r = -errno;
-                        process_kill_and_reap(pid, false, NULL);
-                        make_error(ret_error, "cannot read the worker's answer: %s", strerror(-r));
-                        return r;
-                }
-                if (k == 0)
-                        eof = true;
-                len += (size_t) k;
-                if (len > limit) {
-                        too_much = true;
-                        break;
-                }
-        }
-
-        if (!eof && !too_much) {
+        r = answer_read(fd, deadline, limit, &buf, &len);
+        if (r < 0) {
                 process_kill_and_reap(pid, false, NULL);
-                if (ret_timed_out)
-                        *ret_timed_out = true;
-                make_error(ret_error, "did not finish within %s", format_timeout(timeout, t, sizeof t));
-                return -ETIME;
+                if (r == -ETIME && ret)
+                        ret->timed_out = true;
+                if (r == -ETIME)
+                        return errorf(ret_error, r, "did not finish within %s", format_timeout(timeout, t, sizeof t));
+                if (r == -EFBIG)
+                        return errorf(ret_error, r, "worker process sent more than %zu bytes", limit);
+                return errorf(ret_error, r, "cannot read the worker's answer: %s", strerror(-r));
         }
-        if (too_much) {
-                process_kill_and_reap(pid, false, NULL);
-                make_error(ret_error, "worker process sent more than %zu bytes", limit);
-                return -EFBIG;
-        }
-
         reap_child(pid, deadline, &status);
-
-        DeadlineHeader h;
-        if (len < sizeof h) {
-                SpawnResult sr = { .exit_status = -1 };
-                char d[128];
-
-                if (WIFSIGNALED(status))
-                        sr.term_signal = WTERMSIG(status);
-                else if (WIFEXITED(status))
-                        sr.exit_status = WEXITSTATUS(status);
-                make_error(ret_error, "worker process %s without an answer",
-                           spawn_describe_status(&sr, d, sizeof d));
-                return -EIO;
-        }
-        memcpy(&h, buf, sizeof h);
-        if (h.err_len > DEADLINE_ERROR_MAX || h.payload_len > max_payload ||
-            len != sizeof h + h.err_len + h.payload_len) {
-                make_error(ret_error, "worker process sent a malformed answer");
-                return -EIO;
-        }
-
-        const char *err = buf + sizeof h;
-        if (h.r < 0) {
-                if (ret_error) {
-                        if (h.err_len > 0)
-                                *ret_error = strndup(err, h.err_len);
-                        else
-                                *ret_error = strdup(strerror(-h.r));
-                }
-                return h.r;
-        }
-
-        if (ret_payload) {
-                char *pl = malloc(h.payload_len + 1);
-                if (!pl)
-                        return -ENOMEM;
-                memcpy(pl, err + h.err_len, h.payload_len);
-                pl[h.payload_len] = 0;
-                *ret_payload = pl;
-                if (ret_size)
-                        *ret_size = h.payload_len;
-        }
-        return h.r;
+        return answer_parse(buf, len, status, max_payload, ret, ret_error);
 }
 
 typedef struct PlainCall {
@@ -269,7 +260,7 @@ static int plain_trampoline(void *userdata, char **ret_payload, size_t *ret_size
 int deadline_run(DeadlineFn fn, void *userdata, usec_t timeout, char **ret_error) {
         PlainCall c = { .fn = fn, .userdata = userdata };
 
-        return deadline_run_payload(plain_trampoline, &c, timeout, 0, NULL, NULL, NULL, ret_error);
+        return deadline_run_payload(plain_trampoline, &c, timeout, 0, NULL, ret_error);
 }
 
 /* ------------------------------------------------------------------ workers */
@@ -345,11 +336,8 @@ static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWo
         int sv[2];
 
         sigchld_ensure_default();
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-                int r = -errno;
-                make_error(ret_error, "cannot create a socket pair: %s", strerror(-r));
-                return r;
-        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return errorf(ret_error, -errno, "cannot create a socket pair: %s", strerror(errno));
         mine = sv[0];
         theirs = sv[1];
 
@@ -360,8 +348,7 @@ static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWo
         if (pid < 0) {
                 int r = -errno;
                 free(w);
-                make_error(ret_error, "cannot fork: %s", strerror(-r));
-                return r;
+                return errorf(ret_error, r, "cannot fork: %s", strerror(-r));
         }
         if (pid == 0) {
                 mine = (closep(&mine), -1);
@@ -381,20 +368,16 @@ static void worker_kill(DeadlineWorker **w) {
         *w = NULL;
 }
 
-static void worker_lost(DeadlineWorker **w, char **ret_error) {
+static int worker_lost(DeadlineWorker **w, char **ret_error) {
         int status = 0;
-        SpawnResult sr = { .exit_status = -1 };
-        char d[128];
+        char d[EXIT_DESCRIPTION_MAX];
 
-        if (process_wait_exit((*w)->pid, 250 * USEC_PER_MSEC, &status)) {
-                if (WIFSIGNALED(status))
-                        sr.term_signal = WTERMSIG(status);
-                else if (WIFEXITED(status))
-                        sr.exit_status = WEXITSTATUS(status);
-                make_error(ret_error, "worker process %s without an answer", spawn_describe_status(&sr, d, sizeof d));
-        } else
-                make_error(ret_error, "worker process closed its socket without an answer");
+        if (process_wait_exit((*w)->pid, 250 * USEC_PER_MSEC, &status))
+                (void) errorf(ret_error, 0, "worker process %s without an answer", exit_description(status, d));
+        else
+                (void) errorf(ret_error, 0, "worker process closed its socket without an answer");
         worker_kill(w);
+        return -EIO;
 }
 
 int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, const void *request,
@@ -423,50 +406,36 @@ int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void 
         do
                 k = send((*w)->fd, request, size, MSG_NOSIGNAL);
         while (k < 0 && errno == EINTR);
-        if (k < 0) {
-                worker_lost(w, ret_error);
-                return -EIO;
-        }
+        if (k < 0)
+                return worker_lost(w, ret_error);
 
-        for (;;) {
-                usec_t now = now_usec();
-                if (now >= deadline) {
-                        worker_kill(w);
-                        if (ret_timed_out)
-                                *ret_timed_out = true;
-                        make_error(ret_error, "did not finish within %s", format_timeout(timeout, t, sizeof t));
-                        return -ETIME;
-                }
-                struct pollfd pfd = { .fd = (*w)->fd, .events = POLLIN };
-                int q = poll(&pfd, 1, (int) ((deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
-                if (q < 0 && errno != EINTR) {
-                        r = -errno;
-                        worker_kill(w);
-                        make_error(ret_error, "poll() failed: %s", strerror(-r));
-                        return r;
-                }
-                if (q > 0)
-                        break;
+        r = fd_wait_readable((*w)->fd, deadline);
+        if (r == -ETIME) {
+                worker_kill(w);
+                if (ret_timed_out)
+                        *ret_timed_out = true;
+                return errorf(ret_error, r, "did not finish within %s", format_timeout(timeout, t, sizeof t));
+        }
+        if (r < 0) {
+                worker_kill(w);
+                return errorf(ret_error, r, "poll() failed: %s", strerror(-r));
         }
 
         do
                 k = recv((*w)->fd, buf, sizeof buf - 1, MSG_DONTWAIT);
         while (k < 0 && errno == EINTR);
         DeadlineHeader h;
-        if (k < (ssize_t) sizeof h) {
-                worker_lost(w, ret_error);
-                return -EIO;
-        }
+        if (k < (ssize_t) sizeof h)
+                return worker_lost(w, ret_error);
         memcpy(&h, buf, sizeof h);
         if (h.err_len > DEADLINE_ERROR_MAX || (size_t) k != sizeof h + h.err_len) {
                 worker_kill(w);
-                make_error(ret_error, "worker process sent a malformed answer");
-                return -EIO;
+                return errorf(ret_error, -EIO, "worker process sent a malformed answer");
         }
         if (h.payload_len & WORKER_EXITS)
                 deadline_worker_stop(w);
-        if (h.r < 0 && ret_error)
-                *ret_error = h.err_len > 0 ? strndup(buf + sizeof h, h.err_len) : strdup(strerror(-h.r));
+        if (h.r < 0)
+                return answer_error(&h, buf + sizeof h, ret_error);
         return h.r;
 }
 

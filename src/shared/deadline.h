@@ -26,12 +26,18 @@ typedef int (*DeadlinePayloadFn)(void *userdata, char **ret_payload, size_t *ret
  * abort); other negative errno when the child could not be started. */
 int deadline_run(DeadlineFn fn, void *userdata, usec_t timeout, char **ret_error);
 
-/* The same, and when fn returns >= 0, its payload (up to max_payload
- * bytes, NUL-terminated in *ret_payload, length in *ret_size) comes back
- * too. A larger payload is an error (-EFBIG). *ret_timed_out (may be NULL)
- * tells whether -ETIME came from the deadline (rather than from fn). */
-int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, size_t max_payload,
-                         char **ret_payload, size_t *ret_size, bool *ret_timed_out, char **ret_error);
+/* What deadline_run_payload() brings back besides fn's result. */
+typedef struct DeadlineAnswer {
+        char *payload;   /* fn's payload, NUL-terminated: NULL when fn failed or max_payload is 0 */
+        size_t size;
+        bool timed_out;  /* -ETIME came from the deadline, not from fn */
+} DeadlineAnswer;
+
+/* The same, and when fn returns >= 0, its payload (up to max_payload bytes)
+ * comes back in ret (may be NULL) too. A larger payload is an error
+ * (-EFBIG). The caller frees ret->payload. */
+int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, size_t max_payload, DeadlineAnswer *ret,
+                         char **ret_error);
 
 /* A worker: one child that keeps what it set up (a library loaded, a
  * connection open) for a series of calls, each under its own deadline: a
