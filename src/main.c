@@ -11,6 +11,7 @@
 #include "enable.h"
 #include "dump.h"
 #include "engine.h"
+#include "exitcode.h"
 #include "facts.h"
 #include "fastscan.h"
 #include "hook.h"

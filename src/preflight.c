@@ -13,7 +13,7 @@
 #include "console.h"
 #include "decide.h"
 #include "dump.h"
-#include "engine.h"
+#include "exitcode.h"
 #include "facts.h"
 #include "holders.h"
 #include "json.h"
