@@ -18,7 +18,7 @@ static char *framebuffer_describe(DomainCtx *c, const Framebuffer *fb) {
         Holder *holders = NULL;
         size_t n_holders = 0;
         char qb[VALUE_QUOTE_BUFSZ];
-        StrBuf b;
+        _cleanup_strbuf_ StrBuf b = {};
 
         if (strbuf_open(&b) < 0)
                 return NULL;
@@ -32,10 +32,8 @@ static char *framebuffer_describe(DomainCtx *c, const Framebuffer *fb) {
                                                                    : fb->driver);
                 for (char **n = drm; *n; n++) {
                         _cleanup_free_ char *path = strf("/dev/dri/%s", *n);
-                        if (!path || strv_extend(&paths, path) < 0) {
-                                strbuf_done(&b);
+                        if (!path || strv_extend(&paths, path) < 0)
                                 return NULL;
-                        }
                         fprintf(b.f, " %s", *n);
                 }
                 if (holders_find(c->sr, paths, NULL, &holders, &n_holders) >= 0)
@@ -58,14 +56,12 @@ static bool kept_against_auto(const DomainCtx *c, Choice choice, StepAction kind
 
 static int check_framebuffer(DomainCtx *c, CheckReport *r) {
         _cleanup_free_ char *bound = NULL, *present = NULL;
-        StrBuf b_bound = {}, b_present = {};
+        _cleanup_strbuf_ StrBuf b_bound = {}, b_present = {};
         bool warn = false;
         int k = 0;
 
-        if (strbuf_open(&b_bound) < 0 || strbuf_open(&b_present) < 0) {
-                k = -ENOMEM;
-                goto finish;
-        }
+        if (strbuf_open(&b_bound) < 0 || strbuf_open(&b_present) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < c->f.n_framebuffers; i++) {
                 const Framebuffer *fb = &c->f.framebuffers[i];
                 const Decision *x = decisions_find(&c->ds, STEP_UNBIND_FRAMEBUFFER, fb->device),
@@ -75,10 +71,8 @@ static int check_framebuffer(DomainCtx *c, CheckReport *r) {
                         continue;
                 }
                 _cleanup_free_ char *desc = framebuffer_describe(c, fb);
-                if (!desc || !x || !a) {
-                        k = -ENOMEM;
-                        goto finish;
-                }
+                if (!desc || !x || !a)
+                        return -ENOMEM;
                 bool w = kept_against_auto(c, c->policy->framebuffer, STEP_UNBIND_FRAMEBUFFER, fb->device);
                 /* "simple-framebuffer.0 (simpledrm, ...): it sits on ...: prepare unbinds it" */
                 fprintf(b_bound.f, "%s%s: %s: prepare %s", ftell(b_bound.f) ? "; " : "", desc, x->why,
@@ -89,10 +83,8 @@ static int check_framebuffer(DomainCtx *c, CheckReport *r) {
         }
         bound = strbuf_take(&b_bound);
         present = strbuf_take(&b_present);
-        if (!bound || !present) {
-                k = -ENOMEM;
-                goto finish;
-        }
+        if (!bound || !present)
+                return -ENOMEM;
 
         if (!bound[0])
                 k = check_report_pass(r, "framebuffer", "no firmware framebuffer is bound%s%s%s",
@@ -104,9 +96,6 @@ static int check_framebuffer(DomainCtx *c, CheckReport *r) {
                              "card keeps part of its memory, which vfio-pci then cannot map for the guest"));
         else
                 k = check_report_pass(r, "framebuffer", "%s", bound);
-finish:
-        strbuf_done(&b_bound);
-        strbuf_done(&b_present);
         return k;
 }
 
@@ -114,7 +103,7 @@ static int check_vtconsole(DomainCtx *c, CheckReport *r) {
         _cleanup_free_ char *bound = NULL;
         const Decision *x = NULL;
         bool warn = false;
-        StrBuf b;
+        _cleanup_strbuf_ StrBuf b = {};
 
         if (strbuf_open(&b) < 0)
                 return -ENOMEM;
@@ -150,7 +139,7 @@ static int check_gpu_holders(DomainCtx *c, CheckReport *r) {
         _cleanup_free_ char *list = NULL;
         const Holder *prev = NULL;
         char qb[VALUE_QUOTE_BUFSZ];
-        StrBuf b;
+        _cleanup_strbuf_ StrBuf b = {};
 
         if (strbuf_open(&b) < 0)
                 return -ENOMEM;
@@ -173,7 +162,7 @@ static int check_gpu_holders(DomainCtx *c, CheckReport *r) {
                 return check_report_pass(r, "gpu-holders", "no process holds the devices' nodes%s",
                                          c->f.stack == STACK_NVIDIA ? " (theirs and /dev/nvidia*)" : "");
         bool terminate = c->policy->holders == HOLDERS_TERMINATE;
-        StrBuf b_units;
+        _cleanup_strbuf_ StrBuf b_units = {};
         if (strbuf_open(&b_units) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < c->ds.n; i++)

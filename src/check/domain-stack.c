@@ -10,7 +10,7 @@
 
 /* The reasons of the decisions of one kind the plan keeps, "; "-joined. */
 static char *kept_reasons(const Decisions *ds, StepAction kind) {
-        StrBuf b;
+        _cleanup_strbuf_ StrBuf b = {};
         if (strbuf_open(&b) < 0)
                 return NULL;
         for (size_t i = 0; i < ds->n; i++)
@@ -22,15 +22,13 @@ static char *kept_reasons(const Decisions *ds, StepAction kind) {
 int check_driver_stack(DomainCtx *c, CheckReport *r) {
         const HostFacts *f = &c->f;
         _cleanup_free_ char *order = NULL, *busy = NULL, *builtin = NULL, *roots = NULL, *kept = NULL, *stays = NULL;
-        StrBuf b_order = {}, b_busy = {}, b_builtin = {}, b_roots = {};
+        _cleanup_strbuf_ StrBuf b_order = {}, b_busy = {}, b_builtin = {}, b_roots = {};
         const char *stack = stack_to_string(f->stack);
         int k = 0;
 
         if (strbuf_open(&b_order) < 0 || strbuf_open(&b_busy) < 0 || strbuf_open(&b_builtin) < 0 ||
-            strbuf_open(&b_roots) < 0) {
-                k = -ENOMEM;
-                goto finish;
-        }
+            strbuf_open(&b_roots) < 0)
+                return -ENOMEM;
         for (char **m = f->stack_roots; m && *m; m++)
                 fprintf(b_roots.f, "%s%s", m == f->stack_roots ? "" : ", ", *m);
         for (char **m = f->builtin_modules; m && *m; m++)
@@ -42,7 +40,7 @@ int check_driver_stack(DomainCtx *c, CheckReport *r) {
                 fprintf(b_order.f, "%s%s", ftell(b_order.f) ? ", " : "", *m);
                 k = module_info_read(c->sr, *m, &mi);
                 if (k == -ENOMEM)
-                        goto finish;
+                        return k;
                 if (k < 0 || mi.refcnt < 0)
                         continue;
                 /* Each holding module takes one reference; the rest are open
@@ -57,15 +55,11 @@ int check_driver_stack(DomainCtx *c, CheckReport *r) {
         builtin = strbuf_take(&b_builtin);
         roots = strbuf_take(&b_roots);
         kept = kept_reasons(&c->ds, STEP_UNLOAD_MODULE);
-        if (!order || !busy || !builtin || !roots || !kept) {
-                k = -ENOMEM;
-                goto finish;
-        }
+        if (!order || !busy || !builtin || !roots || !kept)
+                return -ENOMEM;
         stays = strf("%s%s", kept[0] ? "; other devices still need what stays: " : "", kept);
-        if (!stays) {
-                k = -ENOMEM;
-                goto finish;
-        }
+        if (!stays)
+                return -ENOMEM;
 
         if (!roots[0])
                 k = check_report_pass(
@@ -97,10 +91,5 @@ int check_driver_stack(DomainCtx *c, CheckReport *r) {
                 k = check_report_pass(r, "driver-stack", "stack %s: unloads %s (holders first); none in use%s", stack,
                                       order, stays);
 
-finish:
-        strbuf_done(&b_order);
-        strbuf_done(&b_busy);
-        strbuf_done(&b_builtin);
-        strbuf_done(&b_roots);
         return k;
 }

@@ -94,7 +94,7 @@ static int check_group(DomainCtx *c, int group, CheckReport *r) {
         _cleanup_free_ PciAddr *members = NULL;
         _cleanup_free_ char *id = strf("iommu-group:%d", group), *ours = NULL, *fine = NULL, *blocking = NULL,
                                 *blockers = NULL;
-        StrBuf b_ours = {}, b_fine = {}, b_block = {}, b_addrs = {};
+        _cleanup_strbuf_ StrBuf b_ours = {}, b_fine = {}, b_block = {}, b_addrs = {};
         size_t n = 0, n_block = 0;
         int k;
 
@@ -108,10 +108,8 @@ static int check_group(DomainCtx *c, int group, CheckReport *r) {
                                         strf("run as root"));
 
         if (strbuf_open(&b_ours) < 0 || strbuf_open(&b_fine) < 0 || strbuf_open(&b_block) < 0 ||
-            strbuf_open(&b_addrs) < 0) {
-                k = -ENOMEM;
-                goto finish;
-        }
+            strbuf_open(&b_addrs) < 0)
+                return -ENOMEM;
         for (size_t j = 0; j < n; j++) {
                 _cleanup_pci_device_ PciDevice *m = NULL;
                 _cleanup_free_ char *name = NULL;
@@ -124,7 +122,7 @@ static int check_group(DomainCtx *c, int group, CheckReport *r) {
                 }
                 k = pci_device_read(c->sr, &members[j], &m);
                 if (k == -ENOMEM)
-                        goto finish;
+                        return k;
                 if (k < 0)
                         continue; /* gone meanwhile */
                 if (m->is_bridge) {
@@ -137,10 +135,8 @@ static int check_group(DomainCtx *c, int group, CheckReport *r) {
                         continue;
                 }
                 name = pci_names_describe(c->names, m);
-                if (!name) {
-                        k = -ENOMEM;
-                        goto finish;
-                }
+                if (!name)
+                        return -ENOMEM;
                 fprintf(b_block.f, "%s%s %s on %s", ftell(b_block.f) ? "; " : "", addr, name, m->driver);
                 fprintf(b_addrs.f, "%s%s", ftell(b_addrs.f) ? ", " : "", addr);
                 n_block++;
@@ -149,10 +145,8 @@ static int check_group(DomainCtx *c, int group, CheckReport *r) {
         fine = strbuf_take(&b_fine);
         blocking = strbuf_take(&b_block);
         blockers = strbuf_take(&b_addrs);
-        if (!ours || !fine || !blocking || !blockers) {
-                k = -ENOMEM;
-                goto finish;
-        }
+        if (!ours || !fine || !blocking || !blockers)
+                return -ENOMEM;
 
         if (n_block > 0)
                 k = check_report_add(
@@ -166,11 +160,6 @@ static int check_group(DomainCtx *c, int group, CheckReport *r) {
                 k = check_report_pass(r, id, "IOMMU group %d: %s in the domain%s%s", group, ours,
                                       fine[0] ? "; also " : "", fine);
 
-finish:
-        strbuf_done(&b_ours);
-        strbuf_done(&b_fine);
-        strbuf_done(&b_block);
-        strbuf_done(&b_addrs);
         return k;
 }
 

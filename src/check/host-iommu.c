@@ -39,7 +39,7 @@ static bool kmsg_has(const CheckHost *h, const char *s) {
 }
 
 static char *units_list(const CheckHost *h) {
-        StrBuf b;
+        _cleanup_strbuf_ StrBuf b = {};
         if (strbuf_open(&b) < 0)
                 return NULL;
         for (char **u = h->units; u && *u; u++)
@@ -120,7 +120,7 @@ static int check_kernel_cmdline(CheckHost *h, CheckReport *r) {
         const char *off = iommu_off_param(h), *intel, *amd, *iommu;
         _cleanup_free_ char *seen = NULL;
         char qb[VALUE_QUOTE_BUFSZ];
-        StrBuf b;
+        _cleanup_strbuf_ StrBuf b = {};
 
         if (!h->cmdline)
                 return check_report_add(r, CHECK_WARN, "kernel-cmdline", strf("cannot read /proc/cmdline"),
