@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
-
 #include "check/host.h"
+#include "kmsg.h"
 #include "util.h"
 
 /* What the host checks share, read once. Every read goes through the
@@ -19,48 +18,6 @@ void host_checks_done(CheckHost *h) {
         free(h->interrupts);
         strv_free(h->units);
         *h = (CheckHost) {};
-}
-
-/* The kernel log, from dev/kmsg: one record per read(2) on a live host
- * (until EAGAIN), a plain file in a tree. Needs CAP_SYSLOG where
- * dmesg_restrict is set: unreadable is fine, it is only evidence. */
-static int read_kmsg(Sysroot *sr, char **ret) {
-        _cleanup_close_ int fd = sysroot_openf(sr, O_RDONLY | O_NONBLOCK, NULL, "dev/kmsg");
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, alloc = 0;
-        char rec[8192];
-
-        if (fd < 0)
-                return fd;
-        for (;;) {
-                ssize_t n = read(fd, rec, sizeof rec);
-                if (n < 0) {
-                        if (errno == EINTR || errno == EPIPE) /* EPIPE: records were overwritten */
-                                continue;
-                        if (errno == EAGAIN || len > 0)
-                                break;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                if (len + (size_t) n + 1 > alloc) {
-                        if (alloc >= KMSG_MAX)
-                                break;
-                        size_t na = alloc ? alloc * 2 : 64 * 1024;
-                        char *nb = realloc(buf, na);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        alloc = na;
-                }
-                memcpy(buf + len, rec, (size_t) n);
-                len += (size_t) n;
-        }
-        if (!buf)
-                return -ENODATA;
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
 }
 
 size_t host_units_count(const CheckHost *h, const char *prefix) {
@@ -82,7 +39,8 @@ int host_checks_init(Sysroot *sr, CheckHost *h) {
                 if (r < 0)
                         return r;
         }
-        r = read_kmsg(sr, &h->kmsg);
+        /* Unreadable is fine: it is only evidence. */
+        r = kmsg_read(sr, KMSG_MAX, &h->kmsg, NULL);
         if (r == -ENOMEM)
                 return r;
         r = sysroot_read_file(sr, "proc/interrupts", INTERRUPTS_MAX, &h->interrupts);
