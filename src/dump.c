@@ -18,7 +18,7 @@
 #include "util.h"
 
 /* `vfio-hook dump`: what the readers over the Sysroot (pci.c, console.c,
- * modules.c, holders.c, facts.c, preflight.c) read, gathered into a tree
+ * modules.c, holders.c, facts.c, kmsg.c, check/) read, gathered into a tree
  * in memory, then written as one tar archive. Every path is walked inside
  * the root one component at a time: a symlink met on the way is kept as a
  * symlink, with the target the kernel gave it, and the walk goes on at that

@@ -15,7 +15,7 @@
  * how to fix it. Everything is read over a Sysroot, so that a tree made
  * with --sysroot is checked exactly like the live host.
  *
- * Host checks (always):
+ * Host checks (always; src/check/host-*.c, one file per subject):
  *   iommu-hardware           ACPI DMAR/IVRS table, sys/class/iommu units, kernel log
  *   iommu-enabled            groups in sys/kernel/iommu_groups
  *   interrupt-remapping      IR-* interrupt chips in proc/interrupts, the kernel
@@ -26,7 +26,7 @@
  *                            loaded, built in, or in lib/modules/RELEASE/modules.dep
  *   hook                     etc/libvirt/hooks/qemu (or qemu.d/) runs vfio-hook
  *   libvirt-daemon           run/libvirt/libvirt-sock or virtqemud-sock
- * With a domain:
+ * With a domain (src/check/domain*.c):
  *   policy, hostdevs         the domain has a policy and PCI hostdevs
  *   device:ADDR              exists, is an endpoint, its name, driver, group
  *   iommu-group:N            every member of the group, and whether one that
