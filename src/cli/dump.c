@@ -10,6 +10,7 @@
 #include "cli/dump.h"
 #include "engine/engine.h"
 #include "host/console.h"
+#include "host/kmsg.h"
 #include "host/modules.h"
 #include "host/pci.h"
 #include "shared/log.h"
@@ -17,7 +18,7 @@
 #include "shared/util.h"
 
 /* `vfio-hook dump`: what the readers over the Sysroot (pci.c, console.c,
- * modules.c, holders.c, facts.c, preflight.c) read, gathered into a tree
+ * modules.c, holders.c, facts.c, kmsg.c, check/) read, gathered into a tree
  * in memory, then written as one tar archive. Every path is walked inside
  * the root one component at a time: a symlink met on the way is kept as a
  * symlink, with the target the kernel gave it, and the walk goes on at that
@@ -540,40 +541,16 @@ static int dump_lifetime(Dump *d) {
 }
 
 static int dump_kmsg(Dump *d) {
-        _cleanup_close_ int fd = sysroot_openf(d->sr, O_RDONLY | O_NONBLOCK, NULL, "dev/kmsg");
         _cleanup_free_ char *buf = NULL, *cut = NULL;
-        size_t len = 0, alloc = 0, cut_len = 0;
-        char rec[8192];
+        size_t len = 0, cut_len = 0;
+        int r;
 
-        if (fd < 0)
-                return soft(d, "dev/kmsg", fd);
-        for (;;) {
-                ssize_t n = read(fd, rec, sizeof rec);
-                if (n < 0) {
-                        if (errno == EINTR || errno == EPIPE)
-                                continue;
-                        if (errno == EAGAIN || len > 0)
-                                break;
-                        return soft(d, "dev/kmsg", -errno);
-                }
-                if (n == 0 || len + (size_t) n + 1 > DUMP_FILE_MAX)
-                        break;
-                if (len + (size_t) n + 1 > alloc) {
-                        size_t na = alloc ? alloc * 2 : 64 * 1024;
-                        while (na < len + (size_t) n + 1)
-                                na *= 2;
-                        char *nb = realloc(buf, na);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        alloc = na;
-                }
-                memcpy(buf + len, rec, (size_t) n);
-                len += (size_t) n;
-        }
-        if (!buf)
+        r = kmsg_read(d->sr, DUMP_FILE_MAX, &buf, &len);
+        if (r == -ENODATA)
                 return 0;
-        int r = kmsg_filter(buf, len, &cut, &cut_len);
+        if (r < 0)
+                return soft(d, "dev/kmsg", r);
+        r = kmsg_filter(buf, len, &cut, &cut_len);
         if (r < 0)
                 return r;
         return add_file(d, "dev/kmsg", cut, cut_len, 0644);

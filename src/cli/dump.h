@@ -31,6 +31,6 @@ int dump_unit_state(const char *unit, UnitState *ret, void *userdata);
  * from unit_state(userdata); cfg (may be NULL) adds the services root
  * allows; the journals in state_dir (may be NULL) go to DUMP_STATE_DIR.
  * Logs one line per problem; returns EXIT_OK, EXIT_FAILED or
- * EXIT_BAD_INPUT (engine.h). */
+ * EXIT_BAD_INPUT (exitcode.h). */
 int dump_command(Sysroot *sr, const Config *cfg, UnitStateFn unit_state, void *userdata, const char *state_dir,
                  const char *file);

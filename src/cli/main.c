@@ -17,6 +17,7 @@
 #include "model/fastscan.h"
 #include "model/plan.h"
 #include "shared/cmdline.h"
+#include "shared/exitcode.h"
 #include "shared/input.h"
 #include "shared/log.h"
 #include "shared/util.h"

@@ -8,19 +8,12 @@
 #include "model/domxml.h"
 #include "model/policy.h"
 #include "shared/cmdline.h"
+#include "shared/exitcode.h"
 #include "shared/sysroot.h"
 
 /* prepare, release/restore and status: the steps of a plan made for real,
  * journaled before each change, undone in reverse on failure
  * (the shape of libvirt's virhostdev.c detach with its rollback). */
-
-/* Exit codes (docs/design.md, "Exit codes"). */
-enum {
-        EXIT_OK = 0,
-        EXIT_FAILED = 1,      /* the operation failed, the host is restored */
-        EXIT_BAD_INPUT = 2,   /* bad usage or input, nothing changed */
-        EXIT_INCOMPLETE = 3,  /* restore incomplete: the host needs attention */
-};
 
 typedef struct Engine {
         Sysroot *sr;
