@@ -157,11 +157,8 @@ int sriov_make_vfs(Sysroot *sr, const PciAddr *pf, unsigned count, bool autoprob
                 if (r >= 0 && k < 0)
                         r = k;
         }
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = strf("writing %u to %s's sriov_numvfs: %s", count, name, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return errorf(ret_error, r, "writing %u to %s's sriov_numvfs: %s", count, name, strerror(-r));
         /* The kernel adds the VFs before the write returns; udev and the
          * IOMMU driver may still be at work: poll until the deadline. */
         bool groups = sysroot_existsf(sr, "sys/bus/pci/devices/%s/iommu_group", name) > 0;

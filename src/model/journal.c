@@ -94,18 +94,18 @@ static bool orig_valid(StepAction a, const char *o) {
 
 static int fail(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
 static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
-        if (ret_error) {
-                char msg[256];
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(msg, sizeof msg, fmt, ap);
-                va_end(ap);
-                /* Line 0: about the file as a whole. */
-                if ((line > 0 ? asprintf(ret_error, "journal line %u: %s", line, msg)
-                              : asprintf(ret_error, "%s", msg)) < 0)
-                        *ret_error = NULL;
-        }
-        return -EINVAL;
+        char msg[256];
+        va_list ap;
+
+        if (!ret_error)
+                return -EINVAL;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        /* Line 0: about the file as a whole. */
+        if (line > 0)
+                return errorf(ret_error, -EINVAL, "journal line %u: %s", line, msg);
+        return errorf(ret_error, -EINVAL, "%s", msg);
 }
 
 /* Split a line into at most max words on single spaces. */
@@ -338,8 +338,8 @@ static int read_state_file(int dirfd, const char *name, char **ret, size_t *ret_
                 int r = -errno;
                 if (r == -ELOOP)
                         return fail(ret_error, 0, "%s is a symbolic link, not a file vfio-hook wrote", name);
-                if (r != -ENOENT && ret_error && asprintf(ret_error, "cannot open %s: %s", name, strerror(-r)) < 0)
-                        *ret_error = NULL;
+                if (r != -ENOENT)
+                        return errorf(ret_error, r, "cannot open %s: %s", name, strerror(-r));
                 return r;
         }
         struct stat st;
