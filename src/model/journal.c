@@ -347,26 +347,11 @@ static int read_state_file(int dirfd, const char *name, char **ret, size_t *ret_
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return fail(ret_error, 0, "%s is not a regular file (%s)", name, file_type(st.st_mode));
-        if ((size_t) st.st_size > JOURNAL_MAX_SIZE)
+        /* A file too large is refused before it is read. */
+        int r = (size_t) st.st_size > JOURNAL_MAX_SIZE ? -EFBIG : read_full_fd(fd, JOURNAL_MAX_SIZE, 0, ret, ret_len);
+        if (r == -EFBIG)
                 return fail(ret_error, 0, "%s is larger than %u bytes", name, JOURNAL_MAX_SIZE);
-        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        size_t len = 0;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        return r;
 }
 
 int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
@@ -380,19 +365,6 @@ int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) 
         if (r < 0)
                 return r;
         return journal_parse(buf, len, domain, ret, ret_error);
-}
-
-static int write_all(int fd, const char *s, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                s += n;
-                len -= (size_t) n;
-        }
-        return 0;
 }
 
 int journal_create(int dirfd, const char *domain, const PciAddr *devices, size_t n_devices, JournalWriter *ret) {

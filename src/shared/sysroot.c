@@ -103,43 +103,15 @@ int sysroot_openf(Sysroot *sr, int flags, char **ret_path, const char *fmt, ...)
         return fd;
 }
 
-static int read_fd(int fd, size_t max, char **ret) {
-        size_t size = 0, alloc = 4096;
-        _cleanup_free_ char *buf = malloc(alloc + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (size == alloc) {
-                        if (alloc >= max)
-                                return -EFBIG;
-                        alloc = alloc * 2 > max ? max : alloc * 2;
-                        char *nb = realloc(buf, alloc + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                ssize_t n = read(fd, buf + size, alloc - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        return (int) (size > INT32_MAX ? INT32_MAX : size);
-}
-
 int sysroot_read_file(Sysroot *sr, const char *path, size_t max, char **ret) {
         if (path[0] == '/')
                 path += strspn(path, "/");
         _cleanup_close_ int fd = sysroot_openat(sr, path, O_RDONLY);
         if (fd < 0)
                 return fd;
-        return read_fd(fd, max, ret);
+        size_t size;
+        int r = read_full_fd(fd, max, 0, ret, &size);
+        return r < 0 ? r : (int) (size > INT32_MAX ? INT32_MAX : size);
 }
 
 int sysroot_read_line(Sysroot *sr, const char *path, char **ret) {

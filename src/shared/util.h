@@ -26,6 +26,16 @@ usec_t now_usec(void);
 /* Sleep a short while (for polling loops that have a deadline). */
 void sleep_usec(usec_t t);
 
+/* Writes all of buf to fd, again after EINTR and short writes. -EIO when
+ * write() writes nothing. */
+int write_all(int fd, const void *buf, size_t len);
+/* Reads fd to its end: at most max bytes (-EFBIG past them, nothing more
+ * is read), NUL-terminated in *ret (free() it), their number in *ret_size
+ * (may be NULL). timeout (0: none) bounds the whole read: -ETIME when the
+ * end did not come in time. fd may be non-blocking (EAGAIN: poll() waits);
+ * -EBADF when it is closed. */
+int read_full_fd(int fd, size_t max, usec_t timeout, char **ret, size_t *ret_size);
+
 /* Strip trailing whitespace/newlines in place; returns s. */
 char *strstrip_trailing(char *s);
 
