@@ -79,6 +79,16 @@ void sleep_usec(usec_t t) {
                 ;
 }
 
+bool poll_until(PollUntil *p) {
+        usec_t now = now_usec();
+        if (now >= p->deadline)
+                return false;
+        sleep_usec(p->wait < p->deadline - now ? p->wait : p->deadline - now);
+        if (p->wait < p->cap)
+                p->wait *= 2;
+        return true;
+}
+
 int write_all(int fd, const void *buf, size_t len) {
         const char *p = buf;
 

@@ -26,6 +26,18 @@ usec_t now_usec(void);
 /* Sleep a short while (for polling loops that have a deadline). */
 void sleep_usec(usec_t t);
 
+/* The pause of a retry loop that polls what sends no event (a lock, sysfs,
+ * a module's refcount): sleeps that double from the first wait while below
+ * cap, never past the deadline. Where the wait is for a process to exit,
+ * a pidfd says when (process_wait_exit()). */
+typedef struct PollUntil {
+        usec_t deadline;
+        usec_t wait; /* the next sleep */
+        usec_t cap;
+} PollUntil;
+/* Sleeps and returns true; false, at once, when the deadline has passed. */
+bool poll_until(PollUntil *p);
+
 /* Writes all of buf to fd, again after EINTR and short writes. -EIO when
  * write() writes nothing. */
 int write_all(int fd, const void *buf, size_t len);
