@@ -1083,9 +1083,6 @@ static int dump_libvirt(Dump *d) {
  * the info file; their unit files (what `check` looks at) stand in empty,
  * display-manager.service's link kept as it is. */
 static int gather_units(Dump *d, const Config *cfg, UnitStateFn fn, void *userdata, FILE *info) {
-        static const char *const dirs[] = {
-                "etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
-        };
         _cleanup_strv_free_ char **units = NULL;
         int r;
 
@@ -1109,8 +1106,10 @@ static int gather_units(Dump *d, const Config *cfg, UnitStateFn fn, void *userda
                 if (fn(*u, &state, userdata) < 0 || (unsigned) state >= ELEMENTSOF(names))
                         state = UNIT_UNKNOWN;
                 fprintf(info, "unit %s %s\n", *u, names[state]);
-                for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                        _cleanup_free_ char *p = strf("%s/%s", dirs[i], *u);
+                for (size_t i = 0; i < n_unit_dirs; i++) {
+                        if (!unit_dirs[i].in_tree)
+                                continue;
+                        _cleanup_free_ char *p = strf("%s/%s", unit_dirs[i].path, *u);
                         if (!p)
                                 return -ENOMEM;
                         if (streq(*u, DISPLAY_MANAGER_UNIT) && (r = dump_link(d, p)) < 0)

@@ -302,12 +302,11 @@ static int gather_modules(Sysroot *sr, HostFacts *f) {
 /* What display-manager.service is: the unit its link names (gdm.service),
  * or itself when it is a unit file of its own. */
 static int gather_display_manager(Sysroot *sr, HostFacts *f) {
-        static const char *const dirs[] = {
-                "etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+        for (size_t i = 0; i < n_unit_dirs; i++) {
                 _cleanup_free_ char *target = NULL;
-                int r = sysroot_link_basenamef(sr, &target, "%s/" DISPLAY_MANAGER_UNIT, dirs[i]);
+                if (!unit_dirs[i].in_tree)
+                        continue;
+                int r = sysroot_link_basenamef(sr, &target, "%s/" DISPLAY_MANAGER_UNIT, unit_dirs[i].path);
                 if (r == -ENOENT)
                         continue;
                 if (r == -EINVAL) /* a file, not a link */
@@ -487,19 +486,28 @@ int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void
         return 0;
 }
 
+const UnitDir unit_dirs[] = {
+        { "etc/systemd/system", true },
+        { "run/systemd/system", true },
+        { "usr/lib/systemd/system", true },
+        { "lib/systemd/system", true },
+        { "run/systemd/transient", false },
+        { "run/systemd/generator", false },
+        { "run/systemd/generator.early", false },
+        { "run/systemd/generator.late", false },
+        { "usr/local/lib/systemd/system", false },
+};
+const size_t n_unit_dirs = ELEMENTSOF(unit_dirs);
+
 int unit_state_from_tree(const char *unit, UnitState *ret, void *userdata) {
-        static const char *const dirs[] = {
-                "etc/systemd/system",
-                "run/systemd/system",
-                "lib/systemd/system",
-                "usr/lib/systemd/system",
-        };
         Sysroot *sr = userdata;
 
         if (!sr || !filename_is_safe(unit, 255))
                 return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                int r = sysroot_existsf(sr, "%s/%s", dirs[i], unit);
+        for (size_t i = 0; i < n_unit_dirs; i++) {
+                if (!unit_dirs[i].in_tree)
+                        continue;
+                int r = sysroot_existsf(sr, "%s/%s", unit_dirs[i].path, unit);
                 if (r < 0)
                         return r;
                 if (r > 0) {
