@@ -12,6 +12,7 @@
 #include "host/console.h"
 #include "host/modules.h"
 #include "host/pci.h"
+#include "shared/cmdline.h"
 #include "shared/log.h"
 #include "shared/tarfile.h"
 #include "shared/util.h"
@@ -1149,10 +1150,10 @@ static int dump_journals(Dump *d, const char *state_dir) {
                         continue;
                 }
                 size_t text_len = (size_t) r;
-                if (!(path = strf(DUMP_STATE_DIR "/%s", *n)))
+                if (!(path = strf(STATE_DIR_IN_TREE "/%s", *n)))
                         return -ENOMEM;
                 /* 0700 and 0600 as the hook makes them: the plan checks the directory. */
-                r = add_entry(d, DUMP_STATE_DIR, ENTRY_DIR, NULL, 0, 0700);
+                r = add_entry(d, STATE_DIR_IN_TREE, ENTRY_DIR, NULL, 0, 0700);
                 if (r >= 0)
                         r = add_entry(d, path, ENTRY_FILE, text, text_len, 0600);
                 if (r < 0)
