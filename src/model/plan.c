@@ -104,6 +104,31 @@ int plan_add_note_text(Plan *p, const char *note) {
         return plan_add_note(p, "%s", note);
 }
 
+int plan_insert_decisions(Plan *p, Decisions *first, Decisions *last) {
+        size_t n_last = last ? last->n : 0, n = first->n + p->decisions.n + n_last;
+        Decision *l = calloc(n + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        if (first->n)
+                memcpy(l, first->list, first->n * sizeof *l);
+        if (p->decisions.n)
+                memcpy(l + first->n, p->decisions.list, p->decisions.n * sizeof *l);
+        if (n_last)
+                memcpy(l + first->n + p->decisions.n, last->list, n_last * sizeof *l);
+        free(p->decisions.list);
+        p->decisions.list = l;
+        p->decisions.n = n;
+        free(first->list);
+        first->list = NULL;
+        first->n = 0;
+        if (last) {
+                free(last->list);
+                last->list = NULL;
+                last->n = 0;
+        }
+        return 0;
+}
+
 bool plan_bad_input(const Plan *p) {
         for (size_t i = 0; i < p->n_problems; i++)
                 if (p->problems[i].bad_input)
