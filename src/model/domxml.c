@@ -9,6 +9,7 @@
 
 #include "model/domxml.h"
 #include "model/lifetime-xml.h"
+#include "model/xmlutil.h"
 #include "shared/util.h"
 
 /* The domain XML comes from whoever may define domains, and the hook runs as
@@ -21,12 +22,6 @@
 #define DOMXML_MAX_ATTRIBUTES 256U
 #define DOMXML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
 
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *ErrorPtr;
-#else
-typedef xmlErrorPtr ErrorPtr;
-#endif
-
 typedef struct ParseState {
         bool doctype;
         bool have_error;
@@ -37,10 +32,6 @@ typedef struct ParseState {
         charactersSAXFunc characters;
         char message[200];
 } ParseState;
-
-static const char *xs(const xmlChar *s) {
-        return (const char *) s;
-}
 
 Domain *domain_free(Domain *d) {
         if (!d)
@@ -244,16 +235,6 @@ static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **r
 
         *ret = doc;
         return 0;
-}
-
-static void xml_doc_freep(xmlDoc **d) {
-        if (*d)
-                xmlFreeDoc(*d);
-}
-
-static void xml_freep(xmlChar **s) {
-        if (*s)
-                xmlFree(*s);
 }
 
 static bool too_deep(const xmlNode *n, unsigned depth) {
