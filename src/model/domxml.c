@@ -187,9 +187,9 @@ static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **r
         unsigned line = element_with_too_many_attributes(xml, len);
         if (line > 0)
                 return errorf(ret_error, -EINVAL,
-                                 "domain XML: an element at line %u has more than %u attributes (refused: "
-                                 "libvirt writes a few, and many take long to parse)",
-                                 line, DOMXML_MAX_ATTRIBUTES);
+                              "domain XML: an element at line %u has more than %u attributes (refused: "
+                              "libvirt writes a few, and many take long to parse)",
+                              line, DOMXML_MAX_ATTRIBUTES);
 
         xmlSetGenericErrorFunc(NULL, on_generic_error);
         xmlSetStructuredErrorFunc(&st, on_structured_error);
@@ -217,19 +217,19 @@ static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **r
         if (st.doctype) {
                 xmlFreeDoc(doc);
                 return errorf(ret_error, -EINVAL,
-                                 "domain XML has a DOCTYPE declaration, which is refused "
-                                 "(libvirt never writes one; DTDs and entities are not accepted)");
+                              "domain XML has a DOCTYPE declaration, which is refused "
+                              "(libvirt never writes one; DTDs and entities are not accepted)");
         }
         if (st.too_slow) {
                 xmlFreeDoc(doc);
                 return errorf(ret_error, -EINVAL, "domain XML: parsing took longer than %g s (stopped at line %d): refused",
-                                 (double) timeout / (double) USEC_PER_SEC, st.line);
+                              (double) timeout / (double) USEC_PER_SEC, st.line);
         }
         if (!doc || !well_formed) {
                 xmlFreeDoc(doc);
                 if (st.have_error)
                         return errorf(ret_error, -EINVAL, "domain XML is not well-formed: line %d: %s",
-                                         st.line, st.message);
+                                      st.line, st.message);
                 return errorf(ret_error, -EINVAL, "domain XML is not well-formed");
         }
 
@@ -355,7 +355,7 @@ int domxml_parse_hostdev(const xmlNode *n, unsigned idx, HostDev *ret, char **re
                         h.managed = true;
                 else if (!streq(xs(managed), "no"))
                         return errorf(ret_error, -EINVAL, "hostdev %u: managed='%s' is not 'yes' or 'no'",
-                                         idx, value_quote(xs(managed), q));
+                                      idx, value_quote(xs(managed), q));
         }
 
         source = first_child(n, "source");
@@ -370,10 +370,10 @@ int domxml_parse_hostdev(const xmlNode *n, unsigned idx, HostDev *ret, char **re
 
                 if (!v)
                         return errorf(ret_error, -EINVAL, "hostdev %u: <address> has no %s attribute",
-                                         idx, parts[i].name);
+                                      idx, parts[i].name);
                 if (domxml_parse_pci_number(xs(v), parts[i].max, parts[i].value) < 0)
                         return errorf(ret_error, -EINVAL, "hostdev %u: <address %s='%s'> is not a valid PCI %s",
-                                         idx, parts[i].name, value_quote(xs(v), q), parts[i].name);
+                                      idx, parts[i].name, value_quote(xs(v), q), parts[i].name);
         }
 
         *ret = h;
@@ -425,7 +425,7 @@ static int parse_choice(const char *elem, const char *v, const char *yes, const 
                 *ret = false;
         else
                 return errorf(ret_error, -EINVAL, "policy: <%s> has unknown value '%s' (expected %s or %s)",
-                                 elem, value_quote(v, q), yes, no);
+                              elem, value_quote(v, q), yes, no);
         return 0;
 }
 
@@ -435,7 +435,7 @@ static int parse_auto_choice(const char *elem, const char *v, const char *change
 
         if (choice_from_string(v, change_word, ret) < 0)
                 return errorf(ret_error, -EINVAL, "policy: <%s> has unknown value '%s' (expected auto, keep or %s)",
-                                 elem, value_quote(v, q), change_word);
+                              elem, value_quote(v, q), change_word);
         return 0;
 }
 
@@ -449,9 +449,9 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
         case PE_STACK:
                 if (stack_from_string(v, &p->stack) < 0)
                         return errorf(ret_error, -EINVAL,
-                                         "policy: <stack> has unknown value '%s' "
-                                         "(expected auto, nvidia, amdgpu, i915, xe, nouveau, radeon or none)",
-                                         value_quote(v, q));
+                                      "policy: <stack> has unknown value '%s' "
+                                      "(expected auto, nvidia, amdgpu, i915, xe, nouveau, radeon or none)",
+                                      value_quote(v, q));
                 return 0;
         case PE_CONSOLE:
                 return parse_auto_choice(elem, v, "unbind", &p->console, ret_error);
@@ -468,11 +468,11 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
         case PE_SERVICE:
                 if (!unit_name_valid(v))
                         return errorf(ret_error, -EINVAL,
-                                         "policy: <service> has invalid unit name '%s' (expected a systemd .service unit)",
-                                         value_quote(v, q));
+                                      "policy: <service> has invalid unit name '%s' (expected a systemd .service unit)",
+                                      value_quote(v, q));
                 if (strv_length(p->services) >= POLICY_NAMES_MAX && !strv_contains(p->services, v))
                         return errorf(ret_error, -EINVAL, "policy: more than %u different <service> elements",
-                                         POLICY_NAMES_MAX);
+                                      POLICY_NAMES_MAX);
                 r = strv_extend_unique(&p->services, v);
                 return r < 0 ? r : 0;
         case PE_MODULE: {
@@ -483,12 +483,12 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
                         return r;
                 if (r < 0)
                         return errorf(ret_error, -EINVAL,
-                                         "policy: <module> has invalid module name '%s' "
-                                         "(expected 1 to %u characters of a-z, 0-9, _ and -)",
-                                         value_quote(v, q), MODULE_NAME_MAX);
+                                      "policy: <module> has invalid module name '%s' "
+                                      "(expected 1 to %u characters of a-z, 0-9, _ and -)",
+                                      value_quote(v, q), MODULE_NAME_MAX);
                 if (strv_length(p->modules) >= POLICY_NAMES_MAX && !strv_contains(p->modules, m))
                         return errorf(ret_error, -EINVAL, "policy: more than %u different <module> elements",
-                                         POLICY_NAMES_MAX);
+                                      POLICY_NAMES_MAX);
                 r = strv_extend_unique(&p->modules, m);
                 return r < 0 ? r : 0;
         }
@@ -497,8 +497,8 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
 
                 if (parse_uint(v, &t) < 0 || t < 1 || t > POLICY_TIMEOUT_MAX)
                         return errorf(ret_error, -EINVAL,
-                                         "policy: <timeout> has invalid value '%s' (expected whole seconds from 1 to %u)",
-                                         value_quote(v, q), POLICY_TIMEOUT_MAX);
+                                      "policy: <timeout> has invalid value '%s' (expected whole seconds from 1 to %u)",
+                                      value_quote(v, q), POLICY_TIMEOUT_MAX);
                 p->timeout_sec = t;
                 return 0;
         }
@@ -535,17 +535,17 @@ static int parse_device_element(Policy *p, const xmlNode *n, char **ret_error) {
                 if (at->ns || !(streq(name, addr_attr) || streq(name, vfs ? "count" : "method") ||
                                 (vfs && streq(name, "autoprobe"))))
                         return errorf(ret_error, -EINVAL, "policy: <%s> has unknown attribute '%s' (expected %s)", elem,
-                                         value_quote(name, q),
-                                         vfs ? "pf, count and autoprobe" : "device and method");
+                                      value_quote(name, q),
+                                      vfs ? "pf, count and autoprobe" : "device and method");
         }
         addr = xmlGetNoNsProp(n, BAD_CAST addr_attr);
         value = xmlGetNoNsProp(n, BAD_CAST(vfs ? "count" : "method"));
         if (!addr || !value)
                 return errorf(ret_error, -EINVAL, "policy: <%s> needs %s= and %s=", elem, addr_attr,
-                                 vfs ? "count" : "method");
+                              vfs ? "count" : "method");
         if (pci_addr_parse(xs(addr), &dev) < 0)
                 return errorf(ret_error, -EINVAL, "policy: <%s %s='%s'> is not a PCI address (expected DDDD:BB:SS.F)",
-                                 elem, addr_attr, value_quote(xs(addr), q));
+                              elem, addr_attr, value_quote(xs(addr), q));
         pci_addr_format(&dev, a);
 
         if (vfs) {
@@ -553,7 +553,7 @@ static int parse_device_element(Policy *p, const xmlNode *n, char **ret_error) {
                 autoprobe = xmlGetNoNsProp(n, BAD_CAST "autoprobe");
                 if (parse_uint(xs(value), &v.count) < 0 || v.count < 1 || v.count > POLICY_VF_COUNT_MAX)
                         return errorf(ret_error, -EINVAL, "policy: <vfs pf='%s' count='%s'>: invalid count (expected 1 to %u)",
-                                         a, value_quote(xs(value), q), POLICY_VF_COUNT_MAX);
+                                      a, value_quote(xs(value), q), POLICY_VF_COUNT_MAX);
                 if (autoprobe) {
                         bool on = true;
                         int r = parse_choice("vfs autoprobe", xs(autoprobe), "yes", "no", &on, ret_error);
@@ -576,9 +576,9 @@ static int parse_device_element(Policy *p, const xmlNode *n, char **ret_error) {
 
         if (!reset_method_name_valid(xs(value)))
                 return errorf(ret_error, -EINVAL,
-                                 "policy: <reset device='%s' method='%s'>: unknown reset method (expected "
-                                 "device_specific, acpi, flr, af_flr, pm, bus or cxl_bus)",
-                                 a, value_quote(xs(value), q));
+                              "policy: <reset device='%s' method='%s'>: unknown reset method (expected "
+                              "device_specific, acpi, flr, af_flr, pm, bus or cxl_bus)",
+                              a, value_quote(xs(value), q));
         for (size_t i = 0; i < p->n_resets; i++)
                 if (pci_addr_equal(&p->resets[i].device, &dev))
                         return errorf(ret_error, -EINVAL, "policy: <reset device='%s'> appears more than once", a);
@@ -603,7 +603,7 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
 
         if (n->properties)
                 return errorf(ret_error, -EINVAL, "policy: <policy> takes no attributes (found '%s')",
-                                 value_quote(xs(n->properties->name), q));
+                              value_quote(xs(n->properties->name), q));
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -621,7 +621,7 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
                 case XML_CDATA_SECTION_NODE:
                         if (!is_blank_text(xs(c->content)))
                                 return errorf(ret_error, -EINVAL, "policy: unexpected text '%s' in <policy>",
-                                                 value_quote(xs(c->content), q));
+                                              value_quote(xs(c->content), q));
                         continue;
                 case XML_COMMENT_NODE:
                 case XML_PI_NODE:
@@ -634,8 +634,8 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
                  * namespace; a hand-written policy leaves the children in none. */
                 if (c->ns && !node_in_policy_ns(c))
                         return errorf(ret_error, -EINVAL,
-                                         "policy: <%s> is in namespace '%s' (policy elements are in no namespace or in %s)",
-                                         element_label(c, q), value_quote(xs(c->ns->href), q2), POLICY_NAMESPACE);
+                                      "policy: <%s> is in namespace '%s' (policy elements are in no namespace or in %s)",
+                                      element_label(c, q), value_quote(xs(c->ns->href), q2), POLICY_NAMESPACE);
 
                 if (streq(xs(c->name), "vfs") || streq(xs(c->name), "reset")) {
                         r = parse_device_element(p, c, ret_error);
@@ -654,14 +654,14 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
                                 break;
                 if (e >= _PE_MAX)
                         return errorf(ret_error, -EINVAL,
-                                         "policy: unknown element <%s> (expected stack, console, framebuffer, "
-                                         "display-manager, holders, service, module, timeout, vfs, reset, inhibit, "
-                                         "isolate or hugepages)",
-                                         element_label(c, q));
+                                      "policy: unknown element <%s> (expected stack, console, framebuffer, "
+                                      "display-manager, holders, service, module, timeout, vfs, reset, inhibit, "
+                                      "isolate or hugepages)",
+                                      element_label(c, q));
 
                 if (c->properties)
                         return errorf(ret_error, -EINVAL, "policy: <%s> takes no attributes (found '%s')",
-                                         policy_elements[e], value_quote(xs(c->properties->name), q));
+                                      policy_elements[e], value_quote(xs(c->properties->name), q));
 
                 if (seen[e] && e != PE_SERVICE && e != PE_MODULE)
                         return errorf(ret_error, -EINVAL, "policy: <%s> appears more than once", policy_elements[e]);
@@ -702,11 +702,11 @@ static int parse_devices(const xmlNode *devices, Domain *d, unsigned *idx, char 
                 for (size_t i = 0; i < d->n_hostdevs; i++)
                         if (pci_addr_equal(&d->hostdevs[i].addr, &h.addr))
                                 return errorf(ret_error, -EINVAL, "hostdev %u: PCI device %s is listed twice",
-                                                 *idx, pci_addr_format(&h.addr, a));
+                                              *idx, pci_addr_format(&h.addr, a));
 
                 if (d->n_hostdevs >= DOMXML_MAX_HOSTDEVS)
                         return errorf(ret_error, -EINVAL, "hostdev %u: more than %u PCI hostdevs",
-                                         *idx, DOMXML_MAX_HOSTDEVS);
+                                      *idx, DOMXML_MAX_HOSTDEVS);
 
                 HostDev *n = reallocarray(d->hostdevs, d->n_hostdevs + 1, sizeof(HostDev));
                 if (!n)
@@ -726,11 +726,11 @@ static int parse_metadata(const xmlNode *metadata, Domain *d, char **ret_error) 
                         continue;
                 if (!streq(xs(c->name), "policy"))
                         return errorf(ret_error, -EINVAL,
-                                         "metadata: unknown element <%s> in namespace %s (expected <policy>)",
-                                         element_label(c, q), POLICY_NAMESPACE);
+                                      "metadata: unknown element <%s> in namespace %s (expected <policy>)",
+                                      element_label(c, q), POLICY_NAMESPACE);
                 if (d->policy)
                         return errorf(ret_error, -EINVAL, "metadata: more than one <policy> in namespace %s",
-                                         POLICY_NAMESPACE);
+                                      POLICY_NAMESPACE);
                 r = parse_policy(c, &d->policy, ret_error);
                 if (r < 0)
                         return r;
@@ -749,7 +749,7 @@ static int read_bounded(const char *xml, size_t len, usec_t timeout, xmlDoc **re
         /* Also keeps the length inside libxml2's int. */
         if (len > DOMXML_MAX_SIZE)
                 return errorf(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
-                                 len, DOMXML_MAX_SIZE);
+                              len, DOMXML_MAX_SIZE);
         return read_document(xml, len, timeout, ret, ret_error);
 }
 
@@ -770,17 +770,17 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
                 return errorf(ret_error, -EINVAL, "domain XML has no root element");
         if (too_deep(root, 1))
                 return errorf(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
-                                 DOMXML_MAX_DEPTH);
+                              DOMXML_MAX_DEPTH);
         if (!node_is(root, "domain")) {
                 if (root->ns) {
                         char q2[VALUE_QUOTE_BUFSZ];
                         return errorf(ret_error, -EINVAL,
-                                         "domain XML: root element <%s> is in namespace '%s', expected <domain> in "
-                                         "none (libvirt's)",
-                                         element_label(root, q), value_quote(root->ns->href ? xs(root->ns->href) : "", q2));
+                                      "domain XML: root element <%s> is in namespace '%s', expected <domain> in "
+                                      "none (libvirt's)",
+                                      element_label(root, q), value_quote(root->ns->href ? xs(root->ns->href) : "", q2));
                 }
                 return errorf(ret_error, -EINVAL, "domain XML: root element is <%s>, expected <domain>",
-                                 element_label(root, q));
+                              element_label(root, q));
         }
 
         d = calloc(1, sizeof(*d));
@@ -810,9 +810,9 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
         /* Only a domain we act on gets its name into a path (the journal). */
         if (d->policy && !domain_name_valid(d->name))
                 return errorf(ret_error, -EINVAL,
-                                 "domain name '%s' cannot be used by vfio-hook (allowed: 1 to %u characters "
-                                 "of A-Z, a-z, 0-9 and _.@:+-, not '.' or '..')",
-                                 value_quote(d->name, q), DOMAIN_NAME_MAX);
+                              "domain name '%s' cannot be used by vfio-hook (allowed: 1 to %u characters "
+                              "of A-Z, a-z, 0-9 and _.@:+-, not '.' or '..')",
+                              value_quote(d->name, q), DOMAIN_NAME_MAX);
 
         /* The pages <hugepages> sizes the pool for: refused here, before anything runs. */
         if (d->policy && d->policy->lifetime.hugepage_kib) {
@@ -838,7 +838,7 @@ int domxml_read_document(const char *xml, size_t len, struct _xmlDoc **ret, char
                 return errorf(ret_error, -EINVAL, "domain XML: the root element is not <domain>");
         if (too_deep(root, 1))
                 return errorf(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
-                                 DOMXML_MAX_DEPTH);
+                              DOMXML_MAX_DEPTH);
         *ret = TAKE_PTR(doc);
         return 0;
 }

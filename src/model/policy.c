@@ -251,13 +251,13 @@ static int config_parse_vfs(Config *c, const char *path, unsigned line, char *p,
                 return errorf(ret_error, -EINVAL, "%s:%u: allow-vfs needs a PF address and a maximum count", path, line);
         if (extra)
                 return errorf(ret_error, -EINVAL, "%s:%u: unexpected '%s' after allow-vfs PF MAX", path, line,
-                                 value_quote(extra, q));
+                              value_quote(extra, q));
         if (pci_addr_parse(pf, &a.pf) < 0)
                 return errorf(ret_error, -EINVAL, "%s:%u: invalid PCI address '%s' (expected DDDD:BB:SS.F)", path, line,
-                                 value_quote(pf, q));
+                              value_quote(pf, q));
         if (parse_uint(max, &a.max) < 0 || a.max < 1 || a.max > POLICY_VF_COUNT_MAX)
                 return errorf(ret_error, -EINVAL, "%s:%u: invalid VF count '%s' (expected 1 to %u)", path, line,
-                                 value_quote(max, q), POLICY_VF_COUNT_MAX);
+                              value_quote(max, q), POLICY_VF_COUNT_MAX);
         for (size_t i = 0; i < c->n_allowed_vfs; i++)
                 if (pci_addr_equal(&c->allowed_vfs[i].pf, &a.pf)) {
                         c->allowed_vfs[i].max = a.max; /* the last line counts */
@@ -288,9 +288,9 @@ static int config_parse_lifetime(Config *c, const char *path, unsigned line, con
         if (streq(directive, "allow-inhibit") || streq(directive, "allow-isolate") || streq(directive, "allow-hugepages"))
                 return errorf(ret_error, -EINVAL, "%s:%u: %s takes one value", path, line, directive);
         return errorf(ret_error, -EINVAL,
-                         "%s:%u: unknown directive '%s' (expected allow-module, allow-service, allow-vfs, "
-                         "allow-inhibit, allow-isolate or allow-hugepages)",
-                         path, line, value_quote(directive, q));
+                      "%s:%u: unknown directive '%s' (expected allow-module, allow-service, allow-vfs, "
+                      "allow-inhibit, allow-isolate or allow-hugepages)",
+                      path, line, value_quote(directive, q));
 }
 
 static int config_parse_line(Config *c, const char *path, unsigned line, char *text, char **ret_error) {
@@ -314,7 +314,7 @@ static int config_parse_line(Config *c, const char *path, unsigned line, char *t
         extra = next_word(&p);
         if (extra)
                 return errorf(ret_error, -EINVAL, "%s:%u: unexpected '%s' after the name (one name per line)",
-                                 path, line, value_quote(extra, q));
+                              path, line, value_quote(extra, q));
 
         if (is_module) {
                 _cleanup_free_ char *m = NULL;
@@ -324,13 +324,13 @@ static int config_parse_line(Config *c, const char *path, unsigned line, char *t
                         return r;
                 if (r < 0)
                         return errorf(ret_error, -EINVAL,
-                                         "%s:%u: invalid module name '%s' (expected 1 to %u characters of a-z, 0-9, _ and -)",
-                                         path, line, value_quote(name, q), MODULE_NAME_MAX);
+                                      "%s:%u: invalid module name '%s' (expected 1 to %u characters of a-z, 0-9, _ and -)",
+                                      path, line, value_quote(name, q), MODULE_NAME_MAX);
                 r = strv_extend_unique(&c->allowed_modules, m);
         } else {
                 if (!unit_name_valid(name))
                         return errorf(ret_error, -EINVAL, "%s:%u: invalid service name '%s' (expected a systemd .service unit)",
-                                         path, line, value_quote(name, q));
+                                      path, line, value_quote(name, q));
                 r = strv_extend_unique(&c->allowed_services, name);
         }
         return r < 0 ? r : 0;
@@ -372,13 +372,13 @@ int config_load(const char *path, bool missing_ok, Config *ret, char **ret_error
         /* Only root (or whoever runs us) may decide what root allows. */
         if (st.st_uid != 0 && st.st_uid != geteuid())
                 return errorf(ret_error, -EPERM, "%s: refusing it: owned by uid %u, not by root", path,
-                                 (unsigned) st.st_uid);
+                              (unsigned) st.st_uid);
         if (st.st_mode & S_IWOTH)
                 return errorf(ret_error, -EPERM, "%s: refusing it: writable by others (mode %04o)", path,
-                                 (unsigned) (st.st_mode & 07777));
+                              (unsigned) (st.st_mode & 07777));
         if ((st.st_mode & S_IWGRP) && st.st_gid != 0)
                 return errorf(ret_error, -EPERM, "%s: refusing it: writable by group %u (mode %04o)", path,
-                                 (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+                              (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
 
         f = fdopen(fd, "r");
         if (!f)
@@ -442,16 +442,16 @@ int policy_check_allowed(const Policy *p, const Config *c, const char *config_pa
                 for (char **m = p->modules; *m; m++)
                         if (!config_module_allowed(c, *m))
                                 return errorf(ret_error, -EPERM,
-                                                 "policy: <module>%s</module> is not allowed "
-                                                 "(allowed: built-in GPU stacks and allow-module lines of %s)",
-                                                 value_quote(*m, q), path);
+                                              "policy: <module>%s</module> is not allowed "
+                                              "(allowed: built-in GPU stacks and allow-module lines of %s)",
+                                              value_quote(*m, q), path);
         if (p->services)
                 for (char **s = p->services; *s; s++)
                         if (!config_service_allowed(c, *s))
                                 return errorf(ret_error, -EPERM,
-                                                 "policy: <service>%s</service> is not allowed "
-                                                 "(allowed: %s, nvidia-persistenced.service and allow-service lines of %s)",
-                                                 value_quote(*s, q), DISPLAY_MANAGER_UNIT, path);
+                                              "policy: <service>%s</service> is not allowed "
+                                              "(allowed: %s, nvidia-persistenced.service and allow-service lines of %s)",
+                                              value_quote(*s, q), DISPLAY_MANAGER_UNIT, path);
         /* Making VFs changes a device the domain may not otherwise touch. */
         for (size_t i = 0; i < p->n_vfs; i++) {
                 char a[PCI_ADDR_STRLEN];
@@ -459,13 +459,13 @@ int policy_check_allowed(const Policy *p, const Config *c, const char *config_pa
                 pci_addr_format(&p->vfs[i].pf, a);
                 if (max == 0)
                         return errorf(ret_error, -EPERM,
-                                         "policy: <vfs pf='%s'> is not allowed: no allow-vfs line for %s in %s "
-                                         "(root adds 'allow-vfs %s %u' to allow it)",
-                                         a, a, path, a, p->vfs[i].count);
+                                      "policy: <vfs pf='%s'> is not allowed: no allow-vfs line for %s in %s "
+                                      "(root adds 'allow-vfs %s %u' to allow it)",
+                                      a, a, path, a, p->vfs[i].count);
                 if (p->vfs[i].count > max)
                         return errorf(ret_error, -EPERM,
-                                         "policy: <vfs pf='%s' count='%u'> is not allowed: %s allows at most %u VFs of %s",
-                                         a, p->vfs[i].count, path, max, a);
+                                      "policy: <vfs pf='%s' count='%u'> is not allowed: %s allows at most %u VFs of %s",
+                                      a, p->vfs[i].count, path, max, a);
         }
         return 0;
 }
