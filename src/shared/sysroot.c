@@ -67,6 +67,16 @@ static int vformat(char **ret, const char *fmt, va_list ap) {
         return 0;
 }
 
+/* vformat() of a ...f() function's own format and arguments. */
+#define FORMAT_PATH(ret, fmt)                              \
+        ({                                                 \
+                va_list _ap;                               \
+                va_start(_ap, fmt);                        \
+                int _r = vformat(ret, fmt, _ap);           \
+                va_end(_ap);                               \
+                _r;                                        \
+        })
+
 /* Resolve inside the root. openat2() needs Linux 5.6; fall back to openat()
  * on older kernels (links then resolve as they would on the host). */
 static int sysroot_openat(Sysroot *sr, const char *path, int flags) {
@@ -91,10 +101,7 @@ static int sysroot_openat(Sysroot *sr, const char *path, int flags) {
 
 int sysroot_openf(Sysroot *sr, int flags, char **ret_path, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         int fd = sysroot_openat(sr, path, flags);
@@ -126,10 +133,7 @@ int sysroot_read_line(Sysroot *sr, const char *path, char **ret) {
 
 int sysroot_read_linef(Sysroot *sr, char **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         return sysroot_read_line(sr, path, ret);
@@ -137,10 +141,7 @@ int sysroot_read_linef(Sysroot *sr, char **ret, const char *fmt, ...) {
 
 int sysroot_read_hexf(Sysroot *sr, unsigned *ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL, *s = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         r = sysroot_read_line(sr, path, &s);
@@ -171,10 +172,7 @@ static int open_parent(Sysroot *sr, const char *path, const char **ret_name) {
 
 int sysroot_readlinkf(Sysroot *sr, char **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         const char *name;
@@ -195,10 +193,7 @@ int sysroot_readlinkf(Sysroot *sr, char **ret, const char *fmt, ...) {
 
 int sysroot_link_basenamef(Sysroot *sr, char **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL, *target = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         r = sysroot_readlinkf(sr, &target, "%s", path);
@@ -217,10 +212,7 @@ int sysroot_link_basenamef(Sysroot *sr, char **ret, const char *fmt, ...) {
 
 int sysroot_existsf(Sysroot *sr, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         int fd = sysroot_openat(sr, path, O_PATH);
@@ -232,10 +224,7 @@ int sysroot_existsf(Sysroot *sr, const char *fmt, ...) {
 
 int sysroot_opendirf(Sysroot *sr, DIR **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         int fd = sysroot_openat(sr, path, O_RDONLY | O_DIRECTORY);
@@ -253,10 +242,7 @@ int sysroot_opendirf(Sysroot *sr, DIR **ret, const char *fmt, ...) {
 
 int sysroot_list_dirf(Sysroot *sr, char ***ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         _cleanup_closedir_ DIR *d = NULL;
@@ -316,10 +302,7 @@ int sysroot_write_direct(Sysroot *sr, const char *path, const char *value) {
 
 int sysroot_writef(Sysroot *sr, const char *value, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         return sysroot_write(sr, path, value);
