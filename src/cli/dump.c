@@ -964,14 +964,9 @@ static int gpu_nodes(Sysroot *sr, char ***ret) {
                         members[0] = a;
                         n = 1;
                 }
-                for (size_t j = 0; j < n; j++) {
-                        _cleanup_strv_free_ char **l = NULL;
-                        if (pci_device_dev_nodes(sr, &members[j], &l) < 0)
-                                continue;
-                        for (char **s = l; *s; s++)
-                                if (strv_extend_unique(&nodes, *s) < 0)
-                                        return -ENOMEM;
-                }
+                for (size_t j = 0; j < n; j++)
+                        if (pci_device_add_dev_nodes(sr, &members[j], &nodes) == -ENOMEM)
+                                return -ENOMEM;
         }
         *ret = TAKE_PTR(nodes);
         return 0;

@@ -180,23 +180,17 @@ static int gather_device_nodes(Sysroot *sr, HostFacts *f) {
         if (!f->device_nodes || !f->nvidia_minors)
                 return -ENOMEM;
         for (size_t i = 0; i < f->n_hostdevs; i++) {
-                _cleanup_strv_free_ char **nodes = NULL;
                 _cleanup_free_ char *info = NULL, *path = NULL;
                 const PciDevice *dev = f->hostdevs[i];
 
                 f->nvidia_minors[i] = -1;
                 if (!dev)
                         continue;
-                r = pci_device_dev_nodes(sr, &dev->addr, &nodes);
+                r = pci_device_add_dev_nodes(sr, &dev->addr, &f->device_nodes);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
                         return r;
-                for (char **n = nodes; *n; n++) {
-                        r = strv_extend_unique(&f->device_nodes, *n);
-                        if (r < 0)
-                                return r;
-                }
 
                 if (!streq_ptr(dev->driver, "nvidia"))
                         continue;

@@ -365,6 +365,14 @@ int pci_device_dev_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
         return 0;
 }
 
+int pci_device_add_dev_nodes(Sysroot *sr, const PciAddr *a, char ***nodes) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r = pci_device_dev_nodes(sr, a, &l);
+        for (char **n = l; r >= 0 && *n; n++)
+                r = strv_extend_unique(nodes, *n);
+        return r < 0 ? r : 0;
+}
+
 /* ---- drivers and display devices --------------------------------------------- */
 
 int pci_driver_devices(Sysroot *sr, const char *driver, PciAddr **ret, size_t *ret_n) {
