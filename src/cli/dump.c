@@ -334,12 +334,10 @@ static int dump_filef(Dump *d, const char *fmt, ...) {
         _cleanup_free_ char *p = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&p, fmt, ap);
+        p = vstrf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                p = NULL;
+        if (!p)
                 return -ENOMEM;
-        }
         return dump_file(d, p);
 }
 

@@ -399,12 +399,11 @@ int journal_append(JournalWriter *w, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int n = vasprintf(&s, fmt, ap);
+        s = vstrf(fmt, ap);
         va_end(ap);
-        if (n < 0) {
-                s = NULL;
+        if (!s)
                 return -ENOMEM;
-        }
+        size_t n = strlen(s);
         /* One write() of the whole record with its newline. */
         char *line = realloc(s, (size_t) n + 2);
         if (!line)

@@ -64,12 +64,10 @@ int plan_add_problem(Plan *p, const char *code, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL, *c = strdup(code);
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
+        msg = vstrf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
+        if (!msg)
                 return -ENOMEM;
-        }
         if (!c)
                 return -ENOMEM;
         Problem *n = realloc(p->problems, (p->n_problems + 1) * sizeof *n);
@@ -84,12 +82,10 @@ int plan_add_note(Plan *p, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
+        msg = vstrf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
+        if (!msg)
                 return -ENOMEM;
-        }
         return strv_extend(&p->notes, msg);
 }
 

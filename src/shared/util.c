@@ -184,13 +184,17 @@ char *strstrip_trailing(char *s) {
         return s;
 }
 
-char *strf(const char *fmt, ...) {
+char *vstrf(const char *fmt, va_list ap) {
         char *s;
+        return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+char *strf(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
+        char *s = vstrf(fmt, ap);
         va_end(ap);
-        return r < 0 ? NULL : s;
+        return s;
 }
 
 int parse_uint(const char *s, unsigned *ret) {

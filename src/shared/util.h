@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdarg.h>
+
 #include "shared/macro.h"
 
 /* NULL-terminated string vectors. */
@@ -20,6 +22,7 @@ static inline void strv_freep(char ***l) {
 
 /* A formatted string, NULL on -ENOMEM. */
 char *strf(const char *fmt, ...) _printf_(1, 2);
+char *vstrf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* Monotonic clock, in microseconds. */
 usec_t now_usec(void);
