@@ -13,6 +13,7 @@
 #include "host/kmsg.h"
 #include "host/modules.h"
 #include "host/pci.h"
+#include "shared/cmdline.h"
 #include "shared/log.h"
 #include "shared/tarfile.h"
 #include "shared/util.h"
@@ -334,12 +335,10 @@ static int dump_filef(Dump *d, const char *fmt, ...) {
         _cleanup_free_ char *p = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&p, fmt, ap);
+        p = vstrf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                p = NULL;
+        if (!p)
                 return -ENOMEM;
-        }
         return dump_file(d, p);
 }
 
@@ -940,14 +939,9 @@ static int gpu_nodes(Sysroot *sr, char ***ret) {
                         members[0] = a;
                         n = 1;
                 }
-                for (size_t j = 0; j < n; j++) {
-                        _cleanup_strv_free_ char **l = NULL;
-                        if (pci_device_dev_nodes(sr, &members[j], &l) < 0)
-                                continue;
-                        for (char **s = l; *s; s++)
-                                if (strv_extend_unique(&nodes, *s) < 0)
-                                        return -ENOMEM;
-                }
+                for (size_t j = 0; j < n; j++)
+                        if (pci_device_add_dev_nodes(sr, &members[j], &nodes) == -ENOMEM)
+                                return -ENOMEM;
         }
         *ret = TAKE_PTR(nodes);
         return 0;
@@ -1060,9 +1054,6 @@ static int dump_libvirt(Dump *d) {
  * the info file; their unit files (what `check` looks at) stand in empty,
  * display-manager.service's link kept as it is. */
 static int gather_units(Dump *d, const Config *cfg, UnitStateFn fn, void *userdata, FILE *info) {
-        static const char *const dirs[] = {
-                "etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
-        };
         _cleanup_strv_free_ char **units = NULL;
         int r;
 
@@ -1086,8 +1077,10 @@ static int gather_units(Dump *d, const Config *cfg, UnitStateFn fn, void *userda
                 if (fn(*u, &state, userdata) < 0 || (unsigned) state >= ELEMENTSOF(names))
                         state = UNIT_UNKNOWN;
                 fprintf(info, "unit %s %s\n", *u, names[state]);
-                for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                        _cleanup_free_ char *p = strf("%s/%s", dirs[i], *u);
+                for (size_t i = 0; i < n_unit_dirs; i++) {
+                        if (!unit_dirs[i].in_tree)
+                                continue;
+                        _cleanup_free_ char *p = strf("%s/%s", unit_dirs[i].path, *u);
                         if (!p)
                                 return -ENOMEM;
                         if (streq(*u, DISPLAY_MANAGER_UNIT) && (r = dump_link(d, p)) < 0)
@@ -1127,10 +1120,10 @@ static int dump_journals(Dump *d, const char *state_dir) {
                         continue;
                 }
                 size_t text_len = (size_t) r;
-                if (!(path = strf(DUMP_STATE_DIR "/%s", *n)))
+                if (!(path = strf(STATE_DIR_IN_TREE "/%s", *n)))
                         return -ENOMEM;
                 /* 0700 and 0600 as the hook makes them: the plan checks the directory. */
-                r = add_entry(d, DUMP_STATE_DIR, ENTRY_DIR, NULL, 0, 0700);
+                r = add_entry(d, STATE_DIR_IN_TREE, ENTRY_DIR, NULL, 0, 0700);
                 if (r >= 0)
                         r = add_entry(d, path, ENTRY_FILE, text, text_len, 0600);
                 if (r < 0)

@@ -21,15 +21,11 @@
  * unit_state_from_tree(). userdata: the Sysroot. */
 int dump_unit_state(const char *unit, UnitState *ret, void *userdata);
 
-/* A plan on a dump reads the journals the dump carries: the state
- * directory under the tree, unless --state-dir says otherwise. */
-#define DUMP_STATE_DIR "run/vfio-hook"
-
 /* Writes the dump of sr to file ("-": stdout, refused on a terminal;
  * NULL: vfio-hook-dump-DATE.tar in the current directory). A file that
  * exists is never replaced; the new one is created 0600. Unit states come
  * from unit_state(userdata); cfg (may be NULL) adds the services root
- * allows; the journals in state_dir (may be NULL) go to DUMP_STATE_DIR.
+ * allows; the journals in state_dir (may be NULL) go to STATE_DIR_IN_TREE.
  * Logs one line per problem; returns EXIT_OK, EXIT_FAILED or
  * EXIT_BAD_INPUT (exitcode.h). */
 int dump_command(Sysroot *sr, const Config *cfg, UnitStateFn unit_state, void *userdata, const char *state_dir,

@@ -290,12 +290,18 @@ static int ctx_open(Ctx *c, const Options *o, char **pos, int n_pos, const char 
         return -1; /* go on */
 }
 
-static int ctx_fetch(Ctx *c) {
+/* The domain's definition, and what enable recorded in it. */
+static int ctx_fetch(Ctx *c, DomEditState *st) {
         _cleanup_free_ char *err = NULL;
         int r = virtdom_fetch(c->o->connect, c->name, c->o->dry_run, LIBVIRT_TIMEOUT, &c->info, &err);
         if (r < 0) {
                 log_error("%s", err ? err : strerror(-r));
                 return libvirt_exit(r);
+        }
+        r = domedit_read_state(c->info.xml, strlen(c->info.xml), st, &err);
+        if (r < 0) {
+                log_error("domain %s: %s", c->name, err ? err : strerror(-r));
+                return EXIT_BAD_INPUT;
         }
         return -1;
 }
@@ -326,16 +332,11 @@ int enable_command(const Options *o, char **pos, int n_pos) {
         }
         if (o->policy_from && read_policy_file(o->policy_from, &policy) < 0)
                 return EXIT_BAD_INPUT;
-        r = ctx_fetch(&c);
+        r = ctx_fetch(&c, &st);
         if (r >= 0)
                 return r;
 
         const char *xml = c.info.xml;
-        r = domedit_read_state(xml, strlen(xml), &st, &err);
-        if (r < 0) {
-                log_error("domain %s: %s", c.name, err ? err : strerror(-r));
-                return EXIT_BAD_INPUT;
-        }
         /* A policy already there stays, unless a new one is given. */
         bool set_policy = policy || !st.has_policy;
         if (!policy && set_policy && !(policy = strdup("<policy/>")))
@@ -431,16 +432,11 @@ int disable_command(const Options *o, char **pos, int n_pos) {
         }
         r = ctx_open(&c, o, pos, n_pos, "disable");
         if (r < 0)
-                r = ctx_fetch(&c);
+                r = ctx_fetch(&c, &st);
         if (r >= 0)
                 return r;
 
         const char *xml = c.info.xml;
-        r = domedit_read_state(xml, strlen(xml), &st, &err);
-        if (r < 0) {
-                log_error("domain %s: %s", c.name, err ? err : strerror(-r));
-                return EXIT_BAD_INPUT;
-        }
         if (!st.has_policy && st.n_recorded == 0) {
                 printf("%s has no vfio-hook policy and no hostdevs enable added: nothing to do.\n", c.name);
                 return EXIT_OK;

@@ -25,6 +25,7 @@
 #include "model/fastscan.h"
 #include "shared/cmdline.h"
 #include "shared/input.h"
+#include "shared/util.h"
 
 #define XML_TIMEOUT_USEC ((uint64_t) INPUT_TIMEOUT_SEC * 1000000U)
 
@@ -89,17 +90,7 @@ static int replace_stdin(const char *buf, size_t len) {
         int fd = memfd_create("vfio-hook-domain-xml", MFD_CLOEXEC);
         if (fd < 0)
                 return -1;
-        for (size_t off = 0; off < len;) {
-                ssize_t n = write(fd, buf + off, len - off);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        close(fd);
-                        return -1;
-                }
-                off += (size_t) n;
-        }
-        if (lseek(fd, 0, SEEK_SET) < 0 || dup2(fd, STDIN_FILENO) < 0) {
+        if (write_all(fd, buf, len) < 0 || lseek(fd, 0, SEEK_SET) < 0 || dup2(fd, STDIN_FILENO) < 0) {
                 close(fd);
                 return -1;
         }

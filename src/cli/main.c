@@ -204,7 +204,7 @@ static int cmd_plan(const Args *a) {
                 const char *state_dir = a->o.state_dir;
                 /* A dump carries the journals of its host. */
                 if (!a->state_dir_given && !sysroot_is_host(sr) && sysroot_existsf(sr, DUMP_INFO_FILE) > 0) {
-                        dump_journals = strf("%s/" DUMP_STATE_DIR, a->o.sysroot);
+                        dump_journals = strf("%s/" STATE_DIR_IN_TREE, a->o.sysroot);
                         state_dir = dump_journals ? dump_journals : state_dir;
                 }
                 if (r >= 0 && engine_open_state_dir(state_dir, false, &state_fd, &err) >= 0)
@@ -275,7 +275,7 @@ static int cmd_dump(const Args *a) {
                 return r;
         }
         /* A tree's journals are its own (a dump's), unless --state-dir names others. */
-        _cleanup_free_ char *tree_state = strf("%s/" DUMP_STATE_DIR, a->o.sysroot);
+        _cleanup_free_ char *tree_state = strf("%s/" STATE_DIR_IN_TREE, a->o.sysroot);
         if (!tree_state)
                 return EXIT_FAILED;
         return dump_command(sr, &cfg, dump_unit_state, sr, a->state_dir_given ? a->o.state_dir : tree_state,

@@ -59,8 +59,9 @@ int engine_undo_create_vfs(Engine *e, const JournalStep *s, char **ret_error) {
                 return 0;
         }
         r = sriov_remove_vfs(e->sr, &pf);
-        if (r < 0 && ret_error)
-                *ret_error = strf("writing 0 to %s's sriov_numvfs: %s (a VF still in use?)", s->target, strerror(-r));
+        if (r < 0)
+                return errorf(ret_error, r, "writing 0 to %s's sriov_numvfs: %s (a VF still in use?)", s->target,
+                              strerror(-r));
         return r;
 }
 

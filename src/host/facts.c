@@ -180,23 +180,17 @@ static int gather_device_nodes(Sysroot *sr, HostFacts *f) {
         if (!f->device_nodes || !f->nvidia_minors)
                 return -ENOMEM;
         for (size_t i = 0; i < f->n_hostdevs; i++) {
-                _cleanup_strv_free_ char **nodes = NULL;
                 _cleanup_free_ char *info = NULL, *path = NULL;
                 const PciDevice *dev = f->hostdevs[i];
 
                 f->nvidia_minors[i] = -1;
                 if (!dev)
                         continue;
-                r = pci_device_dev_nodes(sr, &dev->addr, &nodes);
+                r = pci_device_add_dev_nodes(sr, &dev->addr, &f->device_nodes);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
                         return r;
-                for (char **n = nodes; *n; n++) {
-                        r = strv_extend_unique(&f->device_nodes, *n);
-                        if (r < 0)
-                                return r;
-                }
 
                 if (!streq_ptr(dev->driver, "nvidia"))
                         continue;
@@ -302,12 +296,11 @@ static int gather_modules(Sysroot *sr, HostFacts *f) {
 /* What display-manager.service is: the unit its link names (gdm.service),
  * or itself when it is a unit file of its own. */
 static int gather_display_manager(Sysroot *sr, HostFacts *f) {
-        static const char *const dirs[] = {
-                "etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+        for (size_t i = 0; i < n_unit_dirs; i++) {
                 _cleanup_free_ char *target = NULL;
-                int r = sysroot_link_basenamef(sr, &target, "%s/" DISPLAY_MANAGER_UNIT, dirs[i]);
+                if (!unit_dirs[i].in_tree)
+                        continue;
+                int r = sysroot_link_basenamef(sr, &target, "%s/" DISPLAY_MANAGER_UNIT, unit_dirs[i].path);
                 if (r == -ENOENT)
                         continue;
                 if (r == -EINVAL) /* a file, not a link */
@@ -487,19 +480,28 @@ int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void
         return 0;
 }
 
+const UnitDir unit_dirs[] = {
+        { "etc/systemd/system", true },
+        { "run/systemd/system", true },
+        { "usr/lib/systemd/system", true },
+        { "lib/systemd/system", true },
+        { "run/systemd/transient", false },
+        { "run/systemd/generator", false },
+        { "run/systemd/generator.early", false },
+        { "run/systemd/generator.late", false },
+        { "usr/local/lib/systemd/system", false },
+};
+const size_t n_unit_dirs = ELEMENTSOF(unit_dirs);
+
 int unit_state_from_tree(const char *unit, UnitState *ret, void *userdata) {
-        static const char *const dirs[] = {
-                "etc/systemd/system",
-                "run/systemd/system",
-                "lib/systemd/system",
-                "usr/lib/systemd/system",
-        };
         Sysroot *sr = userdata;
 
         if (!sr || !filename_is_safe(unit, 255))
                 return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                int r = sysroot_existsf(sr, "%s/%s", dirs[i], unit);
+        for (size_t i = 0; i < n_unit_dirs; i++) {
+                if (!unit_dirs[i].in_tree)
+                        continue;
+                int r = sysroot_existsf(sr, "%s/%s", unit_dirs[i].path, unit);
                 if (r < 0)
                         return r;
                 if (r > 0) {

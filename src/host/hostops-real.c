@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <signal.h>
 
+#include "host/facts.h"
 #include "host/hostops.h"
 #include "host/kmodops.h"
 #include "host/nodedev.h"
@@ -25,13 +26,6 @@ static RealOps *real(HostOps *ops) {
         return ops->userdata;
 }
 
-/* Where systemd finds unit files (and aliases such as display-manager.service). */
-static const char *const unit_dirs[] = {
-        "/etc/systemd/system",   "/run/systemd/system",     "/run/systemd/transient",
-        "/run/systemd/generator", "/run/systemd/generator.early", "/run/systemd/generator.late",
-        "/usr/local/lib/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system",
-};
-
 static int real_unit_state(HostOps *ops, const char *unit, UnitState *ret) {
         /* Most hosts have no display manager unit or listed service at all:
          * no unit file means no unit, and spares a systemctl run. (Tests
@@ -41,12 +35,12 @@ static int real_unit_state(HostOps *ops, const char *unit, UnitState *ret) {
         if (at) /* an instance comes from its template: foo@bar.service <- foo@.service */
                 snprintf(template, sizeof template, "%.*s@%s", (int) (at - unit), unit, strrchr(unit, '.'));
         bool found = false;
-        for (size_t i = 0; i < ELEMENTSOF(unit_dirs) && !found; i++) {
+        for (size_t i = 0; i < n_unit_dirs && !found; i++) {
                 char path[PATH_MAX];
-                snprintf(path, sizeof path, "%s/%s", unit_dirs[i], unit);
+                snprintf(path, sizeof path, "/%s/%s", unit_dirs[i].path, unit);
                 found = access(path, F_OK) == 0;
                 if (!found && at) {
-                        snprintf(path, sizeof path, "%s/%s", unit_dirs[i], template);
+                        snprintf(path, sizeof path, "/%s/%s", unit_dirs[i].path, template);
                         found = access(path, F_OK) == 0;
                 }
         }

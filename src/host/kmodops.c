@@ -142,7 +142,7 @@ static int remove_child(void *userdata, char **ret_payload, size_t *ret_size, ch
         if (state < 0)
                 return errorf(ret_error, -ENOENT, "not loaded");
 
-        usec_t interval = RETRY_FIRST;
+        PollUntil retry = { .deadline = c->deadline, .wait = RETRY_FIRST, .cap = RETRY_MAX };
         for (;;) {
                 c->k->last_error[0] = 0;
                 r = kmod_module_remove_module(mod, 0);
@@ -153,17 +153,11 @@ static int remove_child(void *userdata, char **ret_payload, size_t *ret_size, ch
                 if (r != -EAGAIN && r != -EBUSY)
                         return errorf(ret_error, r, "%s", strerror(-r));
 
-                usec_t now = now_usec();
-                if (now >= c->deadline) {
+                if (!poll_until(&retry)) {
                         describe_users(mod, users, sizeof users);
                         return errorf(ret_error, -ETIME, "still in use after %s (%s)",
                                       format_timeout(c->timeout, t, sizeof t), users);
                 }
-                usec_t left = c->deadline - now;
-                sleep_usec(interval < left ? interval : left);
-                interval *= 2;
-                if (interval > RETRY_MAX)
-                        interval = RETRY_MAX;
         }
 }
 

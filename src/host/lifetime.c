@@ -13,13 +13,11 @@ static int read_u64f(Sysroot *sr, uint64_t *ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL, *v = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&path, fmt, ap);
+        path = vstrf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                path = NULL;
+        if (!path)
                 return -ENOMEM;
-        }
-        r = sysroot_read_line(sr, path, &v);
+        int r = sysroot_read_line(sr, path, &v);
         if (r < 0)
                 return r;
         char *end;

@@ -60,19 +60,22 @@ static bool header_says_bridge(Sysroot *sr, const char *name) {
         return ht == PCI_HEADER_TYPE_BRIDGE || ht == PCI_HEADER_TYPE_CARDBUS;
 }
 
+/* The device's name in sys/bus/pci/devices; -ENOENT when it is not there. */
+static int pci_device_name(Sysroot *sr, const PciAddr *a, char name[static PCI_ADDR_STRLEN]) {
+        pci_addr_format(a, name);
+        int r = sysroot_existsf(sr, "sys/bus/pci/devices/%s", name);
+        return r < 0 ? r : r == 0 ? -ENOENT : 0;
+}
+
 int pci_device_read(Sysroot *sr, const PciAddr *a, PciDevice **ret) {
         _cleanup_pci_device_ PciDevice *d = NULL;
         _cleanup_free_ char *group = NULL;
         char name[PCI_ADDR_STRLEN];
         int r;
 
-        pci_addr_format(a, name);
-
-        r = sysroot_existsf(sr, "sys/bus/pci/devices/%s", name);
+        r = pci_device_name(sr, a, name);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -ENOENT;
 
         d = calloc(1, sizeof *d);
         if (!d)
@@ -211,13 +214,9 @@ int pci_device_drm_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
         char name[PCI_ADDR_STRLEN];
         int r;
 
-        pci_addr_format(a, name);
-
-        r = sysroot_existsf(sr, "sys/bus/pci/devices/%s", name);
+        r = pci_device_name(sr, a, name);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -ENOENT;
 
         l = calloc(1, sizeof(char *));
         if (!l)
@@ -348,12 +347,9 @@ int pci_device_dev_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
         DevWalk w = { .sr = sr };
         int r;
 
-        pci_addr_format(a, name);
-        r = sysroot_existsf(sr, "sys/bus/pci/devices/%s", name);
+        r = pci_device_name(sr, a, name);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -ENOENT;
         if (asprintf(&dir, "sys/bus/pci/devices/%s", name) < 0)
                 return -ENOMEM;
         w.nodes = calloc(1, sizeof(char *));
@@ -367,6 +363,14 @@ int pci_device_dev_nodes(Sysroot *sr, const PciAddr *a, char ***ret) {
         strv_sort(w.nodes);
         *ret = w.nodes;
         return 0;
+}
+
+int pci_device_add_dev_nodes(Sysroot *sr, const PciAddr *a, char ***nodes) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r = pci_device_dev_nodes(sr, a, &l);
+        for (char **n = l; r >= 0 && *n; n++)
+                r = strv_extend_unique(nodes, *n);
+        return r < 0 ? r : 0;
 }
 
 /* ---- drivers and display devices --------------------------------------------- */

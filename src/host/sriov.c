@@ -140,7 +140,7 @@ static bool vfs_ready(Sysroot *sr, const PciAddr *want, size_t n_want, bool grou
 
 int sriov_make_vfs(Sysroot *sr, const PciAddr *pf, unsigned count, bool autoprobe_off, const PciAddr *want,
                    size_t n_want, usec_t timeout, char **ret_error) {
-        usec_t deadline = now_usec() + timeout, wait = 2 * USEC_PER_MSEC;
+        PollUntil retry = { .deadline = now_usec() + timeout, .wait = 2 * USEC_PER_MSEC, .cap = 100 * USEC_PER_MSEC };
         char name[PCI_ADDR_STRLEN], missing[PCI_ADDR_STRLEN], n[16];
         int r;
 
@@ -157,26 +157,17 @@ int sriov_make_vfs(Sysroot *sr, const PciAddr *pf, unsigned count, bool autoprob
                 if (r >= 0 && k < 0)
                         r = k;
         }
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = strf("writing %u to %s's sriov_numvfs: %s", count, name, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return errorf(ret_error, r, "writing %u to %s's sriov_numvfs: %s", count, name, strerror(-r));
         /* The kernel adds the VFs before the write returns; udev and the
          * IOMMU driver may still be at work: poll until the deadline. */
         bool groups = sysroot_existsf(sr, "sys/bus/pci/devices/%s/iommu_group", name) > 0;
         for (;;) {
                 if (vfs_ready(sr, want, n_want, groups, missing))
                         return 0;
-                if (now_usec() >= deadline) {
-                        if (ret_error)
-                                *ret_error = strf("%s has %u VFs now, but %s did not appear within %.0f s", name, count,
-                                                  missing, (double) timeout / (double) USEC_PER_SEC);
-                        return -ETIME;
-                }
-                sleep_usec(wait);
-                if (wait < 100 * USEC_PER_MSEC)
-                        wait *= 2;
+                if (!poll_until(&retry))
+                        return errorf(ret_error, -ETIME, "%s has %u VFs now, but %s did not appear within %.0f s", name,
+                                      count, missing, (double) timeout / (double) USEC_PER_SEC);
         }
 }
 

@@ -7,30 +7,11 @@
 #include "model/domedit.h"
 #include "model/domxml.h"
 #include "model/policy.h"
+#include "model/xmlutil.h"
 #include "shared/subprocess.h"
 #include "shared/util.h"
 
 #define POLICY_FILE_MAX (64U * 1024U)
-
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *ErrorPtr;
-#else
-typedef xmlErrorPtr ErrorPtr;
-#endif
-
-static const char *xs(const xmlChar *s) {
-        return (const char *) s;
-}
-
-static void xml_doc_freep(xmlDoc **d) {
-        if (*d)
-                xmlFreeDoc(*d);
-}
-
-static void xml_freep(xmlChar **s) {
-        if (*s)
-                xmlFree(*s);
-}
 
 void domedit_state_done(DomEditState *s) {
         free(s->recorded);

@@ -9,6 +9,7 @@
 
 #include "model/domxml.h"
 #include "model/lifetime-xml.h"
+#include "model/xmlutil.h"
 #include "shared/util.h"
 
 /* The domain XML comes from whoever may define domains, and the hook runs as
@@ -21,12 +22,6 @@
 #define DOMXML_MAX_ATTRIBUTES 256U
 #define DOMXML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA)
 
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *ErrorPtr;
-#else
-typedef xmlErrorPtr ErrorPtr;
-#endif
-
 typedef struct ParseState {
         bool doctype;
         bool have_error;
@@ -37,27 +32,6 @@ typedef struct ParseState {
         charactersSAXFunc characters;
         char message[200];
 } ParseState;
-
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, fmt);
-        int k = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        if (ret_error)
-                *ret_error = s;
-        else
-                free(s);
-        return r;
-}
-
-static const char *xs(const xmlChar *s) {
-        return (const char *) s;
-}
 
 Domain *domain_free(Domain *d) {
         if (!d)
@@ -212,10 +186,10 @@ static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **r
 
         unsigned line = element_with_too_many_attributes(xml, len);
         if (line > 0)
-                return set_error(ret_error, -EINVAL,
-                                 "domain XML: an element at line %u has more than %u attributes (refused: "
-                                 "libvirt writes a few, and many take long to parse)",
-                                 line, DOMXML_MAX_ATTRIBUTES);
+                return errorf(ret_error, -EINVAL,
+                              "domain XML: an element at line %u has more than %u attributes (refused: "
+                              "libvirt writes a few, and many take long to parse)",
+                              line, DOMXML_MAX_ATTRIBUTES);
 
         xmlSetGenericErrorFunc(NULL, on_generic_error);
         xmlSetStructuredErrorFunc(&st, on_structured_error);
@@ -242,35 +216,25 @@ static int read_document(const char *xml, size_t len, usec_t timeout, xmlDoc **r
                 return -ENOMEM;
         if (st.doctype) {
                 xmlFreeDoc(doc);
-                return set_error(ret_error, -EINVAL,
-                                 "domain XML has a DOCTYPE declaration, which is refused "
-                                 "(libvirt never writes one; DTDs and entities are not accepted)");
+                return errorf(ret_error, -EINVAL,
+                              "domain XML has a DOCTYPE declaration, which is refused "
+                              "(libvirt never writes one; DTDs and entities are not accepted)");
         }
         if (st.too_slow) {
                 xmlFreeDoc(doc);
-                return set_error(ret_error, -EINVAL, "domain XML: parsing took longer than %g s (stopped at line %d): refused",
-                                 (double) timeout / (double) USEC_PER_SEC, st.line);
+                return errorf(ret_error, -EINVAL, "domain XML: parsing took longer than %g s (stopped at line %d): refused",
+                              (double) timeout / (double) USEC_PER_SEC, st.line);
         }
         if (!doc || !well_formed) {
                 xmlFreeDoc(doc);
                 if (st.have_error)
-                        return set_error(ret_error, -EINVAL, "domain XML is not well-formed: line %d: %s",
-                                         st.line, st.message);
-                return set_error(ret_error, -EINVAL, "domain XML is not well-formed");
+                        return errorf(ret_error, -EINVAL, "domain XML is not well-formed: line %d: %s",
+                                      st.line, st.message);
+                return errorf(ret_error, -EINVAL, "domain XML is not well-formed");
         }
 
         *ret = doc;
         return 0;
-}
-
-static void xml_doc_freep(xmlDoc **d) {
-        if (*d)
-                xmlFreeDoc(*d);
-}
-
-static void xml_freep(xmlChar **s) {
-        if (*s)
-                xmlFree(*s);
 }
 
 static bool too_deep(const xmlNode *n, unsigned depth) {
@@ -390,26 +354,26 @@ int domxml_parse_hostdev(const xmlNode *n, unsigned idx, HostDev *ret, char **re
                 if (streq(xs(managed), "yes"))
                         h.managed = true;
                 else if (!streq(xs(managed), "no"))
-                        return set_error(ret_error, -EINVAL, "hostdev %u: managed='%s' is not 'yes' or 'no'",
-                                         idx, value_quote(xs(managed), q));
+                        return errorf(ret_error, -EINVAL, "hostdev %u: managed='%s' is not 'yes' or 'no'",
+                                      idx, value_quote(xs(managed), q));
         }
 
         source = first_child(n, "source");
         if (!source)
-                return set_error(ret_error, -EINVAL, "hostdev %u: <source> is missing", idx);
+                return errorf(ret_error, -EINVAL, "hostdev %u: <source> is missing", idx);
         address = first_child(source, "address");
         if (!address)
-                return set_error(ret_error, -EINVAL, "hostdev %u: <source> has no <address>", idx);
+                return errorf(ret_error, -EINVAL, "hostdev %u: <source> has no <address>", idx);
 
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
                 _cleanup_(xml_freep) xmlChar *v = xmlGetNoNsProp(address, BAD_CAST parts[i].name);
 
                 if (!v)
-                        return set_error(ret_error, -EINVAL, "hostdev %u: <address> has no %s attribute",
-                                         idx, parts[i].name);
+                        return errorf(ret_error, -EINVAL, "hostdev %u: <address> has no %s attribute",
+                                      idx, parts[i].name);
                 if (domxml_parse_pci_number(xs(v), parts[i].max, parts[i].value) < 0)
-                        return set_error(ret_error, -EINVAL, "hostdev %u: <address %s='%s'> is not a valid PCI %s",
-                                         idx, parts[i].name, value_quote(xs(v), q), parts[i].name);
+                        return errorf(ret_error, -EINVAL, "hostdev %u: <address %s='%s'> is not a valid PCI %s",
+                                      idx, parts[i].name, value_quote(xs(v), q), parts[i].name);
         }
 
         *ret = h;
@@ -460,8 +424,8 @@ static int parse_choice(const char *elem, const char *v, const char *yes, const 
         else if (streq(v, no))
                 *ret = false;
         else
-                return set_error(ret_error, -EINVAL, "policy: <%s> has unknown value '%s' (expected %s or %s)",
-                                 elem, value_quote(v, q), yes, no);
+                return errorf(ret_error, -EINVAL, "policy: <%s> has unknown value '%s' (expected %s or %s)",
+                              elem, value_quote(v, q), yes, no);
         return 0;
 }
 
@@ -470,8 +434,8 @@ static int parse_auto_choice(const char *elem, const char *v, const char *change
         char q[VALUE_QUOTE_BUFSZ];
 
         if (choice_from_string(v, change_word, ret) < 0)
-                return set_error(ret_error, -EINVAL, "policy: <%s> has unknown value '%s' (expected auto, keep or %s)",
-                                 elem, value_quote(v, q), change_word);
+                return errorf(ret_error, -EINVAL, "policy: <%s> has unknown value '%s' (expected auto, keep or %s)",
+                              elem, value_quote(v, q), change_word);
         return 0;
 }
 
@@ -484,10 +448,10 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
         switch (e) {
         case PE_STACK:
                 if (stack_from_string(v, &p->stack) < 0)
-                        return set_error(ret_error, -EINVAL,
-                                         "policy: <stack> has unknown value '%s' "
-                                         "(expected auto, nvidia, amdgpu, i915, xe, nouveau, radeon or none)",
-                                         value_quote(v, q));
+                        return errorf(ret_error, -EINVAL,
+                                      "policy: <stack> has unknown value '%s' "
+                                      "(expected auto, nvidia, amdgpu, i915, xe, nouveau, radeon or none)",
+                                      value_quote(v, q));
                 return 0;
         case PE_CONSOLE:
                 return parse_auto_choice(elem, v, "unbind", &p->console, ret_error);
@@ -503,12 +467,12 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
                 return 0;
         case PE_SERVICE:
                 if (!unit_name_valid(v))
-                        return set_error(ret_error, -EINVAL,
-                                         "policy: <service> has invalid unit name '%s' (expected a systemd .service unit)",
-                                         value_quote(v, q));
+                        return errorf(ret_error, -EINVAL,
+                                      "policy: <service> has invalid unit name '%s' (expected a systemd .service unit)",
+                                      value_quote(v, q));
                 if (strv_length(p->services) >= POLICY_NAMES_MAX && !strv_contains(p->services, v))
-                        return set_error(ret_error, -EINVAL, "policy: more than %u different <service> elements",
-                                         POLICY_NAMES_MAX);
+                        return errorf(ret_error, -EINVAL, "policy: more than %u different <service> elements",
+                                      POLICY_NAMES_MAX);
                 r = strv_extend_unique(&p->services, v);
                 return r < 0 ? r : 0;
         case PE_MODULE: {
@@ -518,13 +482,13 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return set_error(ret_error, -EINVAL,
-                                         "policy: <module> has invalid module name '%s' "
-                                         "(expected 1 to %u characters of a-z, 0-9, _ and -)",
-                                         value_quote(v, q), MODULE_NAME_MAX);
+                        return errorf(ret_error, -EINVAL,
+                                      "policy: <module> has invalid module name '%s' "
+                                      "(expected 1 to %u characters of a-z, 0-9, _ and -)",
+                                      value_quote(v, q), MODULE_NAME_MAX);
                 if (strv_length(p->modules) >= POLICY_NAMES_MAX && !strv_contains(p->modules, m))
-                        return set_error(ret_error, -EINVAL, "policy: more than %u different <module> elements",
-                                         POLICY_NAMES_MAX);
+                        return errorf(ret_error, -EINVAL, "policy: more than %u different <module> elements",
+                                      POLICY_NAMES_MAX);
                 r = strv_extend_unique(&p->modules, m);
                 return r < 0 ? r : 0;
         }
@@ -532,9 +496,9 @@ static int policy_set(Policy *p, PolicyElement e, const char *v, char **ret_erro
                 unsigned t;
 
                 if (parse_uint(v, &t) < 0 || t < 1 || t > POLICY_TIMEOUT_MAX)
-                        return set_error(ret_error, -EINVAL,
-                                         "policy: <timeout> has invalid value '%s' (expected whole seconds from 1 to %u)",
-                                         value_quote(v, q), POLICY_TIMEOUT_MAX);
+                        return errorf(ret_error, -EINVAL,
+                                      "policy: <timeout> has invalid value '%s' (expected whole seconds from 1 to %u)",
+                                      value_quote(v, q), POLICY_TIMEOUT_MAX);
                 p->timeout_sec = t;
                 return 0;
         }
@@ -565,31 +529,31 @@ static int parse_device_element(Policy *p, const xmlNode *n, char **ret_error) {
 
         for (const xmlNode *c = n->children; c; c = c->next)
                 if (c->type != XML_COMMENT_NODE && !(c->type == XML_TEXT_NODE && is_blank_text(xs(c->content))))
-                        return set_error(ret_error, -EINVAL, "policy: <%s> takes no content, only attributes", elem);
+                        return errorf(ret_error, -EINVAL, "policy: <%s> takes no content, only attributes", elem);
         for (const xmlAttr *at = n->properties; at; at = at->next) {
                 const char *name = xs(at->name);
                 if (at->ns || !(streq(name, addr_attr) || streq(name, vfs ? "count" : "method") ||
                                 (vfs && streq(name, "autoprobe"))))
-                        return set_error(ret_error, -EINVAL, "policy: <%s> has unknown attribute '%s' (expected %s)", elem,
-                                         value_quote(name, q),
-                                         vfs ? "pf, count and autoprobe" : "device and method");
+                        return errorf(ret_error, -EINVAL, "policy: <%s> has unknown attribute '%s' (expected %s)", elem,
+                                      value_quote(name, q),
+                                      vfs ? "pf, count and autoprobe" : "device and method");
         }
         addr = xmlGetNoNsProp(n, BAD_CAST addr_attr);
         value = xmlGetNoNsProp(n, BAD_CAST(vfs ? "count" : "method"));
         if (!addr || !value)
-                return set_error(ret_error, -EINVAL, "policy: <%s> needs %s= and %s=", elem, addr_attr,
-                                 vfs ? "count" : "method");
+                return errorf(ret_error, -EINVAL, "policy: <%s> needs %s= and %s=", elem, addr_attr,
+                              vfs ? "count" : "method");
         if (pci_addr_parse(xs(addr), &dev) < 0)
-                return set_error(ret_error, -EINVAL, "policy: <%s %s='%s'> is not a PCI address (expected DDDD:BB:SS.F)",
-                                 elem, addr_attr, value_quote(xs(addr), q));
+                return errorf(ret_error, -EINVAL, "policy: <%s %s='%s'> is not a PCI address (expected DDDD:BB:SS.F)",
+                              elem, addr_attr, value_quote(xs(addr), q));
         pci_addr_format(&dev, a);
 
         if (vfs) {
                 VfsRequest v = { .pf = dev };
                 autoprobe = xmlGetNoNsProp(n, BAD_CAST "autoprobe");
                 if (parse_uint(xs(value), &v.count) < 0 || v.count < 1 || v.count > POLICY_VF_COUNT_MAX)
-                        return set_error(ret_error, -EINVAL, "policy: <vfs pf='%s' count='%s'>: invalid count (expected 1 to %u)",
-                                         a, value_quote(xs(value), q), POLICY_VF_COUNT_MAX);
+                        return errorf(ret_error, -EINVAL, "policy: <vfs pf='%s' count='%s'>: invalid count (expected 1 to %u)",
+                                      a, value_quote(xs(value), q), POLICY_VF_COUNT_MAX);
                 if (autoprobe) {
                         bool on = true;
                         int r = parse_choice("vfs autoprobe", xs(autoprobe), "yes", "no", &on, ret_error);
@@ -599,9 +563,9 @@ static int parse_device_element(Policy *p, const xmlNode *n, char **ret_error) {
                 }
                 for (size_t i = 0; i < p->n_vfs; i++)
                         if (pci_addr_equal(&p->vfs[i].pf, &dev))
-                                return set_error(ret_error, -EINVAL, "policy: <vfs pf='%s'> appears more than once", a);
+                                return errorf(ret_error, -EINVAL, "policy: <vfs pf='%s'> appears more than once", a);
                 if (p->n_vfs >= POLICY_VFS_MAX)
-                        return set_error(ret_error, -EINVAL, "policy: more than %u <vfs> elements", POLICY_VFS_MAX);
+                        return errorf(ret_error, -EINVAL, "policy: more than %u <vfs> elements", POLICY_VFS_MAX);
                 VfsRequest *nl = reallocarray(p->vfs, p->n_vfs + 1, sizeof *nl);
                 if (!nl)
                         return -ENOMEM;
@@ -611,15 +575,15 @@ static int parse_device_element(Policy *p, const xmlNode *n, char **ret_error) {
         }
 
         if (!reset_method_name_valid(xs(value)))
-                return set_error(ret_error, -EINVAL,
-                                 "policy: <reset device='%s' method='%s'>: unknown reset method (expected "
-                                 "device_specific, acpi, flr, af_flr, pm, bus or cxl_bus)",
-                                 a, value_quote(xs(value), q));
+                return errorf(ret_error, -EINVAL,
+                              "policy: <reset device='%s' method='%s'>: unknown reset method (expected "
+                              "device_specific, acpi, flr, af_flr, pm, bus or cxl_bus)",
+                              a, value_quote(xs(value), q));
         for (size_t i = 0; i < p->n_resets; i++)
                 if (pci_addr_equal(&p->resets[i].device, &dev))
-                        return set_error(ret_error, -EINVAL, "policy: <reset device='%s'> appears more than once", a);
+                        return errorf(ret_error, -EINVAL, "policy: <reset device='%s'> appears more than once", a);
         if (p->n_resets >= POLICY_RESETS_MAX)
-                return set_error(ret_error, -EINVAL, "policy: more than %u <reset> elements", POLICY_RESETS_MAX);
+                return errorf(ret_error, -EINVAL, "policy: more than %u <reset> elements", POLICY_RESETS_MAX);
         ResetRequest *nl = reallocarray(p->resets, p->n_resets + 1, sizeof *nl);
         if (!nl)
                 return -ENOMEM;
@@ -638,8 +602,8 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
         int r;
 
         if (n->properties)
-                return set_error(ret_error, -EINVAL, "policy: <policy> takes no attributes (found '%s')",
-                                 value_quote(xs(n->properties->name), q));
+                return errorf(ret_error, -EINVAL, "policy: <policy> takes no attributes (found '%s')",
+                              value_quote(xs(n->properties->name), q));
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -656,22 +620,22 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
                 case XML_TEXT_NODE:
                 case XML_CDATA_SECTION_NODE:
                         if (!is_blank_text(xs(c->content)))
-                                return set_error(ret_error, -EINVAL, "policy: unexpected text '%s' in <policy>",
-                                                 value_quote(xs(c->content), q));
+                                return errorf(ret_error, -EINVAL, "policy: unexpected text '%s' in <policy>",
+                                              value_quote(xs(c->content), q));
                         continue;
                 case XML_COMMENT_NODE:
                 case XML_PI_NODE:
                         continue;
                 default:
-                        return set_error(ret_error, -EINVAL, "policy: unexpected content in <policy>");
+                        return errorf(ret_error, -EINVAL, "policy: unexpected content in <policy>");
                 }
 
                 /* virsh metadata --set puts every element in the policy's
                  * namespace; a hand-written policy leaves the children in none. */
                 if (c->ns && !node_in_policy_ns(c))
-                        return set_error(ret_error, -EINVAL,
-                                         "policy: <%s> is in namespace '%s' (policy elements are in no namespace or in %s)",
-                                         element_label(c, q), value_quote(xs(c->ns->href), q2), POLICY_NAMESPACE);
+                        return errorf(ret_error, -EINVAL,
+                                      "policy: <%s> is in namespace '%s' (policy elements are in no namespace or in %s)",
+                                      element_label(c, q), value_quote(xs(c->ns->href), q2), POLICY_NAMESPACE);
 
                 if (streq(xs(c->name), "vfs") || streq(xs(c->name), "reset")) {
                         r = parse_device_element(p, c, ret_error);
@@ -689,23 +653,23 @@ static int parse_policy(const xmlNode *n, Policy **ret, char **ret_error) {
                         if (streq(xs(c->name), policy_elements[e]))
                                 break;
                 if (e >= _PE_MAX)
-                        return set_error(ret_error, -EINVAL,
-                                         "policy: unknown element <%s> (expected stack, console, framebuffer, "
-                                         "display-manager, holders, service, module, timeout, vfs, reset, inhibit, "
-                                         "isolate or hugepages)",
-                                         element_label(c, q));
+                        return errorf(ret_error, -EINVAL,
+                                      "policy: unknown element <%s> (expected stack, console, framebuffer, "
+                                      "display-manager, holders, service, module, timeout, vfs, reset, inhibit, "
+                                      "isolate or hugepages)",
+                                      element_label(c, q));
 
                 if (c->properties)
-                        return set_error(ret_error, -EINVAL, "policy: <%s> takes no attributes (found '%s')",
-                                         policy_elements[e], value_quote(xs(c->properties->name), q));
+                        return errorf(ret_error, -EINVAL, "policy: <%s> takes no attributes (found '%s')",
+                                      policy_elements[e], value_quote(xs(c->properties->name), q));
 
                 if (seen[e] && e != PE_SERVICE && e != PE_MODULE)
-                        return set_error(ret_error, -EINVAL, "policy: <%s> appears more than once", policy_elements[e]);
+                        return errorf(ret_error, -EINVAL, "policy: <%s> appears more than once", policy_elements[e]);
                 seen[e] = true;
 
                 r = element_text(c, true, &v);
                 if (r == -EBADMSG)
-                        return set_error(ret_error, -EINVAL, "policy: <%s> must contain only text", policy_elements[e]);
+                        return errorf(ret_error, -EINVAL, "policy: <%s> must contain only text", policy_elements[e]);
                 if (r < 0)
                         return r;
 
@@ -737,12 +701,12 @@ static int parse_devices(const xmlNode *devices, Domain *d, unsigned *idx, char 
 
                 for (size_t i = 0; i < d->n_hostdevs; i++)
                         if (pci_addr_equal(&d->hostdevs[i].addr, &h.addr))
-                                return set_error(ret_error, -EINVAL, "hostdev %u: PCI device %s is listed twice",
-                                                 *idx, pci_addr_format(&h.addr, a));
+                                return errorf(ret_error, -EINVAL, "hostdev %u: PCI device %s is listed twice",
+                                              *idx, pci_addr_format(&h.addr, a));
 
                 if (d->n_hostdevs >= DOMXML_MAX_HOSTDEVS)
-                        return set_error(ret_error, -EINVAL, "hostdev %u: more than %u PCI hostdevs",
-                                         *idx, DOMXML_MAX_HOSTDEVS);
+                        return errorf(ret_error, -EINVAL, "hostdev %u: more than %u PCI hostdevs",
+                                      *idx, DOMXML_MAX_HOSTDEVS);
 
                 HostDev *n = reallocarray(d->hostdevs, d->n_hostdevs + 1, sizeof(HostDev));
                 if (!n)
@@ -761,12 +725,12 @@ static int parse_metadata(const xmlNode *metadata, Domain *d, char **ret_error) 
                 if (c->type != XML_ELEMENT_NODE || !node_in_policy_ns(c))
                         continue;
                 if (!streq(xs(c->name), "policy"))
-                        return set_error(ret_error, -EINVAL,
-                                         "metadata: unknown element <%s> in namespace %s (expected <policy>)",
-                                         element_label(c, q), POLICY_NAMESPACE);
+                        return errorf(ret_error, -EINVAL,
+                                      "metadata: unknown element <%s> in namespace %s (expected <policy>)",
+                                      element_label(c, q), POLICY_NAMESPACE);
                 if (d->policy)
-                        return set_error(ret_error, -EINVAL, "metadata: more than one <policy> in namespace %s",
-                                         POLICY_NAMESPACE);
+                        return errorf(ret_error, -EINVAL, "metadata: more than one <policy> in namespace %s",
+                                      POLICY_NAMESPACE);
                 r = parse_policy(c, &d->policy, ret_error);
                 if (r < 0)
                         return r;
@@ -781,11 +745,11 @@ int domxml_parse(const char *xml, size_t len, Domain **ret, char **ret_error) {
 /* The limits every reader of a domain XML keeps, then libxml2's parse. */
 static int read_bounded(const char *xml, size_t len, usec_t timeout, xmlDoc **ret, char **ret_error) {
         if (!xml || len == 0)
-                return set_error(ret_error, -EINVAL, "domain XML is empty");
+                return errorf(ret_error, -EINVAL, "domain XML is empty");
         /* Also keeps the length inside libxml2's int. */
         if (len > DOMXML_MAX_SIZE)
-                return set_error(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
-                                 len, DOMXML_MAX_SIZE);
+                return errorf(ret_error, -EINVAL, "domain XML is too large (%zu bytes, at most %u)",
+                              len, DOMXML_MAX_SIZE);
         return read_document(xml, len, timeout, ret, ret_error);
 }
 
@@ -803,20 +767,20 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
 
         root = xmlDocGetRootElement(doc);
         if (!root)
-                return set_error(ret_error, -EINVAL, "domain XML has no root element");
+                return errorf(ret_error, -EINVAL, "domain XML has no root element");
         if (too_deep(root, 1))
-                return set_error(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
-                                 DOMXML_MAX_DEPTH);
+                return errorf(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
+                              DOMXML_MAX_DEPTH);
         if (!node_is(root, "domain")) {
                 if (root->ns) {
                         char q2[VALUE_QUOTE_BUFSZ];
-                        return set_error(ret_error, -EINVAL,
-                                         "domain XML: root element <%s> is in namespace '%s', expected <domain> in "
-                                         "none (libvirt's)",
-                                         element_label(root, q), value_quote(root->ns->href ? xs(root->ns->href) : "", q2));
+                        return errorf(ret_error, -EINVAL,
+                                      "domain XML: root element <%s> is in namespace '%s', expected <domain> in "
+                                      "none (libvirt's)",
+                                      element_label(root, q), value_quote(root->ns->href ? xs(root->ns->href) : "", q2));
                 }
-                return set_error(ret_error, -EINVAL, "domain XML: root element is <%s>, expected <domain>",
-                                 element_label(root, q));
+                return errorf(ret_error, -EINVAL, "domain XML: root element is <%s>, expected <domain>",
+                              element_label(root, q));
         }
 
         d = calloc(1, sizeof(*d));
@@ -826,11 +790,11 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
         for (const xmlNode *c = root->children; c; c = c->next) {
                 if (node_is(c, "name")) {
                         if (d->name)
-                                return set_error(ret_error, -EINVAL, "domain XML has more than one <name>");
+                                return errorf(ret_error, -EINVAL, "domain XML has more than one <name>");
                         /* Not trimmed: libvirt does not trim it either. */
                         r = element_text(c, false, &d->name);
                         if (r == -EBADMSG)
-                                return set_error(ret_error, -EINVAL, "domain XML: <name> must contain only text");
+                                return errorf(ret_error, -EINVAL, "domain XML: <name> must contain only text");
                 } else if (node_is(c, "devices"))
                         r = parse_devices(c, d, &idx, ret_error);
                 else if (node_is(c, "metadata"))
@@ -842,13 +806,13 @@ int domxml_parse_timeout(const char *xml, size_t len, usec_t timeout, Domain **r
         }
 
         if (!d->name)
-                return set_error(ret_error, -EINVAL, "domain XML has no <name>");
+                return errorf(ret_error, -EINVAL, "domain XML has no <name>");
         /* Only a domain we act on gets its name into a path (the journal). */
         if (d->policy && !domain_name_valid(d->name))
-                return set_error(ret_error, -EINVAL,
-                                 "domain name '%s' cannot be used by vfio-hook (allowed: 1 to %u characters "
-                                 "of A-Z, a-z, 0-9 and _.@:+-, not '.' or '..')",
-                                 value_quote(d->name, q), DOMAIN_NAME_MAX);
+                return errorf(ret_error, -EINVAL,
+                              "domain name '%s' cannot be used by vfio-hook (allowed: 1 to %u characters "
+                              "of A-Z, a-z, 0-9 and _.@:+-, not '.' or '..')",
+                              value_quote(d->name, q), DOMAIN_NAME_MAX);
 
         /* The pages <hugepages> sizes the pool for: refused here, before anything runs. */
         if (d->policy && d->policy->lifetime.hugepage_kib) {
@@ -871,10 +835,10 @@ int domxml_read_document(const char *xml, size_t len, struct _xmlDoc **ret, char
                 return r;
         const xmlNode *root = xmlDocGetRootElement(doc);
         if (!root || !node_is(root, "domain"))
-                return set_error(ret_error, -EINVAL, "domain XML: the root element is not <domain>");
+                return errorf(ret_error, -EINVAL, "domain XML: the root element is not <domain>");
         if (too_deep(root, 1))
-                return set_error(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
-                                 DOMXML_MAX_DEPTH);
+                return errorf(ret_error, -EINVAL, "domain XML is nested more than %u levels deep",
+                              DOMXML_MAX_DEPTH);
         *ret = TAKE_PTR(doc);
         return 0;
 }

@@ -94,18 +94,18 @@ static bool orig_valid(StepAction a, const char *o) {
 
 static int fail(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
 static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
-        if (ret_error) {
-                char msg[256];
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(msg, sizeof msg, fmt, ap);
-                va_end(ap);
-                /* Line 0: about the file as a whole. */
-                if ((line > 0 ? asprintf(ret_error, "journal line %u: %s", line, msg)
-                              : asprintf(ret_error, "%s", msg)) < 0)
-                        *ret_error = NULL;
-        }
-        return -EINVAL;
+        char msg[256];
+        va_list ap;
+
+        if (!ret_error)
+                return -EINVAL;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        /* Line 0: about the file as a whole. */
+        if (line > 0)
+                return errorf(ret_error, -EINVAL, "journal line %u: %s", line, msg);
+        return errorf(ret_error, -EINVAL, "%s", msg);
 }
 
 /* Split a line into at most max words on single spaces. */
@@ -338,8 +338,8 @@ static int read_state_file(int dirfd, const char *name, char **ret, size_t *ret_
                 int r = -errno;
                 if (r == -ELOOP)
                         return fail(ret_error, 0, "%s is a symbolic link, not a file vfio-hook wrote", name);
-                if (r != -ENOENT && ret_error && asprintf(ret_error, "cannot open %s: %s", name, strerror(-r)) < 0)
-                        *ret_error = NULL;
+                if (r != -ENOENT)
+                        return errorf(ret_error, r, "cannot open %s: %s", name, strerror(-r));
                 return r;
         }
         struct stat st;
@@ -347,26 +347,11 @@ static int read_state_file(int dirfd, const char *name, char **ret, size_t *ret_
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return fail(ret_error, 0, "%s is not a regular file (%s)", name, file_type(st.st_mode));
-        if ((size_t) st.st_size > JOURNAL_MAX_SIZE)
+        /* A file too large is refused before it is read. */
+        int r = (size_t) st.st_size > JOURNAL_MAX_SIZE ? -EFBIG : read_full_fd(fd, JOURNAL_MAX_SIZE, 0, ret, ret_len);
+        if (r == -EFBIG)
                 return fail(ret_error, 0, "%s is larger than %u bytes", name, JOURNAL_MAX_SIZE);
-        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        size_t len = 0;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        return r;
 }
 
 int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) {
@@ -380,19 +365,6 @@ int journal_load(int dirfd, const char *domain, Journal *ret, char **ret_error) 
         if (r < 0)
                 return r;
         return journal_parse(buf, len, domain, ret, ret_error);
-}
-
-static int write_all(int fd, const char *s, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                s += n;
-                len -= (size_t) n;
-        }
-        return 0;
 }
 
 int journal_create(int dirfd, const char *domain, const PciAddr *devices, size_t n_devices, JournalWriter *ret) {
@@ -427,12 +399,11 @@ int journal_append(JournalWriter *w, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int n = vasprintf(&s, fmt, ap);
+        s = vstrf(fmt, ap);
         va_end(ap);
-        if (n < 0) {
-                s = NULL;
+        if (!s)
                 return -ENOMEM;
-        }
+        size_t n = strlen(s);
         /* One write() of the whole record with its newline. */
         char *line = realloc(s, (size_t) n + 2);
         if (!line)

@@ -135,18 +135,7 @@ int lifetime_plan(const Domain *d, const LifetimeFacts *f, Plan *p) {
                 return r;
 
         /* Put them before the decisions of the hand-off. */
-        Decision *nl = calloc(ds.n + p->decisions.n + 1, sizeof *nl);
-        if (!nl)
-                return -ENOMEM;
-        memcpy(nl, ds.list, ds.n * sizeof *nl);
-        if (p->decisions.n)
-                memcpy(nl + ds.n, p->decisions.list, p->decisions.n * sizeof *nl);
-        free(p->decisions.list);
-        p->decisions.list = nl;
-        p->decisions.n += ds.n;
-        free(ds.list);
-        ds = (Decisions) {};
-        return 0;
+        return plan_insert_decisions(p, &ds, NULL);
 }
 
 bool step_is_lifetime(StepAction a) {

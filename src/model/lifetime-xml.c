@@ -3,19 +3,12 @@
 
 #include "model/lifetime-xml.h"
 #include "model/policy.h"
+#include "model/xmlutil.h"
 #include "shared/subprocess.h"
 #include "shared/util.h"
 
 /* The lifetime elements of the policy, and the parts of libvirt's domain
  * XML they depend on, for src/model/domxml.c. */
-
-static const char *xs(const xmlChar *s) {
-        return (const char *) s;
-}
-
-static void xml_freep(xmlChar **s) {
-        xmlFree(*s);
-}
 
 /* The element's only attribute must be attr (NULL: none), and it holds no
  * element. Text is for <inhibit> only (text_ok). */

@@ -64,12 +64,10 @@ int plan_add_problem(Plan *p, const char *code, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL, *c = strdup(code);
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
+        msg = vstrf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
+        if (!msg)
                 return -ENOMEM;
-        }
         if (!c)
                 return -ENOMEM;
         Problem *n = realloc(p->problems, (p->n_problems + 1) * sizeof *n);
@@ -84,12 +82,10 @@ int plan_add_note(Plan *p, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
+        msg = vstrf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
+        if (!msg)
                 return -ENOMEM;
-        }
         return strv_extend(&p->notes, msg);
 }
 
@@ -102,6 +98,31 @@ int plan_add_problem_text(Plan *p, bool bad_input, const char *code, const char 
 
 int plan_add_note_text(Plan *p, const char *note) {
         return plan_add_note(p, "%s", note);
+}
+
+int plan_insert_decisions(Plan *p, Decisions *first, Decisions *last) {
+        size_t n_last = last ? last->n : 0, n = first->n + p->decisions.n + n_last;
+        Decision *l = calloc(n + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        if (first->n)
+                memcpy(l, first->list, first->n * sizeof *l);
+        if (p->decisions.n)
+                memcpy(l + first->n, p->decisions.list, p->decisions.n * sizeof *l);
+        if (n_last)
+                memcpy(l + first->n + p->decisions.n, last->list, n_last * sizeof *l);
+        free(p->decisions.list);
+        p->decisions.list = l;
+        p->decisions.n = n;
+        free(first->list);
+        first->list = NULL;
+        first->n = 0;
+        if (last) {
+                free(last->list);
+                last->list = NULL;
+                last->n = 0;
+        }
+        return 0;
 }
 
 bool plan_bad_input(const Plan *p) {

@@ -42,6 +42,9 @@ int plan_build(const Domain *d, const HostFacts *f, Plan *ret);
 /* For parts of the plan built elsewhere (sriovplan.h). */
 int plan_add_problem_text(Plan *p, bool bad_input, const char *code, const char *message);
 int plan_add_note_text(Plan *p, const char *note);
+/* Puts the decisions of first before the plan's and those of last (may be
+ * NULL) after them, in prepare's order; their lists move into the plan. */
+int plan_insert_decisions(Plan *p, Decisions *first, Decisions *last);
 /* Some problem is in the policy itself (EXIT_BAD_INPUT, nothing changed). */
 bool plan_bad_input(const Plan *p);
 

@@ -53,23 +53,6 @@ static bool names_contain(const char *const *l, const char *s) {
         return false;
 }
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, fmt);
-        int k = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        if (ret_error)
-                *ret_error = s;
-        else
-                free(s);
-        return r;
-}
-
 void policy_init(Policy *p) {
         *p = (Policy) {
                 .stack = STACK_AUTO,
@@ -265,16 +248,16 @@ static int config_parse_vfs(Config *c, const char *path, unsigned line, char *p,
         VfsAllowance a;
 
         if (!pf || !max)
-                return set_error(ret_error, -EINVAL, "%s:%u: allow-vfs needs a PF address and a maximum count", path, line);
+                return errorf(ret_error, -EINVAL, "%s:%u: allow-vfs needs a PF address and a maximum count", path, line);
         if (extra)
-                return set_error(ret_error, -EINVAL, "%s:%u: unexpected '%s' after allow-vfs PF MAX", path, line,
-                                 value_quote(extra, q));
+                return errorf(ret_error, -EINVAL, "%s:%u: unexpected '%s' after allow-vfs PF MAX", path, line,
+                              value_quote(extra, q));
         if (pci_addr_parse(pf, &a.pf) < 0)
-                return set_error(ret_error, -EINVAL, "%s:%u: invalid PCI address '%s' (expected DDDD:BB:SS.F)", path, line,
-                                 value_quote(pf, q));
+                return errorf(ret_error, -EINVAL, "%s:%u: invalid PCI address '%s' (expected DDDD:BB:SS.F)", path, line,
+                              value_quote(pf, q));
         if (parse_uint(max, &a.max) < 0 || a.max < 1 || a.max > POLICY_VF_COUNT_MAX)
-                return set_error(ret_error, -EINVAL, "%s:%u: invalid VF count '%s' (expected 1 to %u)", path, line,
-                                 value_quote(max, q), POLICY_VF_COUNT_MAX);
+                return errorf(ret_error, -EINVAL, "%s:%u: invalid VF count '%s' (expected 1 to %u)", path, line,
+                              value_quote(max, q), POLICY_VF_COUNT_MAX);
         for (size_t i = 0; i < c->n_allowed_vfs; i++)
                 if (pci_addr_equal(&c->allowed_vfs[i].pf, &a.pf)) {
                         c->allowed_vfs[i].max = a.max; /* the last line counts */
@@ -298,16 +281,16 @@ static int config_parse_lifetime(Config *c, const char *path, unsigned line, con
         if (value && !extra) {
                 int r = lifetime_config_directive(&c->lifetime, directive, value, &why);
                 if (r == -EINVAL)
-                        return set_error(ret_error, r, "%s:%u: %s", path, line, why);
+                        return errorf(ret_error, r, "%s:%u: %s", path, line, why);
                 if (r != 0)
                         return r < 0 ? r : 0;
         }
         if (streq(directive, "allow-inhibit") || streq(directive, "allow-isolate") || streq(directive, "allow-hugepages"))
-                return set_error(ret_error, -EINVAL, "%s:%u: %s takes one value", path, line, directive);
-        return set_error(ret_error, -EINVAL,
-                         "%s:%u: unknown directive '%s' (expected allow-module, allow-service, allow-vfs, "
-                         "allow-inhibit, allow-isolate or allow-hugepages)",
-                         path, line, value_quote(directive, q));
+                return errorf(ret_error, -EINVAL, "%s:%u: %s takes one value", path, line, directive);
+        return errorf(ret_error, -EINVAL,
+                      "%s:%u: unknown directive '%s' (expected allow-module, allow-service, allow-vfs, "
+                      "allow-inhibit, allow-isolate or allow-hugepages)",
+                      path, line, value_quote(directive, q));
 }
 
 static int config_parse_line(Config *c, const char *path, unsigned line, char *text, char **ret_error) {
@@ -327,11 +310,11 @@ static int config_parse_line(Config *c, const char *path, unsigned line, char *t
 
         name = next_word(&p);
         if (!name)
-                return set_error(ret_error, -EINVAL, "%s:%u: %s needs a name", path, line, directive);
+                return errorf(ret_error, -EINVAL, "%s:%u: %s needs a name", path, line, directive);
         extra = next_word(&p);
         if (extra)
-                return set_error(ret_error, -EINVAL, "%s:%u: unexpected '%s' after the name (one name per line)",
-                                 path, line, value_quote(extra, q));
+                return errorf(ret_error, -EINVAL, "%s:%u: unexpected '%s' after the name (one name per line)",
+                              path, line, value_quote(extra, q));
 
         if (is_module) {
                 _cleanup_free_ char *m = NULL;
@@ -340,14 +323,14 @@ static int config_parse_line(Config *c, const char *path, unsigned line, char *t
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return set_error(ret_error, -EINVAL,
-                                         "%s:%u: invalid module name '%s' (expected 1 to %u characters of a-z, 0-9, _ and -)",
-                                         path, line, value_quote(name, q), MODULE_NAME_MAX);
+                        return errorf(ret_error, -EINVAL,
+                                      "%s:%u: invalid module name '%s' (expected 1 to %u characters of a-z, 0-9, _ and -)",
+                                      path, line, value_quote(name, q), MODULE_NAME_MAX);
                 r = strv_extend_unique(&c->allowed_modules, m);
         } else {
                 if (!unit_name_valid(name))
-                        return set_error(ret_error, -EINVAL, "%s:%u: invalid service name '%s' (expected a systemd .service unit)",
-                                         path, line, value_quote(name, q));
+                        return errorf(ret_error, -EINVAL, "%s:%u: invalid service name '%s' (expected a systemd .service unit)",
+                                      path, line, value_quote(name, q));
                 r = strv_extend_unique(&c->allowed_services, name);
         }
         return r < 0 ? r : 0;
@@ -378,24 +361,24 @@ int config_load(const char *path, bool missing_ok, Config *ret, char **ret_error
                         c = (Config) {};
                         return 0;
                 }
-                return set_error(ret_error, r, "%s: %s", path, strerror(-r));
+                return errorf(ret_error, r, "%s: %s", path, strerror(-r));
         }
         if (fstat(fd, &st) < 0) {
                 r = -errno;
-                return set_error(ret_error, r, "%s: %s", path, strerror(-r));
+                return errorf(ret_error, r, "%s: %s", path, strerror(-r));
         }
         if (!S_ISREG(st.st_mode))
-                return set_error(ret_error, -EPERM, "%s: not a regular file", path);
+                return errorf(ret_error, -EPERM, "%s: not a regular file", path);
         /* Only root (or whoever runs us) may decide what root allows. */
         if (st.st_uid != 0 && st.st_uid != geteuid())
-                return set_error(ret_error, -EPERM, "%s: refusing it: owned by uid %u, not by root", path,
-                                 (unsigned) st.st_uid);
+                return errorf(ret_error, -EPERM, "%s: refusing it: owned by uid %u, not by root", path,
+                              (unsigned) st.st_uid);
         if (st.st_mode & S_IWOTH)
-                return set_error(ret_error, -EPERM, "%s: refusing it: writable by others (mode %04o)", path,
-                                 (unsigned) (st.st_mode & 07777));
+                return errorf(ret_error, -EPERM, "%s: refusing it: writable by others (mode %04o)", path,
+                              (unsigned) (st.st_mode & 07777));
         if ((st.st_mode & S_IWGRP) && st.st_gid != 0)
-                return set_error(ret_error, -EPERM, "%s: refusing it: writable by group %u (mode %04o)", path,
-                                 (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+                return errorf(ret_error, -EPERM, "%s: refusing it: writable by group %u (mode %04o)", path,
+                              (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
 
         f = fdopen(fd, "r");
         if (!f)
@@ -407,14 +390,14 @@ int config_load(const char *path, bool missing_ok, Config *ret, char **ret_error
                 ssize_t n = getline(&line, &size, f);
                 if (n < 0) {
                         if (errno != 0)
-                                return set_error(ret_error, -errno, "%s: %s", path, strerror(errno));
+                                return errorf(ret_error, -errno, "%s: %s", path, strerror(errno));
                         break;
                 }
                 lineno++;
                 if (n > CONFIG_LINE_MAX)
-                        return set_error(ret_error, -EINVAL, "%s:%u: line too long", path, lineno);
+                        return errorf(ret_error, -EINVAL, "%s:%u: line too long", path, lineno);
                 if (memchr(line, 0, (size_t) n))
-                        return set_error(ret_error, -EINVAL, "%s:%u: NUL byte in line", path, lineno);
+                        return errorf(ret_error, -EINVAL, "%s:%u: NUL byte in line", path, lineno);
                 r = config_parse_line(&c, path, lineno, line, ret_error);
                 if (r < 0)
                         return r;
@@ -458,31 +441,31 @@ int policy_check_allowed(const Policy *p, const Config *c, const char *config_pa
         if (p->modules)
                 for (char **m = p->modules; *m; m++)
                         if (!config_module_allowed(c, *m))
-                                return set_error(ret_error, -EPERM,
-                                                 "policy: <module>%s</module> is not allowed "
-                                                 "(allowed: built-in GPU stacks and allow-module lines of %s)",
-                                                 value_quote(*m, q), path);
+                                return errorf(ret_error, -EPERM,
+                                              "policy: <module>%s</module> is not allowed "
+                                              "(allowed: built-in GPU stacks and allow-module lines of %s)",
+                                              value_quote(*m, q), path);
         if (p->services)
                 for (char **s = p->services; *s; s++)
                         if (!config_service_allowed(c, *s))
-                                return set_error(ret_error, -EPERM,
-                                                 "policy: <service>%s</service> is not allowed "
-                                                 "(allowed: %s, nvidia-persistenced.service and allow-service lines of %s)",
-                                                 value_quote(*s, q), DISPLAY_MANAGER_UNIT, path);
+                                return errorf(ret_error, -EPERM,
+                                              "policy: <service>%s</service> is not allowed "
+                                              "(allowed: %s, nvidia-persistenced.service and allow-service lines of %s)",
+                                              value_quote(*s, q), DISPLAY_MANAGER_UNIT, path);
         /* Making VFs changes a device the domain may not otherwise touch. */
         for (size_t i = 0; i < p->n_vfs; i++) {
                 char a[PCI_ADDR_STRLEN];
                 unsigned max = config_vfs_allowed(c, &p->vfs[i].pf);
                 pci_addr_format(&p->vfs[i].pf, a);
                 if (max == 0)
-                        return set_error(ret_error, -EPERM,
-                                         "policy: <vfs pf='%s'> is not allowed: no allow-vfs line for %s in %s "
-                                         "(root adds 'allow-vfs %s %u' to allow it)",
-                                         a, a, path, a, p->vfs[i].count);
+                        return errorf(ret_error, -EPERM,
+                                      "policy: <vfs pf='%s'> is not allowed: no allow-vfs line for %s in %s "
+                                      "(root adds 'allow-vfs %s %u' to allow it)",
+                                      a, a, path, a, p->vfs[i].count);
                 if (p->vfs[i].count > max)
-                        return set_error(ret_error, -EPERM,
-                                         "policy: <vfs pf='%s' count='%u'> is not allowed: %s allows at most %u VFs of %s",
-                                         a, p->vfs[i].count, path, max, a);
+                        return errorf(ret_error, -EPERM,
+                                      "policy: <vfs pf='%s' count='%u'> is not allowed: %s allows at most %u VFs of %s",
+                                      a, p->vfs[i].count, path, max, a);
         }
         return 0;
 }

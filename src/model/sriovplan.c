@@ -6,39 +6,9 @@ typedef struct Ctx {
         const Domain *d;
         const HostFacts *f;
         Plan *p;
-        Decision *first;     /* create-vfs and reset-method: before everything */
-        size_t n_first;
-        Decision *last;      /* detach-device of VFs made by prepare: with the other detaches */
-        size_t n_last;
+        Decisions first;     /* create-vfs and reset-method: before everything */
+        Decisions last;      /* detach-device of VFs made by prepare: with the other detaches */
 } Ctx;
-
-static void decision_list_free(Decision *l, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(l[i].resource);
-                free(l[i].reason);
-        }
-        free(l);
-}
-
-/* Takes reason (NULL: -ENOMEM). */
-static int decision_add(Decision **l, size_t *n, StepAction kind, const char *resource, char *reason) {
-        _cleanup_free_ char *r = reason, *res = strdup(resource);
-        if (!r || !res)
-                return -ENOMEM;
-        Decision *nl = reallocarray(*l, *n + 1, sizeof *nl);
-        if (!nl)
-                return -ENOMEM;
-        *l = nl;
-        const char *colon = strstr(r + (startswith(r, resource) ? strlen(resource) : 0), ": ");
-        nl[(*n)++] = (Decision) {
-                .kind = kind,
-                .resource = TAKE_PTR(res),
-                .take = true,
-                .why = colon ? colon + 2 : r,
-                .reason = TAKE_PTR(r),
-        };
-        return 0;
-}
 
 /* Takes message (NULL: -ENOMEM). */
 static int problem(Ctx *c, bool bad_input, const char *code, char *message) {
@@ -173,7 +143,7 @@ static int plan_vfs(Ctx *c, size_t i) {
                 }
                 if (!taken)
                         return -ENOMEM;
-                r = decision_add(&c->first, &c->n_first, STEP_CREATE_VFS, pf,
+                r = decisions_add(&c->first, STEP_CREATE_VFS, pf, true,
                                  strf("%s: %u VFs made (%s), of which the domain takes %s%s; sriov_numvfs goes back to "
                                       "0 on release, once no other domain holds one",
                                       pf, v->count, range, taken,
@@ -182,7 +152,7 @@ static int plan_vfs(Ctx *c, size_t i) {
                         return r;
                 for (size_t k = 0; k < n_mine; k++) {
                         pci_addr_format(&mine[k], a);
-                        r = decision_add(&c->last, &c->n_last, STEP_DETACH_DEVICE, a,
+                        r = decisions_add(&c->last, STEP_DETACH_DEVICE, a, true,
                                          strf("%s goes to vfio-pci: a <hostdev> of the domain, a VF created by prepare "
                                               "(create-vfs %s)",
                                               a, pf));
@@ -220,7 +190,7 @@ static int plan_vfs(Ctx *c, size_t i) {
         const char *maker = made_by(c->f, &v->pf);
         if (!maker)
                 return note(c, strf("%s has %u VFs already, made outside vfio-hook: they stay as they are", pf, s->num));
-        return decision_add(&c->first, &c->n_first, STEP_CREATE_VFS, pf,
+        return decisions_add(&c->first, STEP_CREATE_VFS, pf, true,
                             strf("%s: its %u VFs were made by vfio-hook for domain %s; this domain shares them, and the "
                                  "last domain out sets sriov_numvfs back to 0",
                                  pf, s->num, maker));
@@ -258,7 +228,7 @@ static int plan_reset(Ctx *c, size_t i) {
                                     x->method, dev, x->method, now[0] ? now : "none"));
         if (streq(now, x->method))
                 return note(c, strf("%s resets with %s already", dev, x->method));
-        return decision_add(&c->first, &c->n_first, STEP_RESET_METHOD, dev,
+        return decisions_add(&c->first, STEP_RESET_METHOD, dev, true,
                             strf("%s: reset_method becomes %s (now: %s); the old value comes back on release", dev,
                                  x->method, now));
 }
@@ -300,30 +270,9 @@ int sriov_plan(const Domain *d, const HostFacts *f, Plan *p) {
                 r = plan_missing(&c);
         for (size_t i = 0; r >= 0 && i < d->policy->n_resets; i++)
                 r = plan_reset(&c, i);
-        if (r < 0)
-                goto finish;
-
-        /* first + the decisions so far + last. */
-        size_t n = c.n_first + p->decisions.n + c.n_last;
-        Decision *l = calloc(n + 1, sizeof *l);
-        if (!l) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        if (c.n_first)
-                memcpy(l, c.first, c.n_first * sizeof *l);
-        if (p->decisions.n)
-                memcpy(l + c.n_first, p->decisions.list, p->decisions.n * sizeof *l);
-        if (c.n_last)
-                memcpy(l + c.n_first + p->decisions.n, c.last, c.n_last * sizeof *l);
-        free(p->decisions.list);
-        p->decisions.list = l;
-        p->decisions.n = n;
-        free(c.first);
-        free(c.last);
-        return 0;
-finish:
-        decision_list_free(c.first, c.n_first);
-        decision_list_free(c.last, c.n_last);
-        return r;
+        if (r >= 0)
+                r = plan_insert_decisions(p, &c.first, &c.last);
+        decisions_done(&c.first);
+        decisions_done(&c.last);
+        return r < 0 ? r : 0;
 }

@@ -18,7 +18,11 @@
  * "--opt VALUE" and "--opt=VALUE" alike, never abbreviated) and a
  * subcommand with its arguments. */
 
-#define STATE_DIR_DEFAULT "/run/vfio-hook"
+/* The state directory (journals, the lock); STATE_DIR_IN_TREE is the same
+ * below a tree's root, where a dump carries the journals and a plan on
+ * the dump reads them unless --state-dir says otherwise. */
+#define STATE_DIR_IN_TREE "run/vfio-hook"
+#define STATE_DIR_DEFAULT "/" STATE_DIR_IN_TREE
 
 typedef struct HookCall {
         const char *domain;

@@ -18,22 +18,6 @@ typedef struct DeadlineHeader {
         uint64_t payload_len;
 } DeadlineHeader;
 
-static int write_all(int fd, const void *p, size_t n) {
-        const char *c = p;
-
-        while (n > 0) {
-                ssize_t k = write(fd, c, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                c += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 _noreturn_ static void child_main(int fd, DeadlinePayloadFn fn, void *userdata, size_t max_payload) {
         char *error = NULL, *payload = NULL;
         size_t size = 0;

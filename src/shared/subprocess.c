@@ -141,7 +141,7 @@ int process_pidfd(pid_t pid) {
 
 bool process_wait_exit(pid_t pid, usec_t timeout, int *ret_status) {
         _cleanup_close_ int pidfd = process_pidfd(pid);
-        usec_t deadline = now_usec() + timeout, interval = 100;
+        PollUntil poll_wait = { .deadline = now_usec() + timeout, .wait = 100, .cap = 10 * USEC_PER_MSEC };
         int status;
 
         for (;;) {
@@ -151,20 +151,18 @@ bool process_wait_exit(pid_t pid, usec_t timeout, int *ret_status) {
                                 *ret_status = status;
                         return true;
                 }
-                usec_t now = now_usec();
-                if (now >= deadline)
-                        return false;
-                usec_t left = deadline - now;
                 if (pidfd >= 0) {
                         /* The kernel says when it exits: no polling. */
+                        usec_t now = now_usec();
+                        if (now >= poll_wait.deadline)
+                                return false;
                         struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-                        (void) poll(&pfd, 1, (int) ((left + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
+                        (void) poll(&pfd, 1, (int) ((poll_wait.deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
                         continue;
                 }
                 /* No pidfd (Linux < 5.3): a short doubling poll. */
-                sleep_usec(interval < left ? interval : left);
-                if (interval < 10 * USEC_PER_MSEC)
-                        interval *= 2;
+                if (!poll_until(&poll_wait))
+                        return false;
         }
 }
 

@@ -67,6 +67,16 @@ static int vformat(char **ret, const char *fmt, va_list ap) {
         return 0;
 }
 
+/* vformat() of a ...f() function's own format and arguments. */
+#define FORMAT_PATH(ret, fmt)                              \
+        ({                                                 \
+                va_list _ap;                               \
+                va_start(_ap, fmt);                        \
+                int _r = vformat(ret, fmt, _ap);           \
+                va_end(_ap);                               \
+                _r;                                        \
+        })
+
 /* Resolve inside the root. openat2() needs Linux 5.6; fall back to openat()
  * on older kernels (links then resolve as they would on the host). */
 static int sysroot_openat(Sysroot *sr, const char *path, int flags) {
@@ -91,10 +101,7 @@ static int sysroot_openat(Sysroot *sr, const char *path, int flags) {
 
 int sysroot_openf(Sysroot *sr, int flags, char **ret_path, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         int fd = sysroot_openat(sr, path, flags);
@@ -103,43 +110,15 @@ int sysroot_openf(Sysroot *sr, int flags, char **ret_path, const char *fmt, ...)
         return fd;
 }
 
-static int read_fd(int fd, size_t max, char **ret) {
-        size_t size = 0, alloc = 4096;
-        _cleanup_free_ char *buf = malloc(alloc + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (size == alloc) {
-                        if (alloc >= max)
-                                return -EFBIG;
-                        alloc = alloc * 2 > max ? max : alloc * 2;
-                        char *nb = realloc(buf, alloc + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                ssize_t n = read(fd, buf + size, alloc - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        return (int) (size > INT32_MAX ? INT32_MAX : size);
-}
-
 int sysroot_read_file(Sysroot *sr, const char *path, size_t max, char **ret) {
         if (path[0] == '/')
                 path += strspn(path, "/");
         _cleanup_close_ int fd = sysroot_openat(sr, path, O_RDONLY);
         if (fd < 0)
                 return fd;
-        return read_fd(fd, max, ret);
+        size_t size;
+        int r = read_full_fd(fd, max, 0, ret, &size);
+        return r < 0 ? r : (int) (size > INT32_MAX ? INT32_MAX : size);
 }
 
 int sysroot_read_line(Sysroot *sr, const char *path, char **ret) {
@@ -154,10 +133,7 @@ int sysroot_read_line(Sysroot *sr, const char *path, char **ret) {
 
 int sysroot_read_linef(Sysroot *sr, char **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         return sysroot_read_line(sr, path, ret);
@@ -165,10 +141,7 @@ int sysroot_read_linef(Sysroot *sr, char **ret, const char *fmt, ...) {
 
 int sysroot_read_hexf(Sysroot *sr, unsigned *ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL, *s = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         r = sysroot_read_line(sr, path, &s);
@@ -199,10 +172,7 @@ static int open_parent(Sysroot *sr, const char *path, const char **ret_name) {
 
 int sysroot_readlinkf(Sysroot *sr, char **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         const char *name;
@@ -223,10 +193,7 @@ int sysroot_readlinkf(Sysroot *sr, char **ret, const char *fmt, ...) {
 
 int sysroot_link_basenamef(Sysroot *sr, char **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL, *target = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         r = sysroot_readlinkf(sr, &target, "%s", path);
@@ -245,10 +212,7 @@ int sysroot_link_basenamef(Sysroot *sr, char **ret, const char *fmt, ...) {
 
 int sysroot_existsf(Sysroot *sr, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         int fd = sysroot_openat(sr, path, O_PATH);
@@ -260,10 +224,7 @@ int sysroot_existsf(Sysroot *sr, const char *fmt, ...) {
 
 int sysroot_opendirf(Sysroot *sr, DIR **ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         int fd = sysroot_openat(sr, path, O_RDONLY | O_DIRECTORY);
@@ -281,10 +242,7 @@ int sysroot_opendirf(Sysroot *sr, DIR **ret, const char *fmt, ...) {
 
 int sysroot_list_dirf(Sysroot *sr, char ***ret, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         _cleanup_closedir_ DIR *d = NULL;
@@ -344,10 +302,7 @@ int sysroot_write_direct(Sysroot *sr, const char *path, const char *value) {
 
 int sysroot_writef(Sysroot *sr, const char *value, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vformat(&path, fmt, ap);
-        va_end(ap);
+        int r = FORMAT_PATH(&path, fmt);
         if (r < 0)
                 return r;
         return sysroot_write(sr, path, value);

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 
 #include "shared/tarfile.h"
+#include "shared/util.h"
 
 #define TAR_BLOCK 512U
 
@@ -32,30 +33,20 @@ void tar_writer_init(TarWriter *t, int fd, uint64_t mtime) {
         *t = (TarWriter) { .fd = fd, .mtime = mtime };
 }
 
-static int write_all(TarWriter *t, const void *buf, size_t len) {
-        const char *p = buf;
-        while (len > 0) {
-                ssize_t n = write(t->fd, p, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        return -EIO;
-                p += n;
-                len -= (size_t) n;
-                t->written += (uint64_t) n;
-        }
-        return 0;
+/* write_all(), counting what the archive holds. */
+static int tar_write(TarWriter *t, const void *buf, size_t len) {
+        int r = write_all(t->fd, buf, len);
+        if (r >= 0)
+                t->written += len;
+        return r;
 }
 
 static int write_padded(TarWriter *t, const void *data, size_t len) {
         static const char zeros[TAR_BLOCK];
-        int r = write_all(t, data, len);
+        int r = tar_write(t, data, len);
         if (r < 0 || len % TAR_BLOCK == 0)
                 return r;
-        return write_all(t, zeros, TAR_BLOCK - len % TAR_BLOCK);
+        return tar_write(t, zeros, TAR_BLOCK - len % TAR_BLOCK);
 }
 
 /* An octal number filling a field of n bytes, NUL-terminated. */
@@ -129,7 +120,7 @@ static int header_write(TarWriter *t, TarHeader *h) {
         /* Six octal digits, a NUL and a space, as ustar writes it. */
         snprintf(h->chksum, sizeof h->chksum, "%06o", sum & 0777777U);
         h->chksum[7] = ' ';
-        return write_all(t, h, sizeof *h);
+        return tar_write(t, h, sizeof *h);
 }
 
 static int add_entry(TarWriter *t, char type, const char *path, const char *target, const void *data, size_t len,
@@ -207,5 +198,5 @@ int tar_add_symlink(TarWriter *t, const char *path, const char *target) {
 
 int tar_finish(TarWriter *t) {
         static const char zeros[2 * TAR_BLOCK];
-        return write_all(t, zeros, sizeof zeros);
+        return tar_write(t, zeros, sizeof zeros);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <time.h>
 
@@ -78,6 +79,104 @@ void sleep_usec(usec_t t) {
                 ;
 }
 
+bool poll_until(PollUntil *p) {
+        usec_t now = now_usec();
+        if (now >= p->deadline)
+                return false;
+        sleep_usec(p->wait < p->deadline - now ? p->wait : p->deadline - now);
+        if (p->wait < p->cap)
+                p->wait *= 2;
+        return true;
+}
+
+int write_all(int fd, const void *buf, size_t len) {
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* Waits until fd is readable (or at its end) or the deadline (0: none)
+ * passes. */
+static int wait_readable(int fd, usec_t deadline) {
+        for (;;) {
+                int ms = -1;
+                if (deadline) {
+                        usec_t now = now_usec();
+                        if (now >= deadline)
+                                return -ETIME;
+                        ms = (int) ((deadline - now + 999) / 1000);
+                }
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int n = poll(&p, 1, ms);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        continue; /* the deadline decides */
+                if (p.revents & POLLNVAL)
+                        return -EBADF;
+                return 0; /* POLLIN, POLLHUP, POLLERR: read() says which */
+        }
+}
+
+int read_full_fd(int fd, size_t max, usec_t timeout, char **ret, size_t *ret_size) {
+        usec_t deadline = timeout ? now_usec() + timeout : 0;
+        size_t size = 0, alloc = max < 4096 ? max + 1 : 4096;
+        _cleanup_free_ char *buf = malloc(alloc + 1);
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (size == alloc) {
+                        if (size > max)
+                                return -EFBIG;
+                        /* Room for one byte past max: that byte tells "too big". */
+                        alloc = alloc > max / 2 ? max + 1 : alloc * 2;
+                        char *nb = realloc(buf, alloc + 1);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                if (deadline && (r = wait_readable(fd, deadline)) < 0)
+                        return r;
+                ssize_t n = read(fd, buf + size, alloc - size);
+                if (n < 0 && errno == EAGAIN && !deadline) {
+                        /* A non-blocking fd without a deadline: wait as long as it takes. */
+                        r = wait_readable(fd, 0);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue; /* EAGAIN: poll() waits */
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        buf[size] = 0;
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
 char *strstrip_trailing(char *s) {
         size_t n = strlen(s);
         while (n > 0 && isspace((unsigned char) s[n - 1]))
@@ -85,13 +184,17 @@ char *strstrip_trailing(char *s) {
         return s;
 }
 
-char *strf(const char *fmt, ...) {
+char *vstrf(const char *fmt, va_list ap) {
         char *s;
+        return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+char *strf(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
+        char *s = vstrf(fmt, ap);
         va_end(ap);
-        return r < 0 ? NULL : s;
+        return s;
 }
 
 int parse_uint(const char *s, unsigned *ret) {

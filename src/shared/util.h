@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdarg.h>
+
 #include "shared/macro.h"
 
 /* NULL-terminated string vectors. */
@@ -20,11 +22,34 @@ static inline void strv_freep(char ***l) {
 
 /* A formatted string, NULL on -ENOMEM. */
 char *strf(const char *fmt, ...) _printf_(1, 2);
+char *vstrf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* Monotonic clock, in microseconds. */
 usec_t now_usec(void);
 /* Sleep a short while (for polling loops that have a deadline). */
 void sleep_usec(usec_t t);
+
+/* The pause of a retry loop that polls what sends no event (a lock, sysfs,
+ * a module's refcount): sleeps that double from the first wait while below
+ * cap, never past the deadline. Where the wait is for a process to exit,
+ * a pidfd says when (process_wait_exit()). */
+typedef struct PollUntil {
+        usec_t deadline;
+        usec_t wait; /* the next sleep */
+        usec_t cap;
+} PollUntil;
+/* Sleeps and returns true; false, at once, when the deadline has passed. */
+bool poll_until(PollUntil *p);
+
+/* Writes all of buf to fd, again after EINTR and short writes. -EIO when
+ * write() writes nothing. */
+int write_all(int fd, const void *buf, size_t len);
+/* Reads fd to its end: at most max bytes (-EFBIG past them, nothing more
+ * is read), NUL-terminated in *ret (free() it), their number in *ret_size
+ * (may be NULL). timeout (0: none) bounds the whole read: -ETIME when the
+ * end did not come in time. fd may be non-blocking (EAGAIN: poll() waits);
+ * -EBADF when it is closed. */
+int read_full_fd(int fd, size_t max, usec_t timeout, char **ret, size_t *ret_size);
 
 /* Strip trailing whitespace/newlines in place; returns s. */
 char *strstrip_trailing(char *s);
