@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -34,17 +35,23 @@ static int write_all(int fd, const void *p, size_t n) {
         return 0;
 }
 
-_noreturn_ static void child_main(int fd, DeadlinePayloadFn fn, void *userdata, size_t max_payload) {
-        char *error = NULL, *payload = NULL;
-        size_t size = 0;
-
-        /* The hook's stdin is libvirt's XML pipe: not the child's business. */
+/* In a child right after fork(): it dies with its parent (a hook killed
+ * by libvirt leaves no worker connected to libvirtd behind), and the
+ * hook's stdin, libvirt's XML pipe, is not its business. */
+static void child_setup(pid_t parent) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(EXIT_FAILURE);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null >= 0 && null != STDIN_FILENO) {
                 (void) dup2(null, STDIN_FILENO);
                 close(null);
         }
         (void) signal(SIGPIPE, SIG_DFL);
+}
+
+_noreturn_ static void child_main(int fd, DeadlinePayloadFn fn, void *userdata, size_t max_payload) {
+        char *error = NULL, *payload = NULL;
+        size_t size = 0;
 
         int r = fn(userdata, &payload, &size, &error);
 
@@ -130,7 +137,7 @@ int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, s
         rfd = p[0];
         wfd = p[1];
 
-        pid_t pid = fork();
+        pid_t parent = getpid(), pid = fork();
         if (pid < 0) {
                 int r = -errno;
                 make_error(ret_error, "cannot fork: %s", strerror(-r));
@@ -138,6 +145,7 @@ int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, s
         }
         if (pid == 0) {
                 close(rfd);
+                child_setup(parent);
                 child_main(wfd, fn, userdata, max_payload);
         }
         wfd = (closep(&wfd), -1);
@@ -299,18 +307,17 @@ static int send_answer(int fd, int r, const char *error, bool exits) {
         return k < 0 ? -errno : 0;
 }
 
-_noreturn_ static void worker_main(int fd, const DeadlineWorkerOps *ops, void *userdata) {
+/* eager: init() at once, while the parent does other things; its result
+ * answers the first request. */
+_noreturn_ static void worker_main(int fd, const DeadlineWorkerOps *ops, void *userdata, bool eager) {
         char *error = NULL;
-        bool ready = false;
-        int r = 0;
+        bool tried = false;
+        int init = 0;
 
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (null >= 0 && null != STDIN_FILENO) {
-                (void) dup2(null, STDIN_FILENO);
-                close(null);
+        if (eager) {
+                init = ops->init(userdata, &error);
+                tried = true;
         }
-        (void) signal(SIGPIPE, SIG_DFL);
-
         for (;;) {
                 char req[DEADLINE_REQUEST_MAX + 1];
                 ssize_t k = recv(fd, req, DEADLINE_REQUEST_MAX, 0);
@@ -321,26 +328,25 @@ _noreturn_ static void worker_main(int fd, const DeadlineWorkerOps *ops, void *u
                 req[k] = 0;
 
                 /* Set up on the first request, under its deadline. */
-                if (!ready) {
-                        r = ops->init(userdata, &error);
-                        if (r < 0) {
-                                (void) send_answer(fd, r, error, true);
-                                _exit(EXIT_FAILURE);
-                        }
-                        ready = true;
+                if (!tried) {
+                        init = ops->init(userdata, &error);
+                        tried = true;
+                }
+                if (init < 0) {
+                        (void) send_answer(fd, init, error, true);
+                        _exit(EXIT_FAILURE);
                 }
                 free(error);
                 error = NULL;
-                r = ops->call(userdata, req, (size_t) k, &error);
+                int r = ops->call(userdata, req, (size_t) k, &error);
                 if (send_answer(fd, r, error, false) < 0)
                         break;
         }
-        if (ready && ops->done)
-                ops->done(userdata);
         _exit(EXIT_SUCCESS);
 }
 
-static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWorker **ret, char **ret_error) {
+static int worker_start(const DeadlineWorkerOps *ops, void *userdata, bool eager, DeadlineWorker **ret,
+                        char **ret_error) {
         _cleanup_close_ int mine = -1, theirs = -1;
         int sv[2];
 
@@ -356,7 +362,7 @@ static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWo
         DeadlineWorker *w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
-        pid_t pid = fork();
+        pid_t parent = getpid(), pid = fork();
         if (pid < 0) {
                 int r = -errno;
                 free(w);
@@ -365,7 +371,8 @@ static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWo
         }
         if (pid == 0) {
                 mine = (closep(&mine), -1);
-                worker_main(theirs, ops, userdata);
+                child_setup(parent);
+                worker_main(theirs, ops, userdata, eager);
         }
         w->pid = pid;
         w->fd = TAKE_FD(mine);
@@ -414,7 +421,7 @@ int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void 
         usec_t deadline = now_usec() + timeout;
 
         if (!*w) {
-                r = worker_start(ops, userdata, w, ret_error);
+                r = worker_start(ops, userdata, false, w, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -470,15 +477,19 @@ int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void 
         return h.r;
 }
 
+int deadline_worker_begin(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, char **ret_error) {
+        if (ret_error)
+                *ret_error = NULL;
+        if (*w)
+                return 0;
+        return worker_start(ops, userdata, true, w, ret_error);
+}
+
 void deadline_worker_stop(DeadlineWorker **w) {
         if (!w || !*w)
                 return;
-        /* EOF tells it to finish (close its connection) and exit; a worker
-         * that does not within a moment is killed. */
-        (void) shutdown((*w)->fd, SHUT_WR);
-        if (!process_wait_exit((*w)->pid, DEADLINE_WORKER_EXIT_TIMEOUT, NULL))
-                process_kill_and_reap((*w)->pid, false, NULL);
-        close((*w)->fd);
-        free(*w);
-        *w = NULL;
+        /* No call is in flight: its connection ends with it, as any
+         * client's that exits (a polite close cost libvirt's ~100 ms of
+         * teardown on the hand-off's path). */
+        worker_kill(w);
 }

@@ -3,8 +3,11 @@
  * crashes; output capture, the clean environment, tool lookup. Timing is
  * only ever checked against a generous upper bound. */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "check-main.h"
 #include "deadline.h"
@@ -385,6 +388,66 @@ START_TEST(timeouts_format) {
 }
 END_TEST
 
+/* A worker whose setup sends its pid down the pipe in userdata. */
+static int pid_init(void *userdata, char **ret_error) {
+        pid_t self = getpid();
+        return write(*(int *) userdata, &self, sizeof self) == sizeof self ? 0 : -EIO;
+}
+
+static int pid_call(void *userdata, const char *request, size_t size, char **ret_error) {
+        if (streq(request, "hang"))
+                sleep_usec(30 * USEC_PER_SEC);
+        return (int) size;
+}
+
+static const DeadlineWorkerOps pid_ops = { .init = pid_init, .call = pid_call };
+
+START_TEST(worker_begun_early) {
+        DeadlineWorker *w = NULL;
+        int p[2];
+        pid_t worker;
+
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        ck_assert_int_eq(deadline_worker_begin(&w, &pid_ops, &p[1], NULL), 0);
+        /* Set up before any request. */
+        ck_assert_int_eq(read(p[0], &worker, sizeof worker), (ssize_t) sizeof worker);
+        ck_assert_int_gt(worker, 0);
+        ck_assert_int_eq(deadline_worker_call(&w, &pid_ops, &p[1], "abc", 3, GENEROUS, NULL, NULL), 3);
+        ck_assert_int_eq(deadline_worker_call(&w, &pid_ops, &p[1], "ab", 2, GENEROUS, NULL, NULL), 2);
+        usec_t t0 = now_usec();
+        deadline_worker_stop(&w);
+        ck_assert_ptr_null(w);
+        ck_assert_uint_lt(now_usec() - t0, GENEROUS);
+        ck_assert_int_eq(kill(worker, 0), -1); /* reaped */
+        close(p[0]);
+        close(p[1]);
+}
+END_TEST
+
+/* A hook that libvirt kills leaves no worker behind, even one in a call. */
+START_TEST(worker_dies_with_parent) {
+        int p[2], status = 0;
+        pid_t worker = 0;
+
+        ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); /* the orphan comes to us */
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        pid_t mid = fork();
+        ck_assert_int_ge(mid, 0);
+        if (mid == 0) {
+                DeadlineWorker *w = NULL;
+                (void) deadline_worker_call(&w, &pid_ops, &p[1], "hang", 4, 60 * USEC_PER_SEC, NULL, NULL);
+                _exit(1);
+        }
+        ck_assert_int_eq(read(p[0], &worker, sizeof worker), (ssize_t) sizeof worker);
+        ck_assert_int_eq(kill(mid, SIGKILL), 0);
+        ck_assert_int_eq(waitpid(mid, &status, 0), mid);
+        ck_assert(process_wait_exit(worker, GENEROUS, &status));
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        close(p[0]);
+        close(p[1]);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("deadline");
         TCase *tc = tcase_create("deadline");
@@ -396,6 +459,8 @@ static Suite *suite(void) {
         tcase_add_test(tc, deadline_crash);
         tcase_add_test(tc, deadline_payload);
         tcase_add_test(tc, deadline_timed_out_flag);
+        tcase_add_test(tc, worker_begun_early);
+        tcase_add_test(tc, worker_dies_with_parent);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("spawn");
