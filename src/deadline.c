@@ -314,6 +314,21 @@ _noreturn_ static void worker_main(int fd, const DeadlineWorkerOps *ops, void *u
         bool tried = false;
         int init = 0;
 
+        /* It is killed, not waited for (deadline_worker_stop()): nothing of
+         * the parent's may stay open with it while it dies, neither the
+         * hook's stdout and stderr (libvirt reads them to their end) nor a
+         * lock. Its answers go over fd. */
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+                (void) dup2(null, STDOUT_FILENO);
+                (void) dup2(null, STDERR_FILENO);
+                if (null > STDERR_FILENO)
+                        close(null);
+        }
+        if (fd > STDERR_FILENO + 1)
+                (void) close_range(STDERR_FILENO + 1, (unsigned) fd - 1, 0);
+        (void) close_range((unsigned) fd + 1, ~0U, 0);
+
         if (eager) {
                 init = ops->init(userdata, &error);
                 tried = true;
@@ -490,6 +505,13 @@ void deadline_worker_stop(DeadlineWorker **w) {
                 return;
         /* No call is in flight: its connection ends with it, as any
          * client's that exits (a polite close cost libvirt's ~100 ms of
-         * teardown on the hand-off's path). */
-        worker_kill(w);
+         * teardown on the hand-off's path). Its exit (unmapping libvirt) is
+         * not waited for either: reaped now if it is gone already, else by
+         * whoever inherits it when this process exits (the engine does,
+         * right after the hand-off). */
+        (void) kill((*w)->pid, SIGKILL);
+        (void) waitpid((*w)->pid, NULL, WNOHANG);
+        close((*w)->fd);
+        free(*w);
+        *w = NULL;
 }

@@ -67,7 +67,9 @@ int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void 
  * can fail here. */
 int deadline_worker_begin(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, char **ret_error);
 
-/* Ends the worker between calls: SIGKILL, reaped. What it holds (a
- * connection to libvirtd) closes with it, as any client's that exits.
- * *w = NULL. */
+/* Ends the worker between calls: SIGKILL, not waited for (a worker holds
+ * nothing of its parent's but its socket: stdout and stderr are
+ * /dev/null). What it holds (a connection to libvirtd) closes with it, as
+ * any client's that exits. A long-lived caller reaps it later (or leaves
+ * a zombie until it exits). *w = NULL. */
 void deadline_worker_stop(DeadlineWorker **w);
