@@ -2,7 +2,8 @@
 /* A stand-in for systemd's D-Bus API on a socket of its own, for
  * tests/test-units.c: what units.c asks of org.freedesktop.systemd1
  * (LoadUnit, StopUnit, StartUnit, Subscribe, a unit's LoadState and
- * ActiveState) and the JobRemoved signal, over the unit files of a
+ * ActiveState), the JobRemoved signal and PropertiesChanged on each change
+ * of a unit's state, over the unit files of a
  * directory in tests/helpers/fake-systemctl's format:
  *   active                stop: inactive, the job ends at once ("done")
  *   active slow N         stop: deactivating for N x 10 ms, then inactive
@@ -64,8 +65,12 @@ static bool read_unit(const char *unit, char state[static 32], char how[static 3
         return k >= 1;
 }
 
+static sd_bus *serving; /* the connection being served */
+
+static void unit_path(const char *unit, char *buf, size_t size);
+
 static void write_unit(const char *unit, const char *state) {
-        char p[512];
+        char p[512], path[256];
         snprintf(p, sizeof p, "%s/%s", dir, unit);
         FILE *f = fopen(p, "we");
         if (f) {
@@ -78,6 +83,11 @@ static void write_unit(const char *unit, const char *state) {
                 fprintf(f, "%llu\n", (unsigned long long) now_usec());
                 fclose(f);
         }
+        /* As systemd does on every change of a unit's state. */
+        unit_path(unit, path, sizeof path);
+        if (serving)
+                (void) sd_bus_emit_properties_changed(serving, path, "org.freedesktop.systemd1.Unit", "ActiveState",
+                                                      NULL);
 }
 
 static uint64_t active_since(const char *unit) {
@@ -236,7 +246,7 @@ static const sd_bus_vtable manager_vtable[] = {
 static const sd_bus_vtable unit_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("LoadState", "s", get_state, 0, 0),
-        SD_BUS_PROPERTY("ActiveState", "s", get_state, 0, 0),
+        SD_BUS_PROPERTY("ActiveState", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ActiveEnterTimestampMonotonic", "t", get_state, 0, 0),
         SD_BUS_VTABLE_END,
 };
@@ -272,6 +282,7 @@ static void serve(int fd) {
                 return;
         }
         n_jobs = 0;
+        serving = bus;
         for (;;) {
                 run_jobs(bus);
                 int r = sd_bus_process(bus, NULL);
@@ -282,6 +293,7 @@ static void serve(int fd) {
                 if (sd_bus_wait(bus, 2 * USEC_PER_MSEC) < 0)
                         break;
         }
+        serving = NULL;
         sd_bus_flush_close_unref(bus);
 }
 

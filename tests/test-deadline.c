@@ -3,8 +3,11 @@
  * crashes; output capture, the clean environment, tool lookup. Timing is
  * only ever checked against a generous upper bound. */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "check-main.h"
 #include "shared/deadline.h"
@@ -381,6 +384,100 @@ START_TEST(timeouts_format) {
 }
 END_TEST
 
+/* A worker whose setup creates the file named in userdata (it keeps none
+ * of its parent's descriptors); "pid" answers its pid, "hang" never. */
+static int mark_init(void *userdata, char **ret_error) {
+        int fd = open(userdata, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        return 0;
+}
+
+static int pid_call(void *userdata, const char *request, size_t size, char **ret_error) {
+        if (streq(request, "hang")) {
+                char hanging[80];
+                snprintf(hanging, sizeof hanging, "%s.hang", (const char *) userdata);
+                (void) mark_init(hanging, NULL);
+                sleep_usec(30 * USEC_PER_SEC);
+        }
+        if (streq(request, "pid"))
+                return (int) getpid();
+        return (int) size;
+}
+
+static const DeadlineWorkerOps pid_ops = { .init = mark_init, .call = pid_call };
+
+static void mark_path(char path[static 64]) {
+        snprintf(path, 64, "/tmp/vfio-hook-worker-XXXXXX");
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(unlink(path), 0);
+}
+
+START_TEST(worker_begun_early) {
+        DeadlineWorker *w = NULL;
+        char mark[64];
+        int status = 0;
+
+        mark_path(mark);
+        ck_assert_int_eq(deadline_worker_begin(&w, &pid_ops, mark, NULL), 0);
+        /* Set up before any request. */
+        usec_t t0 = now_usec();
+        while (access(mark, F_OK) < 0 && now_usec() - t0 < GENEROUS)
+                sleep_usec(USEC_PER_MSEC);
+        ck_assert_int_eq(access(mark, F_OK), 0);
+        ck_assert_int_eq(unlink(mark), 0);
+        int worker = deadline_worker_call(&w, &pid_ops, mark, "pid", 3, GENEROUS, NULL, NULL);
+        ck_assert_int_gt(worker, 0);
+        ck_assert_int_eq(deadline_worker_call(&w, &pid_ops, mark, "ab", 2, GENEROUS, NULL, NULL), 2);
+        ck_assert_int_eq(deadline_worker_begin(&w, &pid_ops, mark, NULL), 0); /* running already */
+        ck_assert_int_eq(access(mark, F_OK), -1);
+        deadline_worker_stop(&w);
+        ck_assert_ptr_null(w);
+        ck_assert(process_wait_exit(worker, GENEROUS, &status)); /* killed */
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+END_TEST
+
+/* A hook that libvirt kills leaves no worker behind, even one in a call. */
+START_TEST(worker_dies_with_parent) {
+        int p[2], status = 0;
+        pid_t worker = 0;
+        char mark[64];
+
+        mark_path(mark);
+        ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); /* the orphan comes to us */
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        pid_t mid = fork();
+        ck_assert_int_ge(mid, 0);
+        if (mid == 0) {
+                DeadlineWorker *w = NULL;
+                pid_t pid = deadline_worker_call(&w, &pid_ops, mark, "pid", 3, GENEROUS, NULL, NULL);
+                if (write(p[1], &pid, sizeof pid) != sizeof pid)
+                        _exit(1);
+                (void) deadline_worker_call(&w, &pid_ops, mark, "hang", 4, 60 * USEC_PER_SEC, NULL, NULL);
+                _exit(1);
+        }
+        ck_assert_int_eq(read(p[0], &worker, sizeof worker), (ssize_t) sizeof worker);
+        ck_assert_int_gt(worker, 0);
+        char hanging[80];
+        snprintf(hanging, sizeof hanging, "%s.hang", mark);
+        for (usec_t t0 = now_usec(); access(hanging, F_OK) < 0 && now_usec() - t0 < GENEROUS;)
+                sleep_usec(USEC_PER_MSEC);
+        ck_assert_int_eq(access(hanging, F_OK), 0); /* in its call: only its parent's death ends it */
+        ck_assert_int_eq(kill(mid, SIGKILL), 0);
+        ck_assert_int_eq(waitpid(mid, &status, 0), mid);
+        ck_assert(process_wait_exit(worker, GENEROUS, &status));
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        (void) unlink(mark);
+        (void) unlink(hanging);
+        close(p[0]);
+        close(p[1]);
+}
+END_TEST
+
 static Suite *suite(void) {
         Suite *s = suite_create("deadline");
         TCase *tc = tcase_create("deadline");
@@ -392,6 +489,8 @@ static Suite *suite(void) {
         tcase_add_test(tc, deadline_crash);
         tcase_add_test(tc, deadline_payload);
         tcase_add_test(tc, deadline_timed_out_flag);
+        tcase_add_test(tc, worker_begun_early);
+        tcase_add_test(tc, worker_dies_with_parent);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("spawn");

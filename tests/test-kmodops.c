@@ -269,8 +269,41 @@ START_TEST(nodedev_session_one_connection) {
                                 "detach pci_0000_01_00_0\n"
                                 "detach pci_0000_01_00_1\n"
                                 "reattach pci_0000_01_00_1\n"
-                                "reattach pci_0000_01_00_0\n"
-                                "close\n");
+                                "reattach pci_0000_01_00_0\n");
+}
+END_TEST
+
+/* Begun early: libvirt loads and connects before the first device. */
+START_TEST(nodedev_session_begun_early) {
+        _cleanup_free_ char *e = NULL, *calls = NULL;
+        char log[64];
+
+        fakevirt_log(log);
+        NodedevSession *s = nodedev_session_new(NULL, FAKEVIRT);
+        ck_assert_int_eq(nodedev_session_begin(s), 0);
+        for (usec_t t0 = now_usec(); now_usec() - t0 < GENEROUS; sleep_usec(USEC_PER_MSEC)) {
+                free(calls);
+                calls = test_read_file(log);
+                if (calls && calls[0])
+                        break;
+        }
+        ck_assert_str_eq(calls, "connect qemu:///system\n");
+        ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, &e), 0);
+        ck_assert_int_eq(nodedev_session_begin(s), 0); /* once is enough */
+        ck_assert_int_eq(nodedev_session_detach(s, &audio, LONG, &e), 0);
+        nodedev_session_free(s);
+        free(calls);
+        calls = read_log(log);
+        ck_assert_str_eq(calls, "connect qemu:///system\ndetach pci_0000_01_00_0\ndetach pci_0000_01_00_1\n");
+
+        /* Without libvirt, the first device's call says why. */
+        s = nodedev_session_new(NULL, "libvirt-vfio-hook-bogus.so.99");
+        ck_assert_int_eq(nodedev_session_begin(s), 0);
+        free(e);
+        e = NULL;
+        ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, &e), -EOPNOTSUPP);
+        assert_one_line(e, "detaching 0000:01:00.0: libvirt-vfio-hook-bogus.so.99 not found: install libvirt0 (");
+        nodedev_session_free(s);
 }
 END_TEST
 
@@ -287,7 +320,7 @@ START_TEST(nodedev_session_unknown_device) {
         ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, NULL), 0);
         nodedev_session_free(s);
         calls = read_log(log);
-        ck_assert_str_eq(calls, "connect qemu:///system\ndetach pci_0000_01_00_0\nclose\n");
+        ck_assert_str_eq(calls, "connect qemu:///system\ndetach pci_0000_01_00_0\n");
 }
 END_TEST
 
@@ -318,8 +351,7 @@ START_TEST(nodedev_session_hang_second) {
                                 "detach pci_0000_01_00_0\n"
                                 "detach pci_0000_01_00_1\n"
                                 "connect qemu:///system\n"
-                                "reattach pci_0000_01_00_0\n"
-                                "close\n");
+                                "reattach pci_0000_01_00_0\n");
 }
 END_TEST
 
@@ -397,6 +429,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, nodedev_unknown_device);
         tcase_add_test(tc, nodedev_hang);
         tcase_add_test(tc, nodedev_session_one_connection);
+        tcase_add_test(tc, nodedev_session_begun_early);
         tcase_add_test(tc, nodedev_session_unknown_device);
         tcase_add_test(tc, nodedev_session_hang_second);
         tcase_add_test(tc, nodedev_session_no_libvirt);

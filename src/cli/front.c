@@ -5,7 +5,7 @@
  * with one memmem(), whether the domain could carry our policy. Most calls
  * end here with exit 0. Only when there is work (a domain with policy on
  * prepare/release, a journal to replay, or a subcommand) does it exec the
- * engine, which loads libxml2, libkmod and, when needed, libvirt. libvirt's
+ * engine, which loads libxml2 and, when needed, libkmod and libvirt. libvirt's
  * call reaches the engine as --hook [OPTIONS] -- NAME OP SUBOP [EXTRA]
  * (cmdline.h): a domain called "status" or "-x" is a domain there too. */
 

@@ -944,6 +944,10 @@ int engine_prepare(Engine *e, const Domain *d) {
                         log_error("reading the other domains' journals: %s", strerror(-r));
                 return EXIT_FAILED;
         }
+        /* libvirt loads and connects in its worker while the facts are read
+         * and the units stop: the first detach finds it ready. */
+        if (d->n_hostdevs > 0 && e->ops->devices_begin)
+                e->ops->devices_begin(e->ops);
         r = host_facts_gather(e->sr, d, unit_state_adapter, e->ops, &f);
         if (r < 0) {
                 log_error("reading the host's state: %s", strerror(-r));
@@ -1098,6 +1102,11 @@ static int replay(Engine *e, const char *domain, unsigned timeout_sec, bool rest
                 return EXIT_FAILED;
         if (j.truncated)
                 log_warning("the journal's last record was cut short (a crash during prepare): it is ignored");
+        for (size_t i = 0; i < j.n_steps && e->ops->devices_begin; i++)
+                if (j.steps[i].action == STEP_DETACH_DEVICE) {
+                        e->ops->devices_begin(e->ops);
+                        break;
+                }
 
         /* skip: refused names; then also the steps whose undo failed. */
         skip = calloc(j.n_steps + 1, sizeof *skip);

@@ -101,6 +101,12 @@ static int real_device_reattach(HostOps *ops, const PciAddr *a, usec_t timeout, 
         return s ? nodedev_session_reattach(s, a, timeout, ret_error) : -ENOMEM;
 }
 
+static void real_devices_begin(HostOps *ops) {
+        NodedevSession *s = get_virt(real(ops));
+        if (s)
+                (void) nodedev_session_begin(s); /* else the first device's call says why */
+}
+
 static int real_domain_running(HostOps *ops, const char *domain, usec_t timeout, char **ret_error) {
         return nodedev_domain_active(NODEDEV_URI, domain, timeout, ret_error);
 }
@@ -176,6 +182,7 @@ HostOps *host_ops_real_new(void) {
                 .inhibitor_state = real_inhibitor_state,
                 .allowed_cpus_get = real_allowed_cpus_get,
                 .allowed_cpus_set = real_allowed_cpus_set,
+                .devices_begin = real_devices_begin,
                 .userdata = ro,
         };
         return &ro->ops;

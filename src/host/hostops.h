@@ -48,6 +48,9 @@ struct HostOps {
          * as a runtime property ("" resets it). */
         int (*allowed_cpus_get)(HostOps *ops, const char *unit, char **ret, char **ret_error);
         int (*allowed_cpus_set)(HostOps *ops, const char *unit, const char *cpus, usec_t timeout, char **ret_error);
+        /* May be NULL: a hand-off with devices to detach or reattach is
+         * coming; set up for it (load libvirt, connect) meanwhile. */
+        void (*devices_begin)(HostOps *ops);
         void *userdata;
 };
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <libkmod.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <syslog.h>
 
+#include "host/kmodlib.h"
 #include "host/kmodops.h"
 #include "host/modules.h"
 #include "shared/deadline.h"
@@ -13,6 +13,9 @@
 
 #define RETRY_FIRST (1 * USEC_PER_MSEC)
 #define RETRY_MAX (20 * USEC_PER_MSEC)
+
+/* libkmod's functions, loaded by the first kmodops_new() of the process. */
+static KmodLib kl;
 
 struct KmodOps {
         struct kmod_ctx *ctx;
@@ -37,18 +40,23 @@ int kmodops_new(KmodOps **ret, char **ret_error) {
         if (ret_error)
                 *ret_error = NULL;
 
+        if (!kl.dl) {
+                int r = kmodlib_load(&kl, ret_error);
+                if (r < 0)
+                        return r;
+        }
         KmodOps *k = calloc(1, sizeof *k);
         if (!k)
                 return -ENOMEM;
 
-        k->ctx = kmod_new(NULL, NULL);
+        k->ctx = kl.kmod_new(NULL, NULL);
         if (!k->ctx) {
                 free(k);
                 return errorf(ret_error, -ENOMEM, "cannot initialize libkmod");
         }
-        kmod_set_log_fn(k->ctx, kmod_log_capture, k);
+        kl.kmod_set_log_fn(k->ctx, kmod_log_capture, k);
         /* A missing index is not fatal: libkmod falls back to reading files. */
-        (void) kmod_load_resources(k->ctx);
+        (void) kl.kmod_load_resources(k->ctx);
         k->last_error[0] = 0;
 
         *ret = k;
@@ -58,7 +66,7 @@ int kmodops_new(KmodOps **ret, char **ret_error) {
 KmodOps *kmodops_free(KmodOps *k) {
         if (!k)
                 return NULL;
-        kmod_unref(k->ctx);
+        kl.kmod_unref(k->ctx);
         free(k);
         return NULL;
 }
@@ -74,12 +82,12 @@ static const char *kernel_release(char buf[static sizeof(((struct utsname *) NUL
 
 static void unref_modp(struct kmod_module **m) {
         if (*m)
-                kmod_module_unref(*m);
+                kl.kmod_module_unref(*m);
 }
 
 static void unref_listp(struct kmod_list **l) {
         if (*l)
-                kmod_module_unref_list(*l);
+                kl.kmod_module_unref_list(*l);
 }
 
 /* Built in: libkmod knows from modules.builtin(.modinfo). Without those
@@ -94,27 +102,27 @@ static bool module_is_builtin(struct kmod_module *mod, int state) {
                 return true;
         if (state != KMOD_MODULE_COMING)
                 return false;
-        snprintf(path, sizeof path, "/sys/module/%s/initstate", kmod_module_get_name(mod));
+        snprintf(path, sizeof path, "/sys/module/%s/initstate", kl.kmod_module_get_name(mod));
         return stat(path, &st) < 0 && errno == ENOENT;
 }
 
 /* "refcount 2, used by nvidia_modeset nvidia_uvm" */
 static void describe_users(struct kmod_module *mod, char *buf, size_t size) {
-        _cleanup_(unref_listp) struct kmod_list *holders = kmod_module_get_holders(mod);
+        _cleanup_(unref_listp) struct kmod_list *holders = kl.kmod_module_get_holders(mod);
         struct kmod_list *i;
         size_t n;
 
-        int refcnt = kmod_module_get_refcnt(mod);
+        int refcnt = kl.kmod_module_get_refcnt(mod);
         if (refcnt >= 0)
                 n = (size_t) snprintf(buf, size, "refcount %d", refcnt);
         else
                 n = (size_t) snprintf(buf, size, "refcount unknown");
         const char *sep = ", used by ";
-        kmod_list_foreach(i, holders) {
-                struct kmod_module *h = kmod_module_get_module(i);
+        kmodlib_list_foreach(&kl, i, holders) {
+                struct kmod_module *h = kl.kmod_module_get_module(i);
                 if (n < size)
-                        n += (size_t) snprintf(buf + n, size - n, "%s%s", sep, kmod_module_get_name(h));
-                kmod_module_unref(h);
+                        n += (size_t) snprintf(buf + n, size - n, "%s%s", sep, kl.kmod_module_get_name(h));
+                kl.kmod_module_unref(h);
                 sep = " ";
         }
 }
@@ -132,11 +140,11 @@ static int remove_child(void *userdata, char **ret_payload, size_t *ret_size, ch
         char t[FORMAT_TIMEOUT_MAX], users[256];
         int r;
 
-        r = kmod_module_new_from_name(c->k->ctx, c->name, &mod);
+        r = kl.kmod_module_new_from_name(c->k->ctx, c->name, &mod);
         if (r < 0)
                 return errorf(ret_error, r, "%s", strerror(-r));
 
-        int state = kmod_module_get_initstate(mod);
+        int state = kl.kmod_module_get_initstate(mod);
         if (module_is_builtin(mod, state))
                 return errorf(ret_error, -EOPNOTSUPP, "built into the kernel");
         if (state < 0)
@@ -145,7 +153,7 @@ static int remove_child(void *userdata, char **ret_payload, size_t *ret_size, ch
         PollUntil retry = { .deadline = c->deadline, .wait = RETRY_FIRST, .cap = RETRY_MAX };
         for (;;) {
                 c->k->last_error[0] = 0;
-                r = kmod_module_remove_module(mod, 0);
+                r = kl.kmod_module_remove_module(mod, 0);
                 if (r == 0)
                         return 0;
                 if (r == -ENOENT)
@@ -170,7 +178,7 @@ static int run_install(struct kmod_module *m, const char *cmdline, void *data) {
         usec_t now = now_usec();
         int r;
 
-        snprintf(var, sizeof var, "MODPROBE_MODULE=%s", kmod_module_get_name(m));
+        snprintf(var, sizeof var, "MODPROBE_MODULE=%s", kl.kmod_module_get_name(m));
         const char *argv[] = { "sh", "-c", cmdline, NULL };
         const char *env[] = { var, NULL };
 
@@ -196,23 +204,23 @@ static int load_child(void *userdata, char **ret_payload, size_t *ret_size, char
         int r;
 
         c->k->last_error[0] = 0;
-        r = kmod_module_new_from_lookup(c->k->ctx, c->name, &list);
+        r = kl.kmod_module_new_from_lookup(c->k->ctx, c->name, &list);
         if (r < 0)
                 return errorf(ret_error, r, "%s", c->k->last_error[0] ? c->k->last_error : strerror(-r));
         if (!list)
                 return errorf(ret_error, -ENOENT, "no such module for kernel %s", kernel_release(rel));
 
-        kmod_list_foreach(i, list) {
-                _cleanup_(unref_modp) struct kmod_module *mod = kmod_module_get_module(i);
+        kmodlib_list_foreach(&kl, i, list) {
+                _cleanup_(unref_modp) struct kmod_module *mod = kl.kmod_module_get_module(i);
 
                 c->k->last_error[0] = 0;
                 /* flags 0: no KMOD_PROBE_APPLY_BLACKLIST*, loaded is fine. */
-                r = kmod_module_probe_insert_module(mod, 0, NULL, run_install, c, NULL);
+                r = kl.kmod_module_probe_insert_module(mod, 0, NULL, run_install, c, NULL);
                 if (r == -ENOENT && !c->k->last_error[0])
                         return errorf(ret_error, r, "%s: no module file for kernel %s",
-                                      kmod_module_get_name(mod), kernel_release(rel));
+                                      kl.kmod_module_get_name(mod), kernel_release(rel));
                 if (r < 0)
-                        return errorf(ret_error, r, "%s: %s", kmod_module_get_name(mod),
+                        return errorf(ret_error, r, "%s: %s", kl.kmod_module_get_name(mod),
                                       c->k->last_error[0] ? c->k->last_error : strerror(-r));
         }
         return 0;
@@ -269,13 +277,13 @@ int kmodops_alias_modules(KmodOps *k, const char *alias, char ***ret, char **ret
         for (const char *c = alias; *c; c++)
                 if ((unsigned char) *c <= ' ' || (unsigned char) *c >= 0x7f)
                         return errorf(ret_error, -EINVAL, "invalid modalias");
-        r = kmod_module_new_from_lookup(k->ctx, alias, &list);
+        r = kl.kmod_module_new_from_lookup(k->ctx, alias, &list);
         if (r < 0)
                 return errorf(ret_error, r, "looking up %s: %s", alias, strerror(-r));
-        kmod_list_foreach(i, list) {
-                struct kmod_module *m = kmod_module_get_module(i);
-                _cleanup_free_ char *name = strdup(kmod_module_get_name(m));
-                kmod_module_unref(m);
+        kmodlib_list_foreach(&kl, i, list) {
+                struct kmod_module *m = kl.kmod_module_get_module(i);
+                _cleanup_free_ char *name = strdup(kl.kmod_module_get_name(m));
+                kl.kmod_module_unref(m);
                 if (!name) {
                         r = -ENOMEM;
                         break;
@@ -285,7 +293,7 @@ int kmodops_alias_modules(KmodOps *k, const char *alias, char ***ret, char **ret
                 if (r < 0)
                         break;
         }
-        kmod_module_unref_list(list);
+        kl.kmod_module_unref_list(list);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(l);

@@ -137,17 +137,11 @@ static int session_call(void *userdata, const char *req, size_t size, char **ret
         return r;
 }
 
-static void session_done(void *userdata) {
-        NodedevSession *s = userdata;
-        /* Tells libvirtd we are done; the process exits right after. */
-        if (s->conn)
-                s->v.virConnectClose(s->conn);
-}
-
+/* No virConnectClose(): the worker is killed when the session ends, and
+ * libvirtd drops the connection as it does any client's that exits. */
 static const DeadlineWorkerOps session_ops = {
         .init = session_init,
         .call = session_call,
-        .done = session_done,
 };
 
 NodedevSession *nodedev_session_new(const char *uri, const char *soname) {
@@ -169,6 +163,10 @@ NodedevSession *nodedev_session_free(NodedevSession *s) {
         free(s->soname);
         free(s);
         return NULL;
+}
+
+int nodedev_session_begin(NodedevSession *s) {
+        return deadline_worker_begin(&s->worker, &session_ops, s, NULL);
 }
 
 static int session_device_call(NodedevSession *s, bool detach, const PciAddr *a, usec_t timeout, char **ret_error) {

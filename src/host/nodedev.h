@@ -17,10 +17,14 @@
  * first one's covers loading libvirt and connecting). When a call's
  * deadline passes the worker is killed (the error names the device), and
  * the next call starts a new one. soname: NULL for libvirt, or a stand-in
- * for tests. nodedev_session_free() ends the worker. */
+ * for tests. nodedev_session_free() ends the worker (SIGKILL: no call is
+ * in flight then, and libvirtd drops a client that exits). */
 typedef struct NodedevSession NodedevSession;
 NodedevSession *nodedev_session_new(const char *uri, const char *soname);
 NodedevSession *nodedev_session_free(NodedevSession *s);
+/* Starts the worker now: libvirt loads and connects while the caller does
+ * the steps before the first device (a hand-off's units and consoles). */
+int nodedev_session_begin(NodedevSession *s);
 int nodedev_session_detach(NodedevSession *s, const PciAddr *a, usec_t timeout, char **ret_error);
 int nodedev_session_reattach(NodedevSession *s, const PciAddr *a, usec_t timeout, char **ret_error);
 

@@ -3,15 +3,12 @@
 #include <stddef.h>
 
 #include "host/sdbus.h"
-#include "shared/subprocess.h"
+#include "shared/dlib.h"
 #include "shared/util.h"
 
-#define SYM(n) { #n, offsetof(SdBusLib, n) }
+#define SYM(n) DLIB_SYMBOL(SdBusLib, n)
 
-static const struct {
-        const char *name;
-        size_t offset;
-} sdbus_symbols[] = {
+static const DlibSymbol sdbus_symbols[] = {
         SYM(sd_bus_new),
         SYM(sd_bus_set_address),
         SYM(sd_bus_start),
@@ -31,29 +28,6 @@ static const struct {
 };
 
 int sdbus_load(SdBusLib *ret, char **ret_error) {
-        SdBusLib l = {};
-
-        if (ret_error)
-                *ret_error = NULL;
-        (void) dlerror();
-        l.dl = dlopen(LIBSYSTEMD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-        if (!l.dl) {
-                const char *e = dlerror();
-                return errorf(ret_error, -EOPNOTSUPP, "%s not found: install libsystemd0 (%s)", LIBSYSTEMD_SONAME,
-                              e ? e : "dlopen() failed");
-        }
-        for (size_t i = 0; i < ELEMENTSOF(sdbus_symbols); i++) {
-                (void) dlerror();
-                void *p = dlsym(l.dl, sdbus_symbols[i].name);
-                if (!p) {
-                        const char *e = dlerror();
-                        int r = errorf(ret_error, -EOPNOTSUPP, "%s lacks %s: libsystemd too old? (%s)",
-                                       LIBSYSTEMD_SONAME, sdbus_symbols[i].name, e ? e : "no such symbol");
-                        dlclose(l.dl);
-                        return r;
-                }
-                memcpy((char *) &l + sdbus_symbols[i].offset, &p, sizeof p);
-        }
-        *ret = l;
-        return 0;
+        return dlib_load(LIBSYSTEMD_SONAME, "libsystemd0", "libsystemd", sdbus_symbols, ELEMENTSOF(sdbus_symbols), ret,
+                         sizeof *ret, ret_error);
 }

@@ -437,8 +437,6 @@ static int read_property(const char *path, const char *name, usec_t timeout, cha
         return r < 0 ? r : 0;
 }
 
-static int unit_path(const char *unit, usec_t timeout, char **ret, sd_bus_error *e);
-
 static int read_property_u64(const char *path, const char *name, usec_t timeout, uint64_t *ret, sd_bus_error *e) {
         sd_bus_message *rep = NULL;
         int r = bus_method(path, "org.freedesktop.DBus.Properties", "Get", timeout, &rep, e, "ss",
@@ -450,20 +448,19 @@ static int read_property_u64(const char *path, const char *name, usec_t timeout,
         return r < 0 ? r : 0;
 }
 
-/* How long the unit has been active (ActiveEnterTimestampMonotonic: our
- * clock); when that cannot be told, long enough. */
-static usec_t active_for(const char *unit, usec_t timeout) {
+/* When the unit at path became active (ActiveEnterTimestampMonotonic: our
+ * clock); 0 when that cannot be told. */
+static usec_t active_since(const char *path, usec_t timeout) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *path = NULL;
         uint64_t since = 0;
-        int r = unit_path(unit, timeout, &path, &e);
-        if (r >= 0)
-                r = read_property_u64(path, "ActiveEnterTimestampMonotonic", timeout, &since, &e);
+        int r = read_property_u64(path, "ActiveEnterTimestampMonotonic", timeout, &since, &e);
         sd.l.sd_bus_error_free(&e);
-        usec_t now = now_usec();
-        if (r < 0 || since == 0 || since > now)
-                return UNITS_START_SETTLE;
-        return now - since;
+        return r < 0 || since > now_usec() ? 0 : since;
+}
+
+static int on_unit_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        *(bool *) userdata = true;
+        return 0;
 }
 
 /* The unit's object path (LoadUnit: a unit without a file is one whose
@@ -483,6 +480,14 @@ static int unit_path(const char *unit, usec_t timeout, char **ret, sd_bus_error 
         return *ret ? 0 : -ENOMEM;
 }
 
+/* LoadState and ActiveState of the unit at path. */
+static int query_path(const char *path, usec_t deadline, UnitStatus *s, sd_bus_error *e) {
+        int r = read_property(path, "LoadState", remaining(deadline), s->load_state, sizeof s->load_state, e);
+        if (r >= 0)
+                r = read_property(path, "ActiveState", remaining(deadline), s->active_state, sizeof s->active_state, e);
+        return r;
+}
+
 static int bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error) {
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -497,9 +502,7 @@ static int bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **r
         UnitStatus s = {};
         r = unit_path(unit, remaining(deadline), &path, &e);
         if (r >= 0)
-                r = read_property(path, "LoadState", remaining(deadline), s.load_state, sizeof s.load_state, &e);
-        if (r >= 0)
-                r = read_property(path, "ActiveState", remaining(deadline), s.active_state, sizeof s.active_state, &e);
+                r = query_path(path, deadline, &s, &e);
         if (r < 0) {
                 r = errorf(ret_error, r == -ETIMEDOUT ? -ETIME : r, "querying %s: %s", unit,
                            call_error(&e, r, why, sizeof why));
@@ -538,6 +541,35 @@ static char *wait_job(const char *job, usec_t deadline, int *ret_r) {
         }
 }
 
+/* What the state says of a stop or start whose job ended with result
+ * (NULL: not seen by the deadline): 0 done, < 0 failed (with the error),
+ * 1 not yet. since: when a started unit became active (0: not active, or
+ * not known). */
+static int stop_or_start_verdict(const char *unit, bool stop, const UnitStatus *s, const char *result, usec_t since,
+                                 usec_t deadline, char **ret_error) {
+        const char *doing = stop ? "stopping" : "starting";
+
+        if (stop && status_is_stopped(s))
+                return 0;
+        /* A service is active as soon as it forked (Type=simple): one that
+         * dies at once did not start. */
+        if (!stop && streq(s->active_state, "active") &&
+            (remaining(deadline) == 0 || since == 0 || now_usec() - since >= UNITS_START_SETTLE))
+                return 0;
+        if (!stop && streq(s->active_state, "failed"))
+                return errorf(ret_error, -EIO, "%s %s: the unit failed (journalctl -u %s)", doing, unit, unit);
+        if (!stop && streq(s->load_state, "not-found"))
+                return errorf(ret_error, -ENOENT, "%s %s: no such unit", doing, unit);
+        if (!stop && (streq(s->active_state, "inactive") || streq(s->active_state, "deactivating")) && result &&
+            streq(result, "done"))
+                return errorf(ret_error, -EIO, "%s %s: the unit stopped right after it started (journalctl -u %s)",
+                              doing, unit, unit);
+        if (result && !streq(result, "done"))
+                return errorf(ret_error, -EIO, "%s %s: systemd's job ended with '%s', the unit is %s", doing, unit,
+                              result, s->active_state);
+        return 1;
+}
+
 /* StopUnit/StartUnit(unit, "replace"), then JobRemoved for its job, then
  * the state, once (docs/design.md, "Deadlines"). */
 static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_error) {
@@ -545,7 +577,7 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *rep = NULL;
-        _cleanup_free_ char *job = NULL, *result = NULL, *e2 = NULL;
+        _cleanup_free_ char *job = NULL, *result = NULL;
         char why[256], t[FORMAT_TIMEOUT_MAX];
         const char *p = NULL;
         UnitStatus s = {};
@@ -584,40 +616,67 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
         if (!result && r != -ETIME)
                 return errorf(ret_error, r, "%s %s: lost systemd: %s", doing, unit, strerror(-r));
 
-        /* The state, once; a unit still activating after its job (Type=
-         * simple units that fork late, a queued restart) is polled with a
-         * short doubling interval. */
-        usec_t interval = POLL_FIRST;
-        for (;;) {
-                r = bus_query(unit, remaining(deadline) ? remaining(deadline) : USEC_PER_SEC, &s, &e2);
-                if (r < 0)
-                        return errorf(ret_error, r, "%s %s: %s", doing, unit, e2);
-                if (stop && status_is_stopped(&s))
-                        return 0;
-                /* A service is active as soon as it forked (Type=simple):
-                 * one that dies at once did not start. */
-                if (!stop && streq(s.active_state, "active") &&
-                    (remaining(deadline) == 0 || active_for(unit, remaining(deadline)) >= UNITS_START_SETTLE))
-                        return 0;
-                if (!stop && streq(s.active_state, "failed"))
-                        return errorf(ret_error, -EIO, "%s %s: the unit failed (journalctl -u %s)", doing, unit, unit);
-                if (!stop && streq(s.load_state, "not-found"))
-                        return errorf(ret_error, -ENOENT, "%s %s: no such unit", doing, unit);
-                if (!stop && (streq(s.active_state, "inactive") || streq(s.active_state, "deactivating")) &&
-                    result && streq(result, "done"))
-                        return errorf(ret_error, -EIO, "%s %s: the unit stopped right after it started (journalctl -u %s)",
-                                      doing, unit, unit);
-                if (result && !streq(result, "done"))
-                        return errorf(ret_error, -EIO, "%s %s: systemd's job ended with '%s', the unit is %s", doing,
-                                      unit, result, s.active_state);
-                usec_t left = remaining(deadline);
-                if (left == 0)
-                        break;
-                sleep_usec(interval < left ? interval : left);
-                interval *= 2;
-                if (interval > POLL_MAX)
-                        interval = POLL_MAX;
+        /* Then the unit's own state, re-read whenever systemd says one of
+         * its properties changed (PropertiesChanged, watched from before the
+         * first read): a unit still activating or deactivating after its job
+         * (Type=simple units that fork late, a queued restart) is waited for
+         * without polling, and so is a started one until it has been active
+         * UNITS_START_SETTLE: one that dies meanwhile is seen at once. */
+        _cleanup_free_ char *path = NULL;
+        sd_bus_slot *watch = NULL;
+        bool changed = true;
+        usec_t since = 0;
+        r = unit_path(unit, remaining(deadline) ? remaining(deadline) : USEC_PER_SEC, &path, &e);
+        if (r >= 0)
+                r = sd.l.sd_bus_match_signal(sd.bus, &watch, NULL, path, "org.freedesktop.DBus.Properties",
+                                             "PropertiesChanged", on_unit_changed, &changed);
+        if (r < 0) {
+                r = errorf(ret_error, r == -ETIMEDOUT ? -ETIME : r, "%s %s: %s", doing, unit,
+                           call_error(&e, r, why, sizeof why));
+                sd.l.sd_bus_error_free(&e);
+                return r;
         }
-        return errorf(ret_error, -ETIME, "%s %s: still %s after %s", doing, unit, s.active_state,
-                      format_timeout(timeout, t, sizeof t));
+        for (;;) {
+                if (changed) {
+                        changed = false;
+                        r = query_path(path, remaining(deadline) ? deadline : now_usec() + USEC_PER_SEC, &s, &e);
+                        if (r < 0) {
+                                r = errorf(ret_error, r == -ETIMEDOUT ? -ETIME : r, "%s %s: %s", doing, unit,
+                                           call_error(&e, r, why, sizeof why));
+                                sd.l.sd_bus_error_free(&e);
+                                break;
+                        }
+                        since = !stop && streq(s.active_state, "active") ? active_since(path, USEC_PER_SEC) : 0;
+                }
+                r = stop_or_start_verdict(unit, stop, &s, result, since, deadline, ret_error);
+                if (r <= 0)
+                        break;
+                /* Not there yet: wait for a change, until the unit has been
+                 * active long enough, or the deadline. */
+                usec_t until = deadline;
+                if (since > 0 && since + UNITS_START_SETTLE < until)
+                        until = since + UNITS_START_SETTLE;
+                usec_t now = now_usec();
+                if (now >= deadline) {
+                        r = errorf(ret_error, -ETIME, "%s %s: still %s after %s", doing, unit, s.active_state,
+                                   format_timeout(timeout, t, sizeof t));
+                        break;
+                }
+                int k = sd.l.sd_bus_process(sd.bus, NULL);
+                if (k < 0) {
+                        r = errorf(ret_error, k, "%s %s: lost systemd: %s", doing, unit, strerror(-k));
+                        break;
+                }
+                if (k > 0 || changed)
+                        continue;
+                if (now < until) {
+                        k = sd.l.sd_bus_wait(sd.bus, until - now);
+                        if (k < 0 && k != -EINTR) {
+                                r = errorf(ret_error, k, "%s %s: lost systemd: %s", doing, unit, strerror(-k));
+                                break;
+                        }
+                }
+        }
+        sd.l.sd_bus_slot_unref(watch);
+        return r;
 }

@@ -45,9 +45,10 @@ int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_err
 #define UNITS_START_SETTLE (1000 * USEC_PER_MSEC)
 
 /* Stop/start under the deadline; then, while the unit is not yet inactive
- * (or failed, or absent) / active, its state is polled (from 1 ms, doubling
- * up to 20 ms). A unit that failed to start is an error at
- * once; -ETIME when the deadline passes first. Errors read
+ * (or failed, or absent) / active and settled, its state is read again on
+ * each PropertiesChanged systemd sends for it (over systemctl, without
+ * libsystemd: polled from 1 ms, doubling up to 20 ms). A unit that failed
+ * to start is an error at once; -ETIME when the deadline passes first. Errors read
  * "stopping UNIT: ..." / "starting UNIT: ...". */
 int units_stop(const char *unit, usec_t timeout, char **ret_error);
 int units_start(const char *unit, usec_t timeout, char **ret_error);

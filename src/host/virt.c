@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dlfcn.h>
-#include <stddef.h>
 
 #include "host/virt.h"
-#include "shared/subprocess.h"
+#include "shared/dlib.h"
 #include "shared/util.h"
 
-#define SYM(n) { #n, offsetof(VirtLib, n) }
+#define SYM(n) DLIB_SYMBOL(VirtLib, n)
 
-static const struct {
-        const char *name;
-        size_t offset;
-} virt_symbols[] = {
+static const DlibSymbol virt_symbols[] = {
         SYM(virInitialize),
         SYM(virSetErrorFunc),
         SYM(virGetLastErrorMessage),
@@ -33,38 +29,8 @@ static const struct {
 };
 
 int virt_load(const char *soname, VirtLib *ret, char **ret_error) {
-        VirtLib v = {};
-
-        if (ret_error)
-                *ret_error = NULL;
-        if (!soname)
-                soname = LIBVIRT_SONAME;
-
-        /* NODELETE: libvirt keeps thread-local data and handlers that must
-         * not point into an unmapped library. */
-        (void) dlerror();
-        v.dl = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-        if (!v.dl) {
-                const char *e = dlerror();
-                return errorf(ret_error, -EOPNOTSUPP, "%s not found: install libvirt0 (%s)", soname,
-                              e ? e : "dlopen() failed");
-        }
-
-        for (size_t i = 0; i < ELEMENTSOF(virt_symbols); i++) {
-                (void) dlerror();
-                void *p = dlsym(v.dl, virt_symbols[i].name);
-                if (!p) {
-                        const char *e = dlerror();
-                        int r = errorf(ret_error, -EOPNOTSUPP, "%s lacks %s: libvirt too old? (%s)", soname,
-                                       virt_symbols[i].name, e ? e : "no such symbol");
-                        dlclose(v.dl);
-                        return r;
-                }
-                memcpy((char *) &v + virt_symbols[i].offset, &p, sizeof p);
-        }
-
-        *ret = v;
-        return 0;
+        return dlib_load(soname ? soname : LIBVIRT_SONAME, "libvirt0", "libvirt", virt_symbols,
+                         ELEMENTSOF(virt_symbols), ret, sizeof *ret, ret_error);
 }
 
 void virt_unload(VirtLib *v) {

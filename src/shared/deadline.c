@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -18,17 +19,23 @@ typedef struct DeadlineHeader {
         uint64_t payload_len;
 } DeadlineHeader;
 
-_noreturn_ static void child_main(int fd, DeadlinePayloadFn fn, void *userdata, size_t max_payload) {
-        char *error = NULL, *payload = NULL;
-        size_t size = 0;
-
-        /* The hook's stdin is libvirt's XML pipe: not the child's business. */
+/* In a child right after fork(): it dies with its parent (a hook killed
+ * by libvirt leaves no worker connected to libvirtd behind), and the
+ * hook's stdin, libvirt's XML pipe, is not its business. */
+static void child_setup(pid_t parent) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(EXIT_FAILURE);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null >= 0 && null != STDIN_FILENO) {
                 (void) dup2(null, STDIN_FILENO);
                 close(null);
         }
         (void) signal(SIGPIPE, SIG_DFL);
+}
+
+_noreturn_ static void child_main(int fd, DeadlinePayloadFn fn, void *userdata, size_t max_payload) {
+        char *error = NULL, *payload = NULL;
+        size_t size = 0;
 
         int r = fn(userdata, &payload, &size, &error);
 
@@ -108,7 +115,7 @@ static int child_fork(DeadlinePayloadFn fn, void *userdata, size_t max_payload, 
 
         if (pipe2(p, O_CLOEXEC) < 0)
                 return errorf(ret_error, -errno, "cannot create a pipe: %s", strerror(errno));
-        pid_t pid = fork();
+        pid_t parent = getpid(), pid = fork();
         if (pid < 0) {
                 int r = -errno;
                 safe_close(p[0]);
@@ -117,6 +124,7 @@ static int child_fork(DeadlinePayloadFn fn, void *userdata, size_t max_payload, 
         }
         if (pid == 0) {
                 close(p[0]);
+                child_setup(parent);
                 child_main(p[1], fn, userdata, max_payload);
         }
         safe_close(p[1]);
@@ -274,18 +282,32 @@ static int send_answer(int fd, int r, const char *error, bool exits) {
         return k < 0 ? -errno : 0;
 }
 
-_noreturn_ static void worker_main(int fd, const DeadlineWorkerOps *ops, void *userdata) {
+/* eager: init() at once, while the parent does other things; its result
+ * answers the first request. */
+_noreturn_ static void worker_main(int fd, const DeadlineWorkerOps *ops, void *userdata, bool eager) {
         char *error = NULL;
-        bool ready = false;
-        int r = 0;
+        bool tried = false;
+        int init = 0;
 
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (null >= 0 && null != STDIN_FILENO) {
-                (void) dup2(null, STDIN_FILENO);
-                close(null);
+        /* It is killed, not waited for (deadline_worker_stop()): nothing of
+         * the parent's may stay open with it while it dies, neither the
+         * hook's stdout and stderr (libvirt reads them to their end) nor a
+         * lock. Its answers go over fd. */
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+                (void) dup2(null, STDOUT_FILENO);
+                (void) dup2(null, STDERR_FILENO);
+                if (null > STDERR_FILENO)
+                        close(null);
         }
-        (void) signal(SIGPIPE, SIG_DFL);
+        if (fd > STDERR_FILENO + 1)
+                (void) close_range(STDERR_FILENO + 1, (unsigned) fd - 1, 0);
+        (void) close_range((unsigned) fd + 1, ~0U, 0);
 
+        if (eager) {
+                init = ops->init(userdata, &error);
+                tried = true;
+        }
         for (;;) {
                 char req[DEADLINE_REQUEST_MAX + 1];
                 ssize_t k = recv(fd, req, DEADLINE_REQUEST_MAX, 0);
@@ -296,26 +318,25 @@ _noreturn_ static void worker_main(int fd, const DeadlineWorkerOps *ops, void *u
                 req[k] = 0;
 
                 /* Set up on the first request, under its deadline. */
-                if (!ready) {
-                        r = ops->init(userdata, &error);
-                        if (r < 0) {
-                                (void) send_answer(fd, r, error, true);
-                                _exit(EXIT_FAILURE);
-                        }
-                        ready = true;
+                if (!tried) {
+                        init = ops->init(userdata, &error);
+                        tried = true;
+                }
+                if (init < 0) {
+                        (void) send_answer(fd, init, error, true);
+                        _exit(EXIT_FAILURE);
                 }
                 free(error);
                 error = NULL;
-                r = ops->call(userdata, req, (size_t) k, &error);
+                int r = ops->call(userdata, req, (size_t) k, &error);
                 if (send_answer(fd, r, error, false) < 0)
                         break;
         }
-        if (ready && ops->done)
-                ops->done(userdata);
         _exit(EXIT_SUCCESS);
 }
 
-static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWorker **ret, char **ret_error) {
+static int worker_start(const DeadlineWorkerOps *ops, void *userdata, bool eager, DeadlineWorker **ret,
+                        char **ret_error) {
         _cleanup_close_ int mine = -1, theirs = -1;
         int sv[2];
 
@@ -328,7 +349,7 @@ static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWo
         DeadlineWorker *w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
-        pid_t pid = fork();
+        pid_t parent = getpid(), pid = fork();
         if (pid < 0) {
                 int r = -errno;
                 free(w);
@@ -336,7 +357,8 @@ static int worker_start(const DeadlineWorkerOps *ops, void *userdata, DeadlineWo
         }
         if (pid == 0) {
                 mine = (closep(&mine), -1);
-                worker_main(theirs, ops, userdata);
+                child_setup(parent);
+                worker_main(theirs, ops, userdata, eager);
         }
         w->pid = pid;
         w->fd = TAKE_FD(mine);
@@ -381,7 +403,7 @@ int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void 
         usec_t deadline = now_usec() + timeout;
 
         if (!*w) {
-                r = worker_start(ops, userdata, w, ret_error);
+                r = worker_start(ops, userdata, false, w, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -423,14 +445,25 @@ int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void 
         return h.r;
 }
 
+int deadline_worker_begin(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, char **ret_error) {
+        if (ret_error)
+                *ret_error = NULL;
+        if (*w)
+                return 0;
+        return worker_start(ops, userdata, true, w, ret_error);
+}
+
 void deadline_worker_stop(DeadlineWorker **w) {
         if (!w || !*w)
                 return;
-        /* EOF tells it to finish (close its connection) and exit; a worker
-         * that does not within a moment is killed. */
-        (void) shutdown((*w)->fd, SHUT_WR);
-        if (!process_wait_exit((*w)->pid, DEADLINE_WORKER_EXIT_TIMEOUT, NULL))
-                process_kill_and_reap((*w)->pid, false, NULL);
+        /* No call is in flight: its connection ends with it, as any
+         * client's that exits (a polite close cost libvirt's ~100 ms of
+         * teardown on the hand-off's path). Its exit (unmapping libvirt) is
+         * not waited for either: reaped now if it is gone already, else by
+         * whoever inherits it when this process exits (the engine does,
+         * right after the hand-off). */
+        (void) kill((*w)->pid, SIGKILL);
+        (void) waitpid((*w)->pid, NULL, WNOHANG);
         close((*w)->fd);
         free(*w);
         *w = NULL;

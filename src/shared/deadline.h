@@ -43,20 +43,20 @@ int deadline_run_payload(DeadlinePayloadFn fn, void *userdata, usec_t timeout, s
  * connection open) for a series of calls, each under its own deadline: a
  * hand-off that detaches several devices loads libvirt and connects once.
  * In the child, ops->init() runs on the first request (its error is that
- * request's answer, and the worker exits), ops->call() on each request,
- * ops->done() (may be NULL) when the parent stops it. When a call's
- * deadline passes, the worker is SIGKILLed and *w reset: the next call
- * starts a new one. Requests are at most DEADLINE_REQUEST_MAX bytes. */
+ * request's answer, and the worker exits), or at once when the worker was
+ * begun early (deadline_worker_begin()); ops->call() on each request.
+ * When a call's deadline passes, the worker is SIGKILLed and *w reset:
+ * the next call starts a new one. Requests are at most
+ * DEADLINE_REQUEST_MAX bytes. Children of deadline_run() and workers die
+ * with the process that started them (PR_SET_PDEATHSIG). */
 
 #define DEADLINE_REQUEST_MAX 256U
-#define DEADLINE_WORKER_EXIT_TIMEOUT (2 * USEC_PER_SEC)
 
 typedef struct DeadlineWorker DeadlineWorker;
 
 typedef struct DeadlineWorkerOps {
         int (*init)(void *userdata, char **ret_error);
         int (*call)(void *userdata, const char *request, size_t size, char **ret_error);
-        void (*done)(void *userdata);
 } DeadlineWorkerOps;
 
 /* Starts the worker when *w is NULL, sends request, waits for the answer
@@ -67,6 +67,15 @@ typedef struct DeadlineWorkerOps {
 int deadline_worker_call(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, const void *request,
                          size_t size, usec_t timeout, bool *ret_timed_out, char **ret_error);
 
-/* Tells the worker to finish and waits (at most
- * DEADLINE_WORKER_EXIT_TIMEOUT) for it to exit, then kills it. *w = NULL. */
+/* Starts the worker now (when *w is NULL) and has it run ops->init() at
+ * once, so that its setup overlaps with what the caller does meanwhile;
+ * the first call waits for it under that call's deadline. Only fork()
+ * can fail here. */
+int deadline_worker_begin(DeadlineWorker **w, const DeadlineWorkerOps *ops, void *userdata, char **ret_error);
+
+/* Ends the worker between calls: SIGKILL, not waited for (a worker holds
+ * nothing of its parent's but its socket: stdout and stderr are
+ * /dev/null). What it holds (a connection to libvirtd) closes with it, as
+ * any client's that exits. A long-lived caller reaps it later (or leaves
+ * a zombie until it exits). *w = NULL. */
 void deadline_worker_stop(DeadlineWorker **w);
