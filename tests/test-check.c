@@ -1039,7 +1039,7 @@ static Suite *check_suite(void) {
         Suite *s = suite_create("check");
         TCase *tc;
 
-        tc = tcase_create("host");
+        tc = test_tcase("host");
         tcase_add_test(tc, test_all_pass);
         tcase_add_test(tc, test_iommu_off_intel);
         tcase_add_test(tc, test_iommu_off_amd);
@@ -1050,7 +1050,7 @@ static Suite *check_suite(void) {
         tcase_add_test(tc, test_libvirt_daemon);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("domain");
+        tc = test_tcase("domain");
         tcase_add_test(tc, test_group_shared_with_nic);
         tcase_add_test(tc, test_devices);
         tcase_add_test(tc, test_policy);
@@ -1063,7 +1063,7 @@ static Suite *check_suite(void) {
         tcase_add_test(tc, test_second_gpu);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("output");
+        tc = test_tcase("output");
         tcase_add_test(tc, test_groups_listing);
         tcase_add_test(tc, test_bad_pci_ids);
         tcase_add_test(tc, test_output);

@@ -1155,8 +1155,7 @@ END_TEST
 
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
-        TCase *tc = tcase_create("engine");
-        tcase_set_timeout(tc, 300);
+        TCase *tc = test_tcase("engine");
         tcase_add_test(tc, test_nvidia_cycle);
         tcase_add_test(tc, test_bochs_cycle);
         tcase_add_test(tc, test_fault_at_every_change);

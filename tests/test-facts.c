@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "check-main.h"
 #include "facts.h"
 #include "fakehost.h"
 #include "testutil.h"
@@ -1696,7 +1697,7 @@ static Suite *facts_suite(void) {
         Suite *s = suite_create("facts");
         TCase *tc;
 
-        tc = tcase_create("pci");
+        tc = test_tcase("pci");
         tcase_add_test(tc, test_pci_nvidia);
         tcase_add_test(tc, test_pci_nested_switch);
         tcase_add_test(tc, test_pci_absent);
@@ -1712,7 +1713,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_pci_builtin_driver);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("console");
+        tc = test_tcase("console");
         tcase_add_test(tc, test_vtconsoles);
         tcase_add_test(tc, test_vtconsoles_malformed);
         tcase_add_test(tc, test_vtconsoles_gone);
@@ -1726,7 +1727,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_iomem_firmware_fb);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("modules");
+        tc = test_tcase("modules");
         tcase_add_test(tc, test_module_names);
         tcase_add_test(tc, test_module_info);
         tcase_add_test(tc, test_module_info_sources);
@@ -1737,7 +1738,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_unload_order_bad_trees);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("holders");
+        tc = test_tcase("holders");
         tcase_add_test(tc, test_holders);
         tcase_add_test(tc, test_holders_edge_cases);
         tcase_add_test(tc, test_holders_errors);
@@ -1745,7 +1746,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_holders_units);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("gather");
+        tc = test_tcase("gather");
         tcase_add_test(tc, test_facts_nvidia);
         tcase_add_test(tc, test_facts_nvidia_defaults);
         tcase_add_test(tc, test_facts_amd);
@@ -1761,11 +1762,11 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_unit_state_from_tree);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("real");
+        tc = test_tcase("real");
         tcase_add_test(tc, test_real_root);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("fakehost");
+        tc = test_tcase("fakehost");
         tcase_add_test(tc, test_snapshot_equal);
         tcase_add_test(tc, test_snapshot_roundtrips);
         tcase_add_test(tc, test_fake_modules);

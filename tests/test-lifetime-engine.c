@@ -483,8 +483,7 @@ END_TEST
 
 static Suite *lifetime_engine_suite(void) {
         Suite *s = suite_create("lifetime-engine");
-        TCase *tc = tcase_create("lifetime-engine");
-        tcase_set_timeout(tc, 300);
+        TCase *tc = test_tcase("lifetime-engine");
         tcase_add_test(tc, test_cycle);
         tcase_add_test(tc, test_fault_at_every_change);
         tcase_add_test(tc, test_kill_after_every_step);

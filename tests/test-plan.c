@@ -807,8 +807,7 @@ END_TEST
 
 static Suite *plan_suite(void) {
         Suite *s = suite_create("plan");
-        TCase *tc = tcase_create("hosts");
-        tcase_set_timeout(tc, 120);
+        TCase *tc = test_tcase("hosts");
         tcase_add_test(tc, test_dual_gpu_desktop);
         tcase_add_test(tc, test_dual_gpu_desktop_shared);
         tcase_add_test(tc, test_two_nvidia_cards);

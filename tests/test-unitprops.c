@@ -141,7 +141,7 @@ END_TEST
 
 static Suite *unitprops_suite(void) {
         Suite *s = suite_create("unitprops");
-        TCase *tc = tcase_create("unitprops");
+        TCase *tc = test_tcase("unitprops");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_inhibitor);
         tcase_add_test(tc, test_allowed_cpus);
