@@ -17,18 +17,11 @@ void fixture_kernel_open(Fixture *fx) {
 }
 
 void fixture_setup(Fixture *fx, const char *spec, Domain *d) {
-        static unsigned counter;
-        char top[400], *err = NULL;
-        const char *name = program_invocation_short_name;
+        _cleanup_free_ char *top = test_scratch_dir(), *err = NULL;
 
         log_set_quiet(true);
-        if (startswith(name, "test-"))
-                name += strlen("test-");
-        snprintf(top, sizeof top, "%.250s/tests/tmp-%.100s-%d-%u", TEST_BUILDDIR, name, (int) getpid(), counter++);
         snprintf(fx->root, sizeof fx->root, "%s/host", top);
         snprintf(fx->state, sizeof fx->state, "%s/state", top);
-        (void) fakehost_rm_rf(top);
-        ck_assert_int_eq(mkdir(top, 0755), 0);
         ck_assert_msg(fakehost_build_string(spec, fx->root) == 0, "%s", fakehost_error());
         fixture_kernel_open(fx);
         ck_assert_int_eq(mkdir(fx->state, 0700), 0);

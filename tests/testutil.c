@@ -4,7 +4,20 @@
 
 #include "fakehost.h"
 #include "macro.h"
+#include "util.h"
 #include "testutil.h"
+
+char *test_scratch_dir(void) {
+        const char *name = program_invocation_short_name;
+        char *dir = NULL;
+
+        if (startswith(name, "test-"))
+                name += strlen("test-");
+        ck_assert_int_eq(test_mkdir_p(TEST_BUILDDIR "/tests"), 0);
+        ck_assert_int_ge(asprintf(&dir, "%s/tests/tmp-%s.XXXXXX", TEST_BUILDDIR, name), 0);
+        ck_assert_msg(mkdtemp(dir), "%s: %m", dir);
+        return dir;
+}
 
 int test_mkdir_p(const char *path) {
         _cleanup_free_ char *p = strdup(path);

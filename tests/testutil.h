@@ -4,6 +4,11 @@
 /* Helpers the Check suites share. Each asserts (ck_assert) rather than
  * returning an error: a failure ends the test with its message. */
 
+/* A fresh scratch directory for this test, under the build tree:
+ * tests/tmp-SUITE.XXXXXX (SUITE: the program's name without "test-"),
+ * which make clean removes. Freed by the caller. */
+char *test_scratch_dir(void);
+
 /* mkdir -p, 0755; returns 0 or a negative errno. */
 int test_mkdir_p(const char *path);
 
