@@ -10,6 +10,7 @@
 #include "fakesystemd.h"
 #include "hostops.h"
 #include "subprocess.h"
+#include "testutil.h"
 #include "units.h"
 #include "util.h"
 
@@ -23,27 +24,12 @@
 static char tmpdir[] = "/tmp/vfio-hook-units-XXXXXX";
 
 static void setup(void) {
-        char link[sizeof tmpdir + 32];
-
-        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-        snprintf(link, sizeof link, "%s/systemctl", tmpdir);
-        ck_assert_int_eq(symlink(TEST_SRCDIR "/tests/helpers/fake-systemctl", link), 0);
-        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMCTL", link, 1), 0);
-        spawn_allow_test_overrides();
+        static const TestTool tools[] = { { "systemctl", "fake-systemctl", "VFIO_HOOK_SYSTEMCTL" } };
+        test_tools_setup(tmpdir, tools, ELEMENTSOF(tools));
 }
 
 static void teardown(void) {
-        DIR *d = opendir(tmpdir);
-        struct dirent *de;
-
-        if (!d)
-                return;
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
-        closedir(d);
-        (void) rmdir(tmpdir);
-        strcpy(tmpdir + sizeof tmpdir - 7, "XXXXXX"); /* for CK_FORK=no */
+        test_tools_teardown(tmpdir);
 }
 
 static void put_unit(const char *unit, const char *content) {
@@ -250,12 +236,11 @@ static pid_t bus_pid = -1;
 static void setup_bus(void) {
         char address[256];
 
-        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        test_tools_setup(tmpdir, NULL, 0);
         bus_pid = fakesystemd_start(tmpdir, address, sizeof address);
         ck_assert_int_gt(bus_pid, 0);
         ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMD_BUS", address, 1), 0);
         ck_assert_int_eq(unsetenv("VFIO_HOOK_SYSTEMCTL"), 0);
-        spawn_allow_test_overrides();
 }
 
 static void teardown_bus(void) {

@@ -4,6 +4,7 @@
 
 #include "fakehost.h"
 #include "macro.h"
+#include "subprocess.h"
 #include "util.h"
 #include "testutil.h"
 
@@ -63,4 +64,29 @@ void test_assert_tree_is(const char *root, const char *before) {
                 _cleanup_free_ char *diff = fakehost_snapshot_diff(before, now);
                 ck_abort_msg("the host is not as before:\n%s", diff ? diff : "?");
         }
+}
+
+void test_tools_setup(char *dir, const TestTool *tools, size_t n_tools) {
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        for (size_t i = 0; i < n_tools; i++) {
+                _cleanup_free_ char *link = NULL, *helper = NULL;
+                ck_assert_int_ge(asprintf(&link, "%s/%s", dir, tools[i].name), 0);
+                ck_assert_int_ge(asprintf(&helper, "%s/tests/helpers/%s", TEST_SRCDIR, tools[i].helper), 0);
+                ck_assert_int_eq(symlink(helper, link), 0);
+                ck_assert_int_eq(setenv(tools[i].env, link, 1), 0);
+        }
+        spawn_allow_test_overrides();
+}
+
+void test_tools_teardown(char *dir) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (d) {
+                while ((de = readdir(d)))
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                (void) unlinkat(dirfd(d), de->d_name, 0);
+                (void) rmdir(dir);
+        }
+        strcpy(dir + strlen(dir) - 6, "XXXXXX");
 }

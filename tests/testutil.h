@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
+
 /* Helpers the Check suites share. Each asserts (ck_assert) rather than
  * returning an error: a failure ends the test with its message. */
 
@@ -19,3 +21,17 @@ char *test_read_file(const char *path);
  * tree is exactly as it was, failing with the differing lines. */
 char *test_snapshot(const char *root);
 void test_assert_tree_is(const char *root, const char *before);
+
+/* Stand-in tools (tests/helpers/) in a scratch directory: dir, a mkdtemp()
+ * template such as "/tmp/vfio-hook-units-XXXXXX", is filled in; each tool
+ * is a symlink there named NAME to tests/helpers/HELPER, its path set in
+ * the variable ENV, which spawn.c honours once spawn_allow_test_overrides()
+ * said so. The helpers write what they keep (units, ./calls) beside them. */
+typedef struct TestTool {
+        const char *name, *helper, *env;
+} TestTool;
+void test_tools_setup(char *dir, const TestTool *tools, size_t n_tools);
+
+/* Removes the files in dir and dir itself, and makes dir a template again
+ * (with CK_FORK=no the next test makes a new one). */
+void test_tools_teardown(char *dir);
