@@ -4,6 +4,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "fakesnap.h"
+#include "fakespec.h"
+
 /* A fake host: a directory laid out like the parts of a Linux host that
  * vfio-hook reads (sysfs, procfs, /dev, /lib/modules, systemd unit dirs),
  * with the same relative links a real /sys has, so that code reading it
@@ -26,13 +29,7 @@
  * an empty proc/modules, dev/, etc/systemd/system. */
 int fakehost_init(const char *root);
 
-/* Builds a tree from a .host spec (see tests/data/README) into ROOT, which
- * must be absent or empty. On -EINVAL (a bad spec) fakehost_error() says
- * "FILE:LINE: what". */
-int fakehost_build(const char *spec_path, const char *root);
-int fakehost_build_string(const char *spec, const char *root);
-/* The last spec error of this thread, "" if none. */
-const char *fakehost_error(void);
+/* Building from a spec: tests/fakespec.h. */
 
 /* proc/sys/kernel/osrelease and lib/modules/RELEASE/modules.builtin. */
 int fakehost_set_kernel(const char *root, const char *release);
@@ -110,6 +107,10 @@ int fakehost_module_load(const char *root, const char *name, char *const *uses);
  * unbinding their devices. */
 int fakehost_module_unload(const char *root, const char *name);
 int fakehost_module_set_refcnt(const char *root, const char *name, int refcnt);
+/* Loaded (sys/module/NAME/initstate is there; not a built-in one). */
+bool fakehost_module_loaded(const char *root, const char *name);
+/* A name the fake host takes for a module: [A-Za-z0-9_-], 1..55. */
+bool fakehost_module_name_ok(const char *name);
 
 /* ---- consoles and framebuffers ----------------------------------------- */
 
@@ -173,17 +174,9 @@ int fakehost_link_add(const char *root, const char *path, const char *target);
 /* PATH and its parents; existing is fine. */
 int fakehost_dir_add(const char *root, const char *path);
 
-/* ---- comparing and cleaning -------------------------------------------- */
+/* ---- cleaning ------------------------------------------------------------ */
 
-/* The whole tree as text, one line per entry, sorted by path:
- *   d PATH            a directory
- *   f PATH CONTENT    a file, content escaped (\n, \\, \xNN)
- *   l PATH -> TARGET  a symlink
- * Two trees are "exactly as before" when their snapshots are equal. */
-int fakehost_snapshot(const char *root, char **ret);
-/* The lines only in a ("- ...") and only in b ("+ ..."), or NULL when the
- * snapshots are equal (or on -ENOMEM). For test failure messages. */
-char *fakehost_snapshot_diff(const char *a, const char *b);
+/* Comparing trees: tests/fakesnap.h. */
 
 /* Removes ROOT and everything under it (never following links). */
 int fakehost_rm_rf(const char *root);

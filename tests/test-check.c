@@ -7,6 +7,7 @@
 #include "check-main.h"
 #include "engine/engine.h"
 #include "fakehost.h"
+#include "testhost.h"
 #include "testutil.h"
 #include "check/preflight.h"
 #include "shared/util.h"
@@ -14,42 +15,6 @@
 /* `vfio-hook check` against fake hosts: the tests/data/check-*.host
  * fixtures (and others), changed line by line with extra spec directives,
  * each check once where it passes and once where it does not. */
-
-#define DATA TEST_SRCDIR "/tests/data/"
-
-typedef struct Host {
-        char *tmp;
-        char *root;
-        Sysroot *sr;
-} Host;
-
-/* A tree from a fixture (NULL: none) with extra spec lines after it. */
-static void host_build(Host *h, const char *fixture, const char *extra) {
-        _cleanup_free_ char *spec = NULL, *text = NULL;
-        char tmpl[] = TEST_BUILDDIR "/tests/tmp-check.XXXXXX";
-
-        ck_assert_int_eq(test_mkdir_p(TEST_BUILDDIR "/tests"), 0);
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        h->tmp = strdup(tmpl);
-        ck_assert_int_ge(asprintf(&h->root, "%s/host", tmpl), 0);
-        if (fixture) {
-                _cleanup_free_ char *path = NULL;
-                ck_assert_int_ge(asprintf(&path, DATA "%s.host", fixture), 0);
-                text = test_read_file(path);
-        }
-        ck_assert_int_ge(asprintf(&spec, "%s\n%s\n", text ? text : "", extra ? extra : ""), 0);
-        int r = fakehost_build_string(spec, h->root);
-        ck_assert_msg(r == 0, "building %s: %d %s", fixture ? fixture : "(none)", r, fakehost_error());
-        ck_assert_int_eq(sysroot_open(h->root, &h->sr), 0);
-}
-
-static void host_done(Host *h) {
-        sysroot_free(h->sr);
-        ck_assert_int_eq(fakehost_rm_rf(h->tmp), 0);
-        free(h->tmp);
-        free(h->root);
-        *h = (Host) {};
-}
 
 _printf_(2, 3) static void host_rm(Host *h, const char *fmt, ...) {
         _cleanup_free_ char *rel = NULL, *path = NULL;
@@ -1039,7 +1004,7 @@ static Suite *check_suite(void) {
         Suite *s = suite_create("check");
         TCase *tc;
 
-        tc = tcase_create("host");
+        tc = test_tcase("host");
         tcase_add_test(tc, test_all_pass);
         tcase_add_test(tc, test_iommu_off_intel);
         tcase_add_test(tc, test_iommu_off_amd);
@@ -1050,7 +1015,7 @@ static Suite *check_suite(void) {
         tcase_add_test(tc, test_libvirt_daemon);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("domain");
+        tc = test_tcase("domain");
         tcase_add_test(tc, test_group_shared_with_nic);
         tcase_add_test(tc, test_devices);
         tcase_add_test(tc, test_policy);
@@ -1063,7 +1028,7 @@ static Suite *check_suite(void) {
         tcase_add_test(tc, test_second_gpu);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("output");
+        tc = test_tcase("output");
         tcase_add_test(tc, test_groups_listing);
         tcase_add_test(tc, test_bad_pci_ids);
         tcase_add_test(tc, test_output);

@@ -122,7 +122,7 @@ END_TEST
 
 int main(void) {
         Suite *s = suite_create("cmdline");
-        TCase *tc = tcase_create("cmdline");
+        TCase *tc = test_tcase("cmdline");
         tcase_add_test(tc, test_called_as_hook);
         tcase_add_test(tc, test_hook_call);
         tcase_add_test(tc, test_options);

@@ -17,9 +17,19 @@ check() { # check NAME EXPECTED ACTUAL
         else failed=$((failed + 1)); echo "not ok - $1"; echo "  expected: $2"; echo "  actual:   $3"; fi
 }
 
-# PATH for each case: timeout, and a virsh or none.
+# PATH for each case: timeout, and a virsh or none. The timeout logs the
+# bound the completion asks for (checked below) and runs virsh under a
+# bound sized for a loaded machine: under make -j16 check on two cores,
+# starting the stand-in virsh can take longer than the completion's 2 s.
 mkdir -p "$tmp/novirsh" "$tmp/virsh" "$tmp/badvirsh"
-for d in novirsh virsh badvirsh; do ln -s "$(command -v timeout)" "$tmp/$d/timeout"; done
+cat >"$tmp/novirsh/timeout" <<T
+#!/bin/sh
+echo "\$1" >>"$tmp/timeout.log"
+shift
+exec $(command -v timeout) 60 "\$@"
+T
+chmod +x "$tmp/novirsh/timeout"
+for d in virsh badvirsh; do ln -s "$tmp/novirsh/timeout" "$tmp/$d/timeout"; done
 cat >"$tmp/virsh/virsh" <<'V'
 #!/bin/sh
 # Answers only the read-only list the completion asks for.
@@ -65,6 +75,7 @@ check "no virsh: no domains" "" "$(complete_line novirsh 'vfio-hook plan ')"
 check "virsh that fails: no domains" "" "$(complete_line badvirsh 'vfio-hook plan ')"
 mkdir -p "$tmp/dirs/sysA" "$tmp/dirs/sysB" && touch "$tmp/dirs/sysC"
 check "--sysroot completes directories" "$tmp/dirs/sysA $tmp/dirs/sysB" "$(complete_line novirsh "vfio-hook plan --sysroot $tmp/dirs/sys")"
+check "virsh asked with a 2 s bound" "2" "$(sort -u "$tmp/timeout.log")"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

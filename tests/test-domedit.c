@@ -438,7 +438,7 @@ END_TEST
 
 int main(void) {
         Suite *s = suite_create("domedit");
-        TCase *tc = tcase_create("domedit");
+        TCase *tc = test_tcase("domedit");
         tcase_add_test(tc, test_one_function);
         tcase_add_test(tc, test_two_functions);
         tcase_add_test(tc, test_four_functions);

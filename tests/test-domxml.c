@@ -817,12 +817,12 @@ static Suite *domxml_suite(void) {
         Suite *s = suite_create("domxml");
         TCase *tc;
 
-        tc = tcase_create("pciaddr");
+        tc = test_tcase("pciaddr");
         tcase_add_test(tc, test_pci_addr_parse_good);
         tcase_add_test(tc, test_pci_addr_parse_bad);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("examples");
+        tc = test_tcase("examples");
         tcase_add_test(tc, test_example_nvidia);
         tcase_add_test(tc, test_example_dgpu);
         tcase_add_test(tc, test_example_amd);
@@ -830,7 +830,7 @@ static Suite *domxml_suite(void) {
         tcase_add_test(tc, test_example_no_policy);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("domain");
+        tc = test_tcase("domain");
         tcase_add_test(tc, test_full_policy);
         tcase_add_test(tc, test_policy_choices);
         tcase_add_test(tc, test_empty_policy_defaults);
@@ -840,7 +840,7 @@ static Suite *domxml_suite(void) {
         tcase_add_test(tc, test_root_element);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("hostdev");
+        tc = test_tcase("hostdev");
         tcase_add_test(tc, test_hostdev_types_ignored);
         tcase_add_test(tc, test_hostdev_managed);
         tcase_add_test(tc, test_hostdev_address_bases);
@@ -848,7 +848,7 @@ static Suite *domxml_suite(void) {
         tcase_add_test(tc, test_hostdev_structure);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("hostile");
+        tc = test_tcase("hostile");
         tcase_add_loop_test(tc, test_hostile_documents, 0, (int) ELEMENTSOF(hostile));
         tcase_add_test(tc, test_doctype_utf16);
         tcase_add_test(tc, test_depth);
@@ -858,7 +858,7 @@ static Suite *domxml_suite(void) {
         tcase_add_test(tc, test_libxml_is_silent);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("policy");
+        tc = test_tcase("policy");
         tcase_add_test(tc, test_policy_duplicate);
         tcase_add_test(tc, test_policy_unknown_and_foreign_elements);
         tcase_add_test(tc, test_policy_attributes);

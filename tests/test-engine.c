@@ -18,17 +18,10 @@
 #include "shared/log.h"
 #include "model/plan.h"
 #include "shared/util.h"
+#include "testengine.h"
 
 static char card0[] = "/dev/dri/card0";
 static char *holder_fds[] = { card0, NULL };
-
-typedef struct Fixture {
-        char root[512], state[512];
-        FakeKernel *fk;
-        Engine e;
-        Domain *d;
-        char *before;
-} Fixture;
 
 static void write_state_file(const Fixture *fx, const char *name, const char *content) {
         int fd = openat(fx->e.state_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -37,50 +30,24 @@ static void write_state_file(const Fixture *fx, const char *name, const char *co
         close(fd);
 }
 
-static bool journal_exists(const Fixture *fx) {
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s.journal", fx->state, fx->d->name);
-        return access(p, F_OK) == 0;
-}
-
-static void kernel_open(Fixture *fx) {
-        ck_assert_int_eq(fakekernel_new(fx->root, &fx->fk), 0);
-        fx->e.sr = fx->fk->sr;
-        fx->e.ops = &fx->fk->ops;
-}
-
-/* A host from a spec, a domain from an example, a fresh state directory. */
+/* A host from a spec file of tests/data and extra spec lines (NULL: none),
+ * the domain from an example. */
 static void setup(Fixture *fx, const char *spec, const char *example, const char *extra_spec) {
-        static unsigned counter;
-        char path[600], *err = NULL;
-
-        log_set_quiet(true);
-        snprintf(fx->root, sizeof fx->root, "%s/tests/tmp-engine-%d-%u/host", TEST_BUILDDIR, (int) getpid(), counter);
-        snprintf(fx->state, sizeof fx->state, "%s/tests/tmp-engine-%d-%u/state", TEST_BUILDDIR, (int) getpid(),
-                 counter++);
-        char top[600];
-        snprintf(top, sizeof top, "%.*s", (int) (strlen(fx->root) - 5), fx->root);
-        (void) fakehost_rm_rf(top);
-        ck_assert_int_eq(mkdir(top, 0755), 0);
-        snprintf(path, sizeof path, "%s/tests/data/%s", TEST_SRCDIR, spec);
-        ck_assert_msg(fakehost_build(path, fx->root) == 0, "%s", fakehost_error());
-        if (extra_spec) {
-                /* Additions to the spec, built into a scratch tree and applied by hand. */
-                ck_assert_int_eq(fakehost_process_add(fx->root, 4000, "sleep", holder_fds), 0);
-        }
-        kernel_open(fx);
-        (void) fakekernel_unit_owns(fx->fk, "display-manager.service", 1234);
-        (void) fakekernel_unit_owns(fx->fk, "nvidia-persistenced.service", 1301);
-
-        ck_assert_int_eq(mkdir(fx->state, 0700), 0);
-        ck_assert_int_eq(engine_open_state_dir(fx->state, false, &fx->e.state_fd, &err), 0);
+        _cleanup_free_ char *text = NULL, *xml = NULL, *err = NULL;
+        char path[600];
+        Domain *d = NULL;
 
         snprintf(path, sizeof path, "%s/examples/%s", TEST_SRCDIR, example);
-        _cleanup_free_ char *xml = test_read_file(path);
-        ck_assert_msg(domxml_parse(xml, strlen(xml), &fx->d, &err) == 0, "%s", err);
-        ck_assert(fx->d->policy);
-        fx->d->policy->timeout_sec = 1;
-        fx->before = test_snapshot(fx->root);
+        xml = test_read_file(path);
+        ck_assert_msg(domxml_parse(xml, strlen(xml), &d, &err) == 0, "%s", err);
+        ck_assert(d->policy);
+        d->policy->timeout_sec = 1;
+        ck_assert_int_ge(asprintf(&text, "include %s/tests/data/%s\n%s\n", TEST_SRCDIR, spec,
+                                  extra_spec ? extra_spec : ""),
+                         0);
+        fixture_setup(fx, text, d);
+        (void) fakekernel_unit_owns(fx->fk, "display-manager.service", 1234);
+        (void) fakekernel_unit_owns(fx->fk, "nvidia-persistenced.service", 1301);
 }
 
 /* A domain from its parts: hostdevs "DDDD:BB:SS.F", NULL-terminated. */
@@ -114,38 +81,13 @@ static Domain *domain_new(const char *name, const char *policy, ...) {
         return d;
 }
 
-/* A host from a fixture and extra spec lines, with d as the domain. */
+/* A host from a fixture of tests/data and extra spec lines, with d as the domain. */
 static void setup_host(Fixture *fx, const char *fixture, const char *extra, Domain *d) {
-        static unsigned counter;
         _cleanup_free_ char *spec = NULL;
-        char top[400], *err = NULL;
 
-        log_set_quiet(true);
-        snprintf(top, sizeof top, "%.300s/tests/tmp-engine-%d-h%u", TEST_BUILDDIR, (int) getpid(), counter++);
-        snprintf(fx->root, sizeof fx->root, "%s/host", top);
-        snprintf(fx->state, sizeof fx->state, "%s/state", top);
-        (void) fakehost_rm_rf(top);
-        ck_assert_int_eq(mkdir(top, 0755), 0);
         ck_assert_int_ge(asprintf(&spec, "include %s/tests/data/%s.host\n%s\n", TEST_SRCDIR, fixture, extra ? extra : ""),
                          0);
-        ck_assert_msg(fakehost_build_string(spec, fx->root) == 0, "%s", fakehost_error());
-        kernel_open(fx);
-        ck_assert_int_eq(mkdir(fx->state, 0700), 0);
-        ck_assert_int_eq(engine_open_state_dir(fx->state, false, &fx->e.state_fd, &err), 0);
-        fx->d = d;
-        fx->before = test_snapshot(fx->root);
-}
-
-static void teardown(Fixture *fx) {
-        char top[600];
-        snprintf(top, sizeof top, "%.*s", (int) (strlen(fx->root) - 5), fx->root);
-        if (fx->e.state_fd >= 0)
-                close(fx->e.state_fd);
-        fakekernel_free(fx->fk);
-        domain_free(fx->d);
-        free(fx->before);
-        (void) fakehost_rm_rf(top);
-        *fx = (Fixture) {};
+        fixture_setup(fx, spec, d);
 }
 
 static char *driver_of(const Fixture *fx, const char *addr) {
@@ -171,15 +113,6 @@ static char *read_attr(const Fixture *fx, const char *path) {
         return v;
 }
 
-/* The engine's error lines, for the messages a user sees. */
-static char errors[8192];
-static void capture(int priority, const char *msg, void *userdata) {
-        if (priority <= LOG_ERR && strlen(errors) + strlen(msg) + 2 < sizeof errors) {
-                strcat(errors, msg);
-                strcat(errors, "\n");
-        }
-}
-
 START_TEST(test_nvidia_cycle) {
         Fixture fx = {};
         setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
@@ -195,12 +128,12 @@ START_TEST(test_nvidia_cycle) {
                          -ENOENT);
         ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/nvidia"), 0);
         ck_assert_int_eq(sysroot_existsf(fx.e.sr, "proc/1234"), 0); /* Xorg went with the display manager */
-        ck_assert(journal_exists(&fx));
+        ck_assert(fixture_journal_exists(&fx, fx.d->name));
 
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        ck_assert(!journal_exists(&fx));
-        teardown(&fx);
+        ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -219,7 +152,7 @@ START_TEST(test_bochs_cycle) {
         ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/bochs"), 0);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -229,7 +162,7 @@ static unsigned count_changes(void) {
         setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
         unsigned n = fx.fk->changes;
-        teardown(&fx);
+        fixture_teardown(&fx);
         return n;
 }
 
@@ -242,11 +175,11 @@ START_TEST(test_fault_at_every_change) {
                 fx.fk->fail_at = k;
                 ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "fault at change %u", k);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert_msg(!journal_exists(&fx), "journal left after a fault at change %u", k);
+                ck_assert_msg(!fixture_journal_exists(&fx, fx.d->name), "journal left after a fault at change %u", k);
                 /* libvirt runs release after a failed prepare: nothing to do. */
                 ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
                 test_assert_tree_is(fx.root, fx.before);
-                teardown(&fx);
+                fixture_teardown(&fx);
         }
 }
 END_TEST
@@ -266,15 +199,15 @@ START_TEST(test_kill_after_every_step) {
                 ck_assert_int_eq(waitpid(pid, &status, 0), pid);
                 ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "prepare was not killed after step %u",
                               k);
-                ck_assert(journal_exists(&fx));
+                ck_assert(fixture_journal_exists(&fx, fx.d->name));
 
                 /* What `vfio-hook restore` does, from a new process's view of the kernel. */
                 fakekernel_free(fx.fk);
-                kernel_open(&fx);
+                fixture_kernel_open(&fx);
                 ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert(!journal_exists(&fx));
-                teardown(&fx);
+                ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+                fixture_teardown(&fx);
         }
 }
 END_TEST
@@ -288,7 +221,7 @@ START_TEST(test_release_twice_and_without_journal) {
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -302,23 +235,23 @@ START_TEST(test_release_after_libvirt_reattached) {
         ck_assert_int_eq(fx.fk->ops.device_reattach(&fx.fk->ops, &a, USEC_PER_SEC, NULL), 0);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
 START_TEST(test_holders_refuse) {
         Fixture fx = {};
-        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", "holder");
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", "proc 4000 sleep /dev/dri/card0");
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         test_assert_tree_is(fx.root, fx.before);
-        ck_assert(!journal_exists(&fx));
-        teardown(&fx);
+        ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+        fixture_teardown(&fx);
 }
 END_TEST
 
 START_TEST(test_holders_terminate) {
         Fixture fx = {};
-        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", "holder");
+        setup(&fx, "nvidia-desktop.host", "win10-nvidia.xml", "proc 4000 sleep /dev/dri/card0");
         fx.d->policy->holders = HOLDERS_TERMINATE;
         fx.fk->stubborn_pid = 4000; /* ignores SIGTERM: needs SIGKILL */
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
@@ -327,7 +260,7 @@ START_TEST(test_holders_terminate) {
         /* Everything is back but the process that was terminated. */
         ck_assert_int_eq(fakehost_process_add(fx.root, 4000, "sleep", holder_fds), 0);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -339,7 +272,7 @@ START_TEST(test_device_hangs) {
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         ck_assert_uint_lt(now_usec() - t0, 20 * USEC_PER_SEC); /* bounded, not hung */
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -351,7 +284,7 @@ START_TEST(test_conflict_with_other_domain) {
         journal_writer_close(&w);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -360,8 +293,8 @@ START_TEST(test_problems_change_nothing) {
         setup(&fx, "nonviable-group.host", "win10-nvidia.xml", NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         test_assert_tree_is(fx.root, fx.before);
-        ck_assert(!journal_exists(&fx));
-        teardown(&fx);
+        ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -388,7 +321,7 @@ START_TEST(test_group_member_on_stub_or_vfio_variant) {
                 ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_OK, "prepare with a member on %s", drivers[i]);
                 ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
                 test_assert_tree_is(fx.root, fx.before);
-                teardown(&fx);
+                fixture_teardown(&fx);
         }
 }
 END_TEST
@@ -406,8 +339,8 @@ START_TEST(test_conflict_with_unreadable_journal) {
                         write_state_file(&fx, "other.journal", "vfio-hook-journal 1\ndomain other\nbogus\n");
                 ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "prepare beside a %s journal", kinds[i]);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert(!journal_exists(&fx));
-                teardown(&fx);
+                ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+                fixture_teardown(&fx);
         }
 }
 END_TEST
@@ -442,7 +375,7 @@ START_TEST(test_status_unreadable_journal) {
         ck_assert_msg(strstr(text, "aaa: journal unreadable: journal line 1: not a vfio-hook journal\n"), "%s", text);
         ck_assert_msg(strstr(text, "bbb: journal unreadable: bbb.journal is not a regular file (a FIFO)\n"), "%s", text);
         ck_assert_msg(strstr(text, "win10: since "), "%s", text);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -460,7 +393,7 @@ START_TEST(test_status) {
         ck_assert_ptr_nonnull(strstr(buf, "\"prepared\": true"));
         free(buf);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -516,7 +449,7 @@ START_TEST(test_status_escapes) {
         ck_assert_msg(strstr(text, "win10: journal unreadable: journal line 4: malformed killed record"), "%s", text);
         ck_assert_msg(strstr(text, "x: journal unreadable: journal line 3: unknown record '\\x1b[2J\\x1b[31mred'"), "%s",
                       text);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -544,7 +477,7 @@ START_TEST(test_release_checks_names_again) {
         ck_assert_int_eq(fx.fk->ops.unit_state(&fx.fk->ops, "sshd.service", &st), 0);
         ck_assert_int_eq(st, UNIT_ABSENT);
         ck_assert_msg(strstr(logged, "the journal names sshd.service, which is not on the allowlist"), "%s", logged);
-        ck_assert(journal_exists(&fx));
+        ck_assert(fixture_journal_exists(&fx, fx.d->name));
 
         /* Allowed by root's config: started. */
         Config cfg = {};
@@ -555,7 +488,7 @@ START_TEST(test_release_checks_names_again) {
         ck_assert_int_eq(st, UNIT_ACTIVE);
         config_done(&cfg);
         fx.e.cfg = NULL;
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -584,7 +517,7 @@ START_TEST(test_release_module_names) {
                          JOURNAL_HEAD "device 0000:00:02.0\nstep 1 unload-module e1000e\ndone 1\nprepared\n");
         ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
         ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/e1000e"), 1);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -604,7 +537,7 @@ START_TEST(test_restore_running_domain) {
         ck_assert_msg(strstr(logged, "virsh destroy win10"), "%s", logged);
         ck_assert_msg(strstr(logged, "--force"), "%s", logged);
         test_assert_tree_is(fx.root, handed_over);
-        ck_assert(journal_exists(&fx));
+        ck_assert(fixture_journal_exists(&fx, fx.d->name));
 
         fx.fk->domain_query_fails = true;
         logged[0] = 0;
@@ -615,7 +548,7 @@ START_TEST(test_restore_running_domain) {
 
         ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        ck_assert(!journal_exists(&fx));
+        ck_assert(!fixture_journal_exists(&fx, fx.d->name));
 
         /* Not running: restored without --force. */
         fx.fk->domain_query_fails = false;
@@ -624,7 +557,7 @@ START_TEST(test_restore_running_domain) {
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
         ck_assert_int_eq(engine_restore(&fx.e, "win10", false), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -650,7 +583,7 @@ START_TEST(test_release_says_host_restored) {
         ck_assert_msg(strstr(text, "No domain holds devices.\nwin10: host restored in "), "%s", text);
         ck_assert_msg(strstr(json, "\"releases\": [{\"domain\": \"win10\", \"finished\": "), "%s", json);
         ck_assert_msg(strstr(json, "\"restored\": true, \"missing\": []}]}"), "%s", json);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -671,7 +604,7 @@ START_TEST(test_release_says_what_is_missing) {
         ck_assert_msg(strstr(logged, "host not restored: display-manager.service is not active; module nvidia_drm is "
                                      "not loaded"),
                       "%s", logged);
-        ck_assert(journal_exists(&fx));
+        ck_assert(fixture_journal_exists(&fx, fx.d->name));
 
         _cleanup_free_ char *text = status_of(&fx, false), *json = status_of(&fx, true);
         ck_assert_msg(strstr(text, "win10: host not restored (released "), "%s", text);
@@ -686,7 +619,7 @@ START_TEST(test_release_says_what_is_missing) {
         free(fx.fk->dead_unit);
         fx.fk->dead_unit = NULL;
         ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_INCOMPLETE); /* nvidia_drm still missing */
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -704,7 +637,7 @@ START_TEST(test_release_checks_the_gpu_driver) {
         ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_INCOMPLETE);
         log_set_sink(NULL, NULL);
         ck_assert_msg(strstr(logged, "module nvidia is not loaded; 0000:01:00.0 is not back on nvidia"), "%s", logged);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -732,7 +665,7 @@ START_TEST(test_dual_gpu_cycle) {
 
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -753,7 +686,7 @@ START_TEST(test_dual_gpu_shared_stops_the_desktop) {
         ck_assert_str_eq(bind, "1");
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -765,15 +698,15 @@ START_TEST(test_dual_gpu_shared_refused_by_name) {
                    domain_new("win11", "<display-manager>keep</display-manager>", "0000:01:00.0", "0000:01:00.1",
                               NULL));
         ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "nvidia-persistenced.service", 1301), 0);
-        errors[0] = 0;
-        log_set_sink(capture, NULL);
+        fixture_logged_errors[0] = 0;
+        log_set_sink(fixture_log_errors, NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         log_set_sink(NULL, NULL);
-        ck_assert_msg(strstr(errors, "/dev/dri/card1 is held by pid 1500 (gnome-shell, org.gnome.Shell@wayland.service)"),
-                      "%s", errors);
+        ck_assert_msg(strstr(fixture_logged_errors, "/dev/dri/card1 is held by pid 1500 (gnome-shell, org.gnome.Shell@wayland.service)"),
+                      "%s", fixture_logged_errors);
         test_assert_tree_is(fx.root, fx.before);
-        ck_assert(!journal_exists(&fx));
-        teardown(&fx);
+        ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -787,14 +720,14 @@ START_TEST(test_sound_node_holder) {
                    "file proc/2200/cgroup \"0::/system.slice/hdmi-test.service\\n\"\n",
                    domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL));
         ck_assert_int_eq(fakekernel_unit_owns(fx.fk, "nvidia-persistenced.service", 1301), 0);
-        errors[0] = 0;
-        log_set_sink(capture, NULL);
+        fixture_logged_errors[0] = 0;
+        log_set_sink(fixture_log_errors, NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         log_set_sink(NULL, NULL);
-        ck_assert_msg(strstr(errors, "/dev/snd/controlC1 is held by pid 2200 (speaker-test, hdmi-test.service)"), "%s",
-                      errors);
+        ck_assert_msg(strstr(fixture_logged_errors, "/dev/snd/controlC1 is held by pid 2200 (speaker-test, hdmi-test.service)"), "%s",
+                      fixture_logged_errors);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 
         /* <holders>terminate</holders>: it goes, and so does the card. */
         setup_host(&fx, "dual-gpu-desktop", "proc 2200 speaker-test /dev/snd/controlC1\n",
@@ -804,7 +737,7 @@ START_TEST(test_sound_node_holder) {
         assert_driver(&fx, "0000:01:00.1", "vfio-pci");
         ck_assert_int_eq(sysroot_existsf(fx.e.sr, "proc/2200"), 0);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -836,7 +769,7 @@ static void server_two_domains(bool a_first) {
         assert_driver(&fx, a_first ? "0000:4d:00.0" : "0000:4e:00.0", "i915");
         ck_assert_int_eq(engine_release(&fx.e, a_first ? b->name : fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 
 START_TEST(test_server_two_domains_a_first) {
@@ -876,7 +809,7 @@ START_TEST(test_last_card_of_a_module) {
         ck_assert_int_eq(sysroot_existsf(fx.e.sr, "sys/module/i915"), 0);
         ck_assert_int_eq(engine_release(&fx.e, b->name, 1), EXIT_OK);
         assert_driver(&fx, "0000:4e:00.0", "i915");
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -892,7 +825,7 @@ START_TEST(test_release_console_without_frame_buffer) {
         ck_assert_int_eq(fakehost_vtcon_remove(fx.root, 1), 0); /* fbcon went with the last frame buffer */
         write_state_file(&fx, "win10.journal", JOURNAL_HEAD "step 1 unbind-vtconsole vtcon1\ndone 1\nprepared\n");
         ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
-        ck_assert(!journal_exists(&fx));
+        ck_assert(!fixture_journal_exists(&fx, fx.d->name));
 
         /* A frame buffer is there, and still no console on it: not restored. */
         ck_assert_int_eq(fakehost_graphics_add(fx.root, 0, "bochs-drmdrmfb", "0000:00:01.0"), 0);
@@ -918,7 +851,7 @@ START_TEST(test_release_console_without_frame_buffer) {
         log_set_sink(NULL, NULL);
         log_set_quiet(true);
         ck_assert_msg(strstr(logged, "vtcon1 is not back yet: domain other holds 0000:00:01.0"), "%s", logged);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -952,7 +885,7 @@ START_TEST(test_vfs_cycle) {
         ck_assert_int_gt(sysroot_existsf(fx.e.sr, "sys/bus/pci/devices/0000:3b:02.1/iommu_group"), 0);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -975,7 +908,7 @@ START_TEST(test_vfs_reset_cycle) {
         ck_assert_msg(strstr(journal, "reset-method 0000:3d:00.0 flr+bus\n"), "%s", journal);
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -984,7 +917,7 @@ static unsigned vfs_count_changes(bool reset) {
         setup_host(&fx, "sriov-nic", NULL, vfs_domain("vm-a", "0000:3b:02.1", reset));
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
         unsigned n = fx.fk->changes;
-        teardown(&fx);
+        fixture_teardown(&fx);
         return n;
 }
 
@@ -1000,10 +933,10 @@ static void vfs_faults(bool reset) {
                 fx.fk->fail_at = k;
                 ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "fault at change %u", k);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert_msg(!journal_exists(&fx), "journal left after a fault at change %u", k);
+                ck_assert_msg(!fixture_journal_exists(&fx, fx.d->name), "journal left after a fault at change %u", k);
                 ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
                 test_assert_tree_is(fx.root, fx.before);
-                teardown(&fx);
+                fixture_teardown(&fx);
         }
         for (unsigned k = 1; k <= n; k++) {
                 Fixture fx = {};
@@ -1020,16 +953,16 @@ static void vfs_faults(bool reset) {
                         /* Fewer steps than changes: prepare finished. */
                         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
                         test_assert_tree_is(fx.root, fx.before);
-                        teardown(&fx);
+                        fixture_teardown(&fx);
                         continue;
                 }
                 ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "prepare was not killed after step %u", k);
                 fakekernel_free(fx.fk);
-                kernel_open(&fx);
+                fixture_kernel_open(&fx);
                 ck_assert_int_eq(engine_restore(&fx.e, fx.d->name, true), EXIT_OK);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert(!journal_exists(&fx));
-                teardown(&fx);
+                ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+                fixture_teardown(&fx);
         }
 }
 
@@ -1063,7 +996,7 @@ static void vfs_two_domains(bool a_first) {
         ck_assert_int_eq(engine_release(&fx.e, a_first ? b->name : fx.d->name, 1), EXIT_OK);
         ck_assert_uint_eq(numvfs(&fx), 0);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 
 START_TEST(test_vfs_two_domains_a_first) {
@@ -1091,15 +1024,15 @@ START_TEST(test_vfs_made_by_hand) {
 
         /* VF 3 does not exist with 2 VFs: the kernel changes 2 only through 0. */
         _cleanup_domain_ Domain *c = vfs_domain("vm-c", "0000:3b:02.3", false);
-        errors[0] = 0;
-        log_set_sink(capture, NULL);
+        fixture_logged_errors[0] = 0;
+        log_set_sink(fixture_log_errors, NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, c), EXIT_FAILED);
         log_set_sink(NULL, NULL);
-        ck_assert_msg(strstr(errors, "0000:3b:00.0 has 2 VFs already") &&
-                              strstr(errors, "0000:3b:02.0 (iavf), 0000:3b:02.1 (iavf)"),
-                      "%s", errors);
+        ck_assert_msg(strstr(fixture_logged_errors, "0000:3b:00.0 has 2 VFs already") &&
+                              strstr(fixture_logged_errors, "0000:3b:02.0 (iavf), 0000:3b:02.1 (iavf)"),
+                      "%s", fixture_logged_errors);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -1126,16 +1059,17 @@ START_TEST(test_vfs_bad_input) {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 Fixture fx = {};
                 setup_host(&fx, "sriov-nic", NULL, domain_new("vm-a", cases[i].policy, cases[i].dev, cases[i].dev2, NULL));
-                errors[0] = 0;
-                log_set_sink(capture, NULL);
+                fixture_logged_errors[0] = 0;
+                log_set_sink(fixture_log_errors, NULL);
                 ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_BAD_INPUT);
                 log_set_sink(NULL, NULL);
+                const char *errors = fixture_logged_errors;
                 ck_assert_msg(strstr(errors, cases[i].want), "case %zu: %s", i, errors);
                 ck_assert_msg(!strchr(errors, '\n') || strchr(errors, '\n')[1] == 0, "case %zu: more than one line: %s", i,
                               errors);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert(!journal_exists(&fx));
-                teardown(&fx);
+                ck_assert(!fixture_journal_exists(&fx, fx.d->name));
+                fixture_teardown(&fx);
         }
 }
 END_TEST
@@ -1149,14 +1083,13 @@ START_TEST(test_vfs_restore_keeps_shared) {
                          "vfio-hook-journal 1\ndomain other\nstarted 1763726400 pid 43\ndevice 0000:3b:02.3\nprepared\n");
         ck_assert_int_eq(engine_release(&fx.e, fx.d->name, 1), EXIT_OK);
         ck_assert_uint_eq(numvfs(&fx), 4);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
-        TCase *tc = tcase_create("engine");
-        tcase_set_timeout(tc, 300);
+        TCase *tc = test_tcase("engine");
         tcase_add_test(tc, test_nvidia_cycle);
         tcase_add_test(tc, test_bochs_cycle);
         tcase_add_test(tc, test_fault_at_every_change);

@@ -10,7 +10,9 @@
 #include "host/holders.h"
 #include "host/console.h"
 #include "host/facts.h"
+#include "check-main.h"
 #include "fakehost.h"
+#include "testhost.h"
 #include "testutil.h"
 #include "shared/util.h"
 
@@ -20,37 +22,6 @@
 #define DATA TEST_SRCDIR "/tests/data/"
 /* A NULL-terminated list of literals, for the char *const * arguments. */
 #define STRV(...) ((char *const *) (const char *const[]) { __VA_ARGS__, NULL })
-
-typedef struct Host {
-        char *tmp;   /* the temporary directory */
-        char *root;  /* tmp/host: the tree */
-        Sysroot *sr;
-} Host;
-
-static void host_new(Host *h) {
-        char tmpl[] = TEST_BUILDDIR "/tests/tmp-facts.XXXXXX";
-        ck_assert_int_eq(test_mkdir_p(TEST_BUILDDIR "/tests"), 0);
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        h->tmp = strdup(tmpl);
-        ck_assert_int_ge(asprintf(&h->root, "%s/host", tmpl), 0);
-        h->sr = NULL;
-}
-
-static void host_open_sysroot(Host *h) {
-        sysroot_free(h->sr);
-        h->sr = NULL;
-        ck_assert_int_eq(sysroot_open(h->root, &h->sr), 0);
-}
-
-/* A tree from a fixture, opened as a sysroot. */
-static void host_fixture(Host *h, const char *name) {
-        _cleanup_free_ char *spec = NULL;
-        host_new(h);
-        ck_assert_int_ge(asprintf(&spec, DATA "%s.host", name), 0);
-        int r = fakehost_build(spec, h->root);
-        ck_assert_msg(r == 0, "building %s: %d %s", name, r, fakehost_error());
-        host_open_sysroot(h);
-}
 
 /* The fixtures, built once before the tests run, for the tests that only
  * read (which is also checked: main() compares them before and after). */
@@ -71,15 +42,6 @@ static void host_empty(Host *h) {
         host_new(h);
         ck_assert_int_eq(fakehost_init(h->root), 0);
         host_open_sysroot(h);
-}
-
-static void host_done(Host *h) {
-        sysroot_free(h->sr);
-        if (h->tmp)
-                ck_assert_int_eq(fakehost_rm_rf(h->tmp), 0);
-        free(h->tmp);
-        free(h->root);
-        *h = (Host) {};
 }
 
 _printf_(3, 4) static void host_write(Host *h, const char *content, const char *fmt, ...) {
@@ -237,7 +199,7 @@ START_TEST(test_pci_malformed) {
         PciAddr a = addr("0000:01:00.0");
         PciDevice *d = NULL;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
 
         host_write(&h, "nonsense\n", "%s/vendor", dir);
         ck_assert_int_eq(pci_device_read(h.sr, &a, &d), -EINVAL);
@@ -322,7 +284,7 @@ START_TEST(test_pci_groups) {
         char name[PCI_ADDR_STRLEN];
         size_t n = 0;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         ck_assert_int_eq(pci_iommu_group_count(h.sr), 4);
 
         ck_assert_int_eq(pci_iommu_group_members(h.sr, 1, &m, &n), 0);
@@ -350,7 +312,7 @@ START_TEST(test_pci_no_iommu) {
         _cleanup_(host_done) Host h = {};
         _cleanup_pci_device_ PciDevice *gpu = NULL;
 
-        host_fixture(&h, "no-iommu");
+        host_build(&h, "no-iommu", NULL);
         ck_assert_int_eq(pci_iommu_group_count(h.sr), 0);
         gpu = read_dev(&h, "0000:01:00.0");
         ck_assert_int_eq(gpu->iommu_group, -1);
@@ -369,7 +331,7 @@ START_TEST(test_pci_drm_nodes) {
         PciAddr a = addr("0000:01:00.0"), b = addr("0000:01:00.1");
         const char *drm = "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/drm";
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         /* What else a drm directory holds, and names that are no minors. */
         host_mkdir(&h, "%s/controlD64", drm);
         host_mkdir(&h, "%s/card0-DP-1", drm);
@@ -390,7 +352,7 @@ START_TEST(test_pci_dev_nodes) {
         const char *dev = "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0";
         char **none = (char **) 0x1;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.1", "sound/card1/controlC1", "snd/controlC1"), 0);
         ck_assert_int_eq(fakehost_devnode_add(h.root, "0000:01:00.1", "sound/card1/pcmC1D3p", "snd/pcmC1D3p"), 0);
         ck_assert_int_eq(fakehost_graphics_add(h.root, 1, "nvidia-drmdrmfb", "0000:01:00.0"), 0);
@@ -427,7 +389,7 @@ START_TEST(test_pci_drivers_displays_ranges) {
         PciDevice **displays = NULL;
         size_t n = 0;
 
-        host_fixture(&h, "server-bmc");
+        host_build(&h, "server-bmc", NULL);
         ck_assert_int_eq(pci_driver_devices(h.sr, "i915", &bound, &n), 0);
         ck_assert_uint_eq(n, 4);
         ck_assert(pci_addr_equal(&bound[0], &(PciAddr) { 0, 0x4d, 0, 0 }));
@@ -503,7 +465,7 @@ START_TEST(test_vtconsoles) {
         VtConsole *l = NULL;
         size_t n = 0;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         ck_assert_int_eq(fakehost_vtcon_add(h.root, 10, "(S) dummy device", 0), 0);
         ck_assert_int_eq(fakehost_vtcon_add(h.root, 2, "(M) frame buffer device", 0), 0);
 
@@ -528,7 +490,7 @@ START_TEST(test_vtconsoles_malformed) {
         VtConsole *l = (VtConsole *) 0x1;
         size_t n = 77;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         host_write(&h, "2\n", "sys/devices/virtual/vtconsole/vtcon1/bind");
         ck_assert_int_eq(vtconsoles_read(h.sr, &l, &n), -EINVAL);
         host_write(&h, "yes\n", "sys/devices/virtual/vtconsole/vtcon1/bind");
@@ -543,7 +505,7 @@ START_TEST(test_vtconsoles_gone) {
         VtConsole *l = NULL;
         size_t n = 77;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         /* A class link left dangling by a console that went away. */
         host_unlink(&h, "sys/devices/virtual/vtconsole/vtcon1");
         ck_assert_int_eq(vtconsoles_read(h.sr, &l, &n), 0);
@@ -562,7 +524,7 @@ START_TEST(test_framebuffers) {
         Framebuffer *l = NULL;
         size_t n = 0;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         ck_assert_int_eq(framebuffers_read(h.sr, &l, &n), 0);
         ck_assert_uint_eq(n, 1);
         ck_assert_str_eq(l[0].device, "efi-framebuffer.0");
@@ -611,7 +573,7 @@ START_TEST(test_framebuffers_malformed) {
         Framebuffer *l = (Framebuffer *) 0x1;
         size_t n = 0;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         host_symlink(&h, "../../../bus/platform/drivers/efi framebuffer",
                      "sys/devices/platform/efi-framebuffer.0/driver");
         ck_assert_int_eq(framebuffers_read(h.sr, &l, &n), -EINVAL);
@@ -624,7 +586,7 @@ START_TEST(test_graphics_fbs) {
         GraphicsFb *l = NULL;
         size_t n = 0;
 
-        host_fixture(&h, "server-bmc");
+        host_build(&h, "server-bmc", NULL);
         ck_assert_int_eq(fakehost_graphics_add(h.root, 10, "i915drmfb", "0000:4e:00.0"), 0);
         ck_assert_int_eq(fakehost_graphics_add(h.root, 2, "virtual\001fb", NULL), 0);
         ck_assert_int_eq(graphics_fbs_read(h.sr, &l, &n), 0);
@@ -651,7 +613,7 @@ START_TEST(test_framebuffer_parent) {
         Framebuffer *l = NULL;
         size_t n = 0;
 
-        host_fixture(&h, "intel-igpu");
+        host_build(&h, "intel-igpu", NULL);
         ck_assert_int_eq(fakehost_fb_remove(h.root, "efi-framebuffer.0"), 0);
         ck_assert_int_eq(fakehost_fb_add_below(h.root, "efi-framebuffer.0", "efi-framebuffer", "0000:00:02.0"), 0);
         ck_assert_int_eq(fakehost_fb_add(h.root, "vesa-framebuffer.0", NULL), 0);
@@ -818,7 +780,7 @@ START_TEST(test_module_info_sources) {
         _cleanup_(host_done) Host h = {};
         ModuleInfo m = {};
 
-        host_fixture(&h, "builtin-drm");
+        host_build(&h, "builtin-drm", NULL);
 
         /* In modules.builtin and in sys/module without initstate. */
         ck_assert_int_eq(module_info_read(h.sr, "amdgpu", &m), 0);
@@ -864,7 +826,7 @@ START_TEST(test_module_info_malformed) {
         _cleanup_(host_done) Host h = {};
         ModuleInfo m = { .name = (char *) 0x1 };
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         ck_assert_int_eq(module_info_read(h.sr, "../etc", &m), -EINVAL);
         ck_assert_int_eq(module_info_read(h.sr, "", &m), -EINVAL);
 
@@ -1009,7 +971,7 @@ START_TEST(test_holders_edge_cases) {
         Holder *l = NULL;
         size_t n = 0;
 
-        host_fixture(&h, "amd-desktop");
+        host_build(&h, "amd-desktop", NULL);
         /* The same node twice is one holder; a process gone mid-scan (no
          * comm left) and entries that are no processes are skipped. */
         ck_assert_int_eq(fakehost_process_add(h.root, 42, "twice", STRV("/dev/dri/card0", "/dev/dri/card0")), 0);
@@ -1084,7 +1046,7 @@ START_TEST(test_holders_units) {
         Holder *l = NULL;
         size_t n = 0;
 
-        host_fixture(&h, "dual-gpu-desktop");
+        host_build(&h, "dual-gpu-desktop", NULL);
         ck_assert_int_eq(holders_find(h.sr, STRV("/dev/dri/card0"), STRV("/dev/nvidia"), &l, &n), 0);
         ck_assert_uint_eq(n, 3);
         assert_holder(&l[0], 1301, "nvidia-persiste", "/dev/nvidia0");
@@ -1350,7 +1312,7 @@ START_TEST(test_facts_on_vfio) {
         _cleanup_(host_facts_done) HostFacts f = {};
 
         /* Already handed over: vfio-pci is never a stack to unload. */
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         ck_assert_int_eq(fakehost_module_load(h.root, "vfio_pci", NULL), 0);
         ck_assert_int_eq(fakehost_pci_driver_add(h.root, "vfio-pci", "vfio_pci"), 0);
         ck_assert_int_eq(fakehost_pci_unbind(h.root, "0000:01:00.0"), 0);
@@ -1389,7 +1351,7 @@ START_TEST(test_facts_errors) {
         _cleanup_(test_domain_done) TestDomain t = {};
         HostFacts f = { .n_iommu_groups = 12345 };
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         test_domain(&t, NVIDIA);
         ck_assert_int_eq(host_facts_gather(h.sr, &t.d, failing_units, NULL, &f), -EIO);
         ck_assert_int_eq(f.n_iommu_groups, 12345);
@@ -1404,7 +1366,7 @@ START_TEST(test_unit_state_from_tree) {
         _cleanup_(host_done) Host h = {};
         UnitState s = UNIT_INACTIVE;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         ck_assert_int_eq(unit_state_from_tree("display-manager.service", &s, h.sr), 0);
         ck_assert_int_eq(s, UNIT_ACTIVE);
         ck_assert_int_eq(unit_state_from_tree("gdm.service", &s, h.sr), 0);
@@ -1490,7 +1452,7 @@ START_TEST(test_snapshot_equal) {
         _cleanup_free_ char *sa = NULL, *sb = NULL;
 
         host_shared(&a, "nvidia-desktop");
-        host_fixture(&b, "nvidia-desktop");
+        host_build(&b, "nvidia-desktop", NULL);
         sa = snapshot(&a);
         sb = snapshot(&b);
         ck_assert_str_eq(sa, sb);
@@ -1505,7 +1467,7 @@ START_TEST(test_snapshot_roundtrips) {
         _cleanup_(host_done) Host h = {};
         _cleanup_free_ char *before = NULL, *s = NULL, *diff = NULL;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         before = snapshot(&h);
 
         /* Each change shows, and undoing it gives the same tree back. */
@@ -1562,7 +1524,7 @@ START_TEST(test_fake_modules) {
         _cleanup_strv_free_ char **order = NULL;
         ModuleInfo m = {};
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         before = snapshot(&h);
 
         /* In use: refused, as the kernel does. */
@@ -1609,7 +1571,7 @@ START_TEST(test_fake_pci) {
         PciAddr a = addr("0000:01:00.0");
         PciDevice *d = NULL;
 
-        host_fixture(&h, "nvidia-desktop");
+        host_build(&h, "nvidia-desktop", NULL);
         before = snapshot(&h);
         ck_assert_int_eq(fakehost_pci_remove(h.root, "0000:00:01.0"), -EBUSY);
         ck_assert_int_eq(fakehost_pci_remove(h.root, "0000:01:00.0"), 0);
@@ -1689,7 +1651,7 @@ START_TEST(test_spec_errors) {
         {
                 /* Only into an empty directory. */
                 _cleanup_(host_done) Host h = {};
-                host_fixture(&h, "intel-igpu");
+                host_build(&h, "intel-igpu", NULL);
                 ck_assert_int_eq(fakehost_build(DATA "intel-igpu.host", h.root), -EEXIST);
                 ck_assert_int_eq(fakehost_build(DATA "no-such.host", h.tmp), -ENOENT);
         }
@@ -1700,7 +1662,7 @@ static Suite *facts_suite(void) {
         Suite *s = suite_create("facts");
         TCase *tc;
 
-        tc = tcase_create("pci");
+        tc = test_tcase("pci");
         tcase_add_test(tc, test_pci_nvidia);
         tcase_add_test(tc, test_pci_nested_switch);
         tcase_add_test(tc, test_pci_absent);
@@ -1716,7 +1678,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_pci_builtin_driver);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("console");
+        tc = test_tcase("console");
         tcase_add_test(tc, test_vtconsoles);
         tcase_add_test(tc, test_vtconsoles_malformed);
         tcase_add_test(tc, test_vtconsoles_gone);
@@ -1730,7 +1692,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_iomem_firmware_fb);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("modules");
+        tc = test_tcase("modules");
         tcase_add_test(tc, test_module_names);
         tcase_add_test(tc, test_module_info);
         tcase_add_test(tc, test_module_info_sources);
@@ -1741,7 +1703,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_unload_order_bad_trees);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("holders");
+        tc = test_tcase("holders");
         tcase_add_test(tc, test_holders);
         tcase_add_test(tc, test_holders_edge_cases);
         tcase_add_test(tc, test_holders_errors);
@@ -1749,7 +1711,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_holders_units);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("gather");
+        tc = test_tcase("gather");
         tcase_add_test(tc, test_facts_nvidia);
         tcase_add_test(tc, test_facts_nvidia_defaults);
         tcase_add_test(tc, test_facts_amd);
@@ -1765,11 +1727,11 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_unit_state_from_tree);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("real");
+        tc = test_tcase("real");
         tcase_add_test(tc, test_real_root);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("fakehost");
+        tc = test_tcase("fakehost");
         tcase_add_test(tc, test_snapshot_equal);
         tcase_add_test(tc, test_snapshot_roundtrips);
         tcase_add_test(tc, test_fake_modules);

@@ -228,7 +228,7 @@ END_TEST
 
 int main(void) {
         Suite *s = suite_create("journal");
-        TCase *tc = tcase_create("journal");
+        TCase *tc = test_tcase("journal");
         tcase_add_test(tc, test_good);
         tcase_add_test(tc, test_truncated_last_line_is_ignored);
         tcase_add_loop_test(tc, test_bad, 0, (int) ELEMENTSOF(bad));

@@ -411,17 +411,15 @@ END_TEST
 
 static Suite *suite(void) {
         Suite *s = suite_create("kmodops");
-        TCase *tc = tcase_create("kmod");
+        TCase *tc = test_tcase("kmod");
 
-        tcase_set_timeout(tc, 60);
         tcase_add_test(tc, kmod_names);
         tcase_add_test(tc, kmod_not_loaded);
         tcase_add_test(tc, kmod_builtin);
         tcase_add_test(tc, kmod_alias_lookup);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("libvirt");
-        tcase_set_timeout(tc, 60);
+        tc = test_tcase("libvirt");
         tcase_add_test(tc, virt_dlopen);
         tcase_add_test(tc, virt_dlopen_missing);
         tcase_add_test(tc, nodedev_bad_uri);

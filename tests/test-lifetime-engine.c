@@ -19,6 +19,7 @@
 #include "engine/lifetime-steps.h"
 #include "shared/log.h"
 #include "model/plan.h"
+#include "testengine.h"
 #include "testutil.h"
 #include "shared/util.h"
 
@@ -35,14 +36,6 @@
         "file sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages \"2\\n\"\n"
 
 #define POLICY_ALL "<inhibit>sleep</inhibit><isolate cpus='2-3'/><hugepages size='2M'/>"
-
-typedef struct Fixture {
-        char root[512], state[512];
-        FakeKernel *fk;
-        Engine e;
-        Domain *d;
-        char *before;
-} Fixture;
 
 static Domain *domain_make(const char *name, const char *policy, const char *extra_xml) {
         _cleanup_free_ char *xml = NULL, *err = NULL;
@@ -61,48 +54,11 @@ static Domain *domain_make(const char *name, const char *policy, const char *ext
         return d;
 }
 
-static void kernel_open(Fixture *fx) {
-        ck_assert_int_eq(fakekernel_new(fx->root, &fx->fk), 0);
-        fx->e.sr = fx->fk->sr;
-        fx->e.ops = &fx->fk->ops;
-}
-
 static void setup(Fixture *fx, Domain *d) {
-        static unsigned counter;
         _cleanup_free_ char *spec = NULL;
-        char top[400], *err = NULL;
 
-        log_set_quiet(true);
-        snprintf(top, sizeof top, "%.300s/tests/tmp-lifetime-%d-%u", TEST_BUILDDIR, (int) getpid(), counter++);
-        snprintf(fx->root, sizeof fx->root, "%s/host", top);
-        snprintf(fx->state, sizeof fx->state, "%s/state", top);
-        (void) fakehost_rm_rf(top);
-        ck_assert_int_eq(mkdir(top, 0755), 0);
         ck_assert_int_ge(asprintf(&spec, "include %s/tests/data/qemu-bochs.host\n" HOST_EXTRA, TEST_SRCDIR), 0);
-        ck_assert_msg(fakehost_build_string(spec, fx->root) == 0, "%s", fakehost_error());
-        kernel_open(fx);
-        ck_assert_int_eq(mkdir(fx->state, 0700), 0);
-        ck_assert_int_eq(engine_open_state_dir(fx->state, false, &fx->e.state_fd, &err), 0);
-        fx->d = d;
-        fx->before = test_snapshot(fx->root);
-}
-
-static void teardown(Fixture *fx) {
-        char top[600];
-        snprintf(top, sizeof top, "%.*s", (int) (strlen(fx->root) - 5), fx->root);
-        if (fx->e.state_fd >= 0)
-                close(fx->e.state_fd);
-        fakekernel_free(fx->fk);
-        domain_free(fx->d);
-        free(fx->before);
-        (void) fakehost_rm_rf(top);
-        *fx = (Fixture) {};
-}
-
-static bool journal_exists(const Fixture *fx, const char *domain) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s.journal", fx->state, domain);
-        return access(p, F_OK) == 0;
+        fixture_setup(fx, spec, d);
 }
 
 static char *attr(const Fixture *fx, const char *path) {
@@ -117,14 +73,6 @@ static void assert_attr(const Fixture *fx, const char *path, const char *want) {
 }
 
 #define POOL "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
-
-static char logged[8192];
-static void log_to_buffer(int priority, const char *msg, void *userdata) {
-        if (priority <= LOG_ERR && strlen(logged) + strlen(msg) + 2 < sizeof logged) {
-                strcat(logged, msg);
-                strcat(logged, "\n");
-        }
-}
 
 START_TEST(test_cycle) {
         Fixture fx = {};
@@ -157,8 +105,8 @@ START_TEST(test_cycle) {
 
         ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        ck_assert(!journal_exists(&fx, "win10"));
-        teardown(&fx);
+        ck_assert(!fixture_journal_exists(&fx, "win10"));
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -167,7 +115,7 @@ static unsigned count_changes(void) {
         setup(&fx, domain_make("win10", POLICY_ALL, NULL));
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
         unsigned n = fx.fk->changes;
-        teardown(&fx);
+        fixture_teardown(&fx);
         return n;
 }
 
@@ -181,8 +129,8 @@ START_TEST(test_fault_at_every_change) {
                 fx.fk->fail_at = k;
                 ck_assert_msg(engine_prepare(&fx.e, fx.d) == EXIT_FAILED, "fault at change %u", k);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert_msg(!journal_exists(&fx, "win10"), "journal left after a fault at change %u", k);
-                teardown(&fx);
+                ck_assert_msg(!fixture_journal_exists(&fx, "win10"), "journal left after a fault at change %u", k);
+                fixture_teardown(&fx);
         }
 }
 END_TEST
@@ -201,17 +149,17 @@ START_TEST(test_kill_after_every_step) {
                 int status;
                 ck_assert_int_eq(waitpid(pid, &status, 0), pid);
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-                        teardown(&fx); /* fewer steps than changes: done */
+                        fixture_teardown(&fx); /* fewer steps than changes: done */
                         break;
                 }
                 ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "prepare was not killed after step %u", k);
-                ck_assert(journal_exists(&fx, "win10"));
+                ck_assert(fixture_journal_exists(&fx, "win10"));
                 fakekernel_free(fx.fk);
-                kernel_open(&fx);
+                fixture_kernel_open(&fx);
                 ck_assert_int_eq(engine_restore(&fx.e, "win10", true), EXIT_OK);
                 test_assert_tree_is(fx.root, fx.before);
-                ck_assert(!journal_exists(&fx, "win10"));
-                teardown(&fx);
+                ck_assert(!fixture_journal_exists(&fx, "win10"));
+                fixture_teardown(&fx);
         }
 }
 END_TEST
@@ -222,16 +170,16 @@ START_TEST(test_pool_short) {
         Fixture fx = {};
         setup(&fx, domain_make("win10", POLICY_ALL, NULL));
         fx.fk->huge_max = 20;
-        logged[0] = 0;
-        log_set_sink(log_to_buffer, NULL);
+        fixture_logged_errors[0] = 0;
+        log_set_sink(fixture_log_errors, NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         log_set_sink(NULL, NULL);
-        ck_assert_msg(strstr(logged, "the pool 2048kB reached 20 of 34 pages even after compacting memory: 18 of the 32 "
+        ck_assert_msg(strstr(fixture_logged_errors, "the pool 2048kB reached 20 of 34 pages even after compacting memory: 18 of the 32 "
                                      "pages of 2048 kB the domain needs could be had"),
-                      "%s", logged);
+                      "%s", fixture_logged_errors);
         test_assert_tree_is(fx.root, fx.before);
-        ck_assert(!journal_exists(&fx, "win10"));
-        teardown(&fx);
+        ck_assert(!fixture_journal_exists(&fx, "win10"));
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -248,7 +196,7 @@ START_TEST(test_pool_needs_compaction) {
         ck_assert_msg(access(p, F_OK) == 0, "memory was not compacted");
         ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -257,15 +205,15 @@ START_TEST(test_pool_limit) {
         Fixture fx = {};
         setup(&fx, domain_make("win10", POLICY_ALL, NULL));
         fx.d->policy->lifetime.hugepages_percent = 3; /* 60 MiB of 2000 */
-        logged[0] = 0;
-        log_set_sink(log_to_buffer, NULL);
+        fixture_logged_errors[0] = 0;
+        log_set_sink(fixture_log_errors, NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         log_set_sink(NULL, NULL);
-        ck_assert_msg(strstr(logged, "huge pages would take 68 MiB of the host's 2000 MiB, more than the 3% root allows"),
-                      "%s", logged);
+        ck_assert_msg(strstr(fixture_logged_errors, "huge pages would take 68 MiB of the host's 2000 MiB, more than the 3% root allows"),
+                      "%s", fixture_logged_errors);
         ck_assert_uint_eq(fx.fk->changes, 0);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -300,7 +248,7 @@ static void two_domains(bool a_first) {
         qemu_pages(&fx, -32);
         ck_assert_int_eq(engine_release(&fx.e, a_first ? "b" : "a", 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 
 START_TEST(test_two_domains_a_first) {
@@ -330,13 +278,13 @@ START_TEST(test_isolate_keeps_roots_setting) {
         ck_assert_int_eq(fx.fk->ops.allowed_cpus_set(&fx.fk->ops, "user.slice", "2", 0, NULL), 0);
         free(fx.before);
         fx.before = test_snapshot(fx.root);
-        logged[0] = 0;
-        log_set_sink(log_to_buffer, NULL);
+        fixture_logged_errors[0] = 0;
+        log_set_sink(fixture_log_errors, NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_FAILED);
         log_set_sink(NULL, NULL);
-        ck_assert_msg(strstr(logged, "user.slice may use CPUs 2 only: isolating would leave it none"), "%s", logged);
+        ck_assert_msg(strstr(fixture_logged_errors, "user.slice may use CPUs 2 only: isolating would leave it none"), "%s", fixture_logged_errors);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -350,15 +298,15 @@ START_TEST(test_isolate_one_domain_at_a_time) {
         b->n_hostdevs = 0;
         ck_assert_int_eq(engine_prepare(&fx.e, fx.d), EXIT_OK);
         _cleanup_free_ char *mid = test_snapshot(fx.root);
-        logged[0] = 0;
-        log_set_sink(log_to_buffer, NULL);
+        fixture_logged_errors[0] = 0;
+        log_set_sink(fixture_log_errors, NULL);
         ck_assert_int_eq(engine_prepare(&fx.e, b), EXIT_FAILED);
         log_set_sink(NULL, NULL);
-        ck_assert_msg(strstr(logged, "domain a keeps system.slice off CPUs already"), "%s", logged);
+        ck_assert_msg(strstr(fixture_logged_errors, "domain a keeps system.slice off CPUs already"), "%s", fixture_logged_errors);
         test_assert_tree_is(fx.root, mid);
         ck_assert_int_eq(engine_release(&fx.e, "a", 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -371,7 +319,7 @@ START_TEST(test_numa_node_pool) {
         assert_attr(&fx, POOL, "34");
         ck_assert_int_eq(engine_release(&fx.e, "win10", 1), EXIT_OK);
         test_assert_tree_is(fx.root, fx.before);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -395,7 +343,7 @@ START_TEST(test_journal_checked) {
                 ck_assert_msg(journal_parse(text, strlen(text), "win10", &j, &err) == -EINVAL, "accepted: %s", bad[i]);
                 journal_done(&j);
         }
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -435,7 +383,7 @@ START_TEST(test_plan_text) {
         ck_assert_int_eq(plan_build(fx.d, &f, &p), 0);
         ck_assert_uint_eq(p.n_problems, 1);
         ck_assert_str_eq(p.problems[0].code, "isolate-cpus");
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
@@ -467,24 +415,23 @@ START_TEST(test_hook_refuses_cpus) {
                                           "<isolate cpus='%s'/></vh:policy></metadata></domain>",
                                           cases[i].cpus),
                                  0);
-                logged[0] = 0;
-                log_set_sink(log_to_buffer, NULL);
+                fixture_logged_errors[0] = 0;
+                log_set_sink(fixture_log_errors, NULL);
                 int r = hook_prepare(&fx.e, fx.state, "win10", xml, strlen(xml), conf, true);
                 log_set_sink(NULL, NULL);
                 ck_assert_msg(r == EXIT_BAD_INPUT, "case %zu: exit %d", i, r);
-                ck_assert_msg(strstr(logged, cases[i].want), "case %zu: %s", i, logged);
+                ck_assert_msg(strstr(fixture_logged_errors, cases[i].want), "case %zu: %s", i, fixture_logged_errors);
                 ck_assert_uint_eq(fx.fk->changes, 0);
                 test_assert_tree_is(fx.root, fx.before);
         }
         unlink(conf);
-        teardown(&fx);
+        fixture_teardown(&fx);
 }
 END_TEST
 
 static Suite *lifetime_engine_suite(void) {
         Suite *s = suite_create("lifetime-engine");
-        TCase *tc = tcase_create("lifetime-engine");
-        tcase_set_timeout(tc, 300);
+        TCase *tc = test_tcase("lifetime-engine");
         tcase_add_test(tc, test_cycle);
         tcase_add_test(tc, test_fault_at_every_change);
         tcase_add_test(tc, test_kill_after_every_step);

@@ -319,7 +319,7 @@ END_TEST
 
 static Suite *lifetime_suite(void) {
         Suite *s = suite_create("lifetime");
-        TCase *tc = tcase_create("lifetime");
+        TCase *tc = test_tcase("lifetime");
         tcase_add_test(tc, test_cpuset_parse);
         tcase_add_test(tc, test_inhibit_parse);
         tcase_add_test(tc, test_memory_units);

@@ -14,39 +14,9 @@
 #include "model/domxml.h"
 #include "fakehost.h"
 #include "model/plan.h"
+#include "testhost.h"
 #include "testutil.h"
 #include "shared/util.h"
-
-#define DATA TEST_SRCDIR "/tests/data/"
-
-typedef struct Host {
-        char *tmp;
-        char *root;
-        Sysroot *sr;
-} Host;
-
-/* A tree from a fixture plus extra spec lines (extra may be NULL). */
-static void host_build(Host *h, const char *fixture, const char *extra) {
-        _cleanup_free_ char *spec = NULL;
-        char tmpl[] = TEST_BUILDDIR "/tests/tmp-plan.XXXXXX";
-
-        ck_assert_int_eq(test_mkdir_p(TEST_BUILDDIR "/tests"), 0);
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        h->tmp = strdup(tmpl);
-        ck_assert_int_ge(asprintf(&h->root, "%s/host", tmpl), 0);
-        ck_assert_int_ge(asprintf(&spec, "include " DATA "%s.host\n%s\n", fixture, extra ? extra : ""), 0);
-        int r = fakehost_build_string(spec, h->root);
-        ck_assert_msg(r == 0, "building %s: %d %s", fixture, r, fakehost_error());
-        ck_assert_int_eq(sysroot_open(h->root, &h->sr), 0);
-}
-
-static void host_done(Host *h) {
-        sysroot_free(h->sr);
-        ck_assert_int_eq(fakehost_rm_rf(h->tmp), 0);
-        free(h->tmp);
-        free(h->root);
-        *h = (Host) {};
-}
 
 /* A domain with the given policy body and PCI hostdevs (NULL-terminated). */
 static Domain *domain_new(const char *name, const char *policy, ...) {
@@ -808,8 +778,7 @@ END_TEST
 
 static Suite *plan_suite(void) {
         Suite *s = suite_create("plan");
-        TCase *tc = tcase_create("hosts");
-        tcase_set_timeout(tc, 120);
+        TCase *tc = test_tcase("hosts");
         tcase_add_test(tc, test_dual_gpu_desktop);
         tcase_add_test(tc, test_dual_gpu_desktop_shared);
         tcase_add_test(tc, test_two_nvidia_cards);

@@ -453,7 +453,7 @@ static Suite *policy_suite(void) {
         Suite *s = suite_create("policy");
         TCase *tc;
 
-        tc = tcase_create("policy");
+        tc = test_tcase("policy");
         tcase_add_test(tc, test_policy_defaults);
         tcase_add_test(tc, test_stack_strings);
         tcase_add_test(tc, test_choice_strings);
@@ -463,7 +463,7 @@ static Suite *policy_suite(void) {
         tcase_add_test(tc, test_value_quote);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("config");
+        tc = test_tcase("config");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_config_good);
         tcase_add_test(tc, test_config_example);
@@ -474,7 +474,7 @@ static Suite *policy_suite(void) {
         tcase_add_test(tc, test_config_vfs);
         suite_add_tcase(s, tc);
 
-        tc = tcase_create("allowlist");
+        tc = test_tcase("allowlist");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_allowlist_builtin);
         tcase_add_test(tc, test_policy_check_allowed);

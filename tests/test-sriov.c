@@ -121,7 +121,7 @@ END_TEST
 
 int main(void) {
         Suite *s = suite_create("sriov");
-        TCase *tc = tcase_create("sriov");
+        TCase *tc = test_tcase("sriov");
         tcase_add_test(tc, test_cap_parse);
         tcase_add_test(tc, test_vf_addr);
         tcase_add_test(tc, test_journal_forms);

@@ -522,8 +522,7 @@ END_TEST
 
 static Suite *trust_suite(void) {
         Suite *s = suite_create("trust");
-        TCase *tc = tcase_create("trust");
-        tcase_set_timeout(tc, 120);
+        TCase *tc = test_tcase("trust");
         tcase_add_test(tc, test_module_outside_allowlist);
         tcase_add_test(tc, test_config_allows_module);
         tcase_add_test(tc, test_service_outside_allowlist);

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
+
 /* Helpers the Check suites share. Each asserts (ck_assert) rather than
  * returning an error: a failure ends the test with its message. */
+
+/* A fresh scratch directory for this test, under the build tree:
+ * tests/tmp-SUITE.XXXXXX (SUITE: the program's name without "test-"),
+ * which make clean removes. Freed by the caller. */
+char *test_scratch_dir(void);
 
 /* mkdir -p, 0755; returns 0 or a negative errno. */
 int test_mkdir_p(const char *path);
@@ -14,3 +21,17 @@ char *test_read_file(const char *path);
  * tree is exactly as it was, failing with the differing lines. */
 char *test_snapshot(const char *root);
 void test_assert_tree_is(const char *root, const char *before);
+
+/* Stand-in tools (tests/helpers/) in a scratch directory: dir, a mkdtemp()
+ * template such as "/tmp/vfio-hook-units-XXXXXX", is filled in; each tool
+ * is a symlink there named NAME to tests/helpers/HELPER, its path set in
+ * the variable ENV, which spawn.c honours once spawn_allow_test_overrides()
+ * said so. The helpers write what they keep (units, ./calls) beside them. */
+typedef struct TestTool {
+        const char *name, *helper, *env;
+} TestTool;
+void test_tools_setup(char *dir, const TestTool *tools, size_t n_tools);
+
+/* Removes the files in dir and dir itself, and makes dir a template again
+ * (with CK_FORK=no the next test makes a new one). */
+void test_tools_teardown(char *dir);
