@@ -11,6 +11,7 @@
 
 #include "fakefs.h"
 #include "fakehost.h"
+#include "model/modules.h"
 #include "shared/macro.h"
 #include "shared/util.h"
 
@@ -213,12 +214,7 @@ static int module_sync_proc(const char *root, const char *name) {
 }
 
 bool fakehost_module_name_ok(const char *name) {
-        if (!fs_name_ok(name) || strlen(name) > 55)
-                return false;
-        for (const char *p = name; *p; p++)
-                if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
-                        return false;
-        return true;
+        return module_name_valid(name);
 }
 
 int fakehost_module_add(const char *root, const char *name, int refcnt, char *const *holders) {

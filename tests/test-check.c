@@ -26,38 +26,6 @@ _printf_(2, 3) static void host_rm(Host *h, const char *fmt, ...) {
         ck_assert_int_eq(fakehost_rm_rf(path), 0);
 }
 
-/* A domain named "test" with the given policy body (NULL: no policy) and
- * PCI hostdevs ("0000:01:00.0", ...; NULL-terminated). */
-static Domain *domain_new(const char *policy, ...) {
-        _cleanup_free_ char *xml = NULL, *devs = strdup(""), *err = NULL;
-        Domain *d = NULL;
-        va_list ap;
-
-        va_start(ap, policy);
-        for (const char *a; (a = va_arg(ap, const char *));) {
-                unsigned dom, bus, slot, fn;
-                char *n = NULL;
-                ck_assert_int_eq(sscanf(a, "%x:%x:%x.%x", &dom, &bus, &slot, &fn), 4);
-                ck_assert_int_ge(asprintf(&n,
-                                          "%s<hostdev mode='subsystem' type='pci' managed='yes'><source>"
-                                          "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
-                                          "</source></hostdev>",
-                                          devs, dom, bus, slot, fn),
-                                 0);
-                free(devs);
-                devs = n;
-        }
-        va_end(ap);
-        ck_assert_int_ge(asprintf(&xml,
-                                  "<domain type='kvm'><name>test</name>%s%s%s<devices>%s</devices></domain>",
-                                  policy ? "<metadata><vh:policy xmlns:vh='urn:vfio-hook:policy:1'>" : "",
-                                  policy ? policy : "", policy ? "</vh:policy></metadata>" : "", devs),
-                         0);
-        int r = domxml_parse(xml, strlen(xml), &d, &err);
-        ck_assert_msg(r == 0, "parsing: %s", err ? err : strerror(-r));
-        return d;
-}
-
 static void run(Host *h, const Domain *d, CheckReport *r) {
         ck_assert_int_eq(check_run(h->sr, d, r), 0);
 }
@@ -78,7 +46,7 @@ static const CheckResult *expect(const CheckReport *r, const char *id, CheckStat
 #define ck_assert_not_contains(s, sub) ck_assert_msg(!strstr((s), (sub)), "'%s' in '%.2000s'", (sub), (s))
 
 static Domain *nvidia_domain(void) {
-        return domain_new("", "0000:01:00.0", "0000:01:00.1", NULL);
+        return test_domain_new("test", "", "0000:01:00.0", "0000:01:00.1", NULL);
 }
 
 /* ---- the whole report --------------------------------------------------------------- */
@@ -423,7 +391,7 @@ START_TEST(test_group_shared_with_nic) {
         host_done(&h);
 
         /* The NIC given too: viable. */
-        _cleanup_domain_ Domain *d2 = domain_new("", "0000:01:00.0", "0000:01:00.1", "0000:02:00.0", NULL);
+        _cleanup_domain_ Domain *d2 = test_domain_new("test", "", "0000:01:00.0", "0000:01:00.1", "0000:02:00.0", NULL);
         check_report_done(&r);
         host_build(&h, "nonviable-group", NULL);
         run(&h, d2, &r);
@@ -472,7 +440,7 @@ END_TEST
 
 START_TEST(test_devices) {
         _cleanup_(check_report_done) CheckReport r = {};
-        _cleanup_domain_ Domain *d = domain_new("", "0000:05:00.0", "0000:00:01.0", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("test", "", "0000:05:00.0", "0000:00:01.0", NULL);
         Host h = {};
 
         host_build(&h, "check-intel", NULL);
@@ -500,7 +468,7 @@ START_TEST(test_devices) {
         host_done(&h);
 
         /* A domain with nothing to give. */
-        _cleanup_domain_ Domain *d3 = domain_new("", NULL);
+        _cleanup_domain_ Domain *d3 = test_domain_new("test", "", NULL);
         check_report_done(&r);
         host_build(&h, "check-intel", NULL);
         run(&h, d3, &r);
@@ -511,7 +479,7 @@ END_TEST
 
 START_TEST(test_policy) {
         _cleanup_(check_report_done) CheckReport r = {};
-        _cleanup_domain_ Domain *d = domain_new(NULL, "0000:01:00.0", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("test", NULL, "0000:01:00.0", NULL);
         Host h = {};
 
         host_build(&h, "check-intel", NULL);
@@ -527,8 +495,8 @@ END_TEST
 
 START_TEST(test_simpledrm) {
         _cleanup_(check_report_done) CheckReport r = {};
-        _cleanup_domain_ Domain *d = domain_new("", "0000:03:00.0", "0000:03:00.1", NULL);
-        _cleanup_domain_ Domain *keep = domain_new("<framebuffer>keep</framebuffer>", "0000:03:00.0", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("test", "", "0000:03:00.0", "0000:03:00.1", NULL);
+        _cleanup_domain_ Domain *keep = test_domain_new("test", "<framebuffer>keep</framebuffer>", "0000:03:00.0", NULL);
         Host h = {};
 
         host_build(&h, "check-amd", NULL);
@@ -578,7 +546,7 @@ END_TEST
 
 START_TEST(test_builtin_drm) {
         _cleanup_(check_report_done) CheckReport r = {};
-        _cleanup_domain_ Domain *d = domain_new("", "0000:03:00.0", "0000:03:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("test", "", "0000:03:00.0", "0000:03:00.1", NULL);
         Host h = {};
 
         host_build(&h, "builtin-drm", NULL);
@@ -613,7 +581,7 @@ START_TEST(test_amd_reset) {
                 { NULL, true, CHECK_WARN, "Linux < 5.15" },
                 { NULL, false, CHECK_WARN, "no reset method at all" },
         };
-        _cleanup_domain_ Domain *d = domain_new("", "0000:03:00.0", "0000:03:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("test", "", "0000:03:00.0", "0000:03:00.1", NULL);
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_(check_report_done) CheckReport r = {};
@@ -663,7 +631,7 @@ START_TEST(test_vendor_reset) {
                   CHECK_PASS, "the kernel tries it first", NULL },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                _cleanup_domain_ Domain *d = domain_new(cases[i].policy, "0000:03:00.0", "0000:03:00.1", NULL);
+                _cleanup_domain_ Domain *d = test_domain_new("test", cases[i].policy, "0000:03:00.0", "0000:03:00.1", NULL);
                 _cleanup_(check_report_done) CheckReport r = {};
                 Host h = {};
                 host_build(&h, "check-amd", cases[i].extra);
@@ -679,8 +647,8 @@ END_TEST
 
 /* SR-IOV facts, and a VF that prepare makes. */
 START_TEST(test_sriov_facts) {
-        _cleanup_domain_ Domain *d = domain_new("<vfs pf='0000:3b:00.0' count='2'/>", "0000:3b:02.1", NULL);
-        _cleanup_domain_ Domain *big = domain_new("<vfs pf='0000:3b:00.0' count='9'/>", "0000:3b:02.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("test", "<vfs pf='0000:3b:00.0' count='2'/>", "0000:3b:02.1", NULL);
+        _cleanup_domain_ Domain *big = test_domain_new("test", "<vfs pf='0000:3b:00.0' count='9'/>", "0000:3b:02.1", NULL);
         _cleanup_(check_report_done) CheckReport r = {}, r2 = {};
         Host h = {};
 
@@ -697,7 +665,7 @@ START_TEST(test_sriov_facts) {
         host_done(&h);
 
         /* VFs now: their driver, and the PF of a VF hostdev. */
-        _cleanup_domain_ Domain *vf = domain_new("", "0000:3b:02.0", NULL);
+        _cleanup_domain_ Domain *vf = test_domain_new("test", "", "0000:3b:02.0", NULL);
         _cleanup_(check_report_done) CheckReport r3 = {};
         host_build(&h, "sriov-nic", NULL);
         ck_assert_int_eq(fakehost_sriov_set_numvfs(h.root, "0000:3b:00.0", 2), 0);
@@ -712,10 +680,10 @@ END_TEST
 
 START_TEST(test_console_holders_display_manager) {
         _cleanup_domain_ Domain *d = nvidia_domain();
-        _cleanup_domain_ Domain *keep = domain_new(
+        _cleanup_domain_ Domain *keep = test_domain_new("test", 
                 "<console>keep</console><display-manager>keep</display-manager><holders>terminate</holders>",
                 "0000:01:00.0", NULL);
-        _cleanup_domain_ Domain *term = domain_new("<holders>terminate</holders>", "0000:01:00.0", NULL);
+        _cleanup_domain_ Domain *term = test_domain_new("test", "<holders>terminate</holders>", "0000:01:00.0", NULL);
         _cleanup_(check_report_done) CheckReport r = {};
         Host h = {};
 
@@ -756,8 +724,8 @@ END_TEST
  * framebuffer sits, which modules other devices still need. */
 START_TEST(test_second_gpu) {
         _cleanup_domain_ Domain *d = nvidia_domain();
-        _cleanup_domain_ Domain *srv = domain_new("", "0000:4d:00.0", NULL);
-        _cleanup_domain_ Domain *keep = domain_new("<console>keep</console>", "0000:03:00.0", NULL);
+        _cleanup_domain_ Domain *srv = test_domain_new("test", "", "0000:4d:00.0", NULL);
+        _cleanup_domain_ Domain *keep = test_domain_new("test", "<console>keep</console>", "0000:03:00.0", NULL);
         _cleanup_(check_report_done) CheckReport r = {};
         Host h = {};
 

@@ -50,34 +50,15 @@ static void setup(Fixture *fx, const char *spec, const char *example, const char
         (void) fakekernel_unit_owns(fx->fk, "nvidia-persistenced.service", 1301);
 }
 
-/* A domain from its parts: hostdevs "DDDD:BB:SS.F", NULL-terminated. */
+/* test_domain_new() with a 1 s step timeout in the policy. */
 static Domain *domain_new(const char *name, const char *policy, ...) {
-        _cleanup_free_ char *xml = NULL, *devs = strdup(""), *err = NULL;
-        Domain *d = NULL;
+        _cleanup_free_ char *p = NULL;
         va_list ap;
 
+        ck_assert_int_ge(asprintf(&p, "<timeout>1</timeout>%s", policy), 0);
         va_start(ap, policy);
-        for (const char *a; (a = va_arg(ap, const char *));) {
-                unsigned dom, bus, slot, fn;
-                char *n = NULL;
-                ck_assert_int_eq(sscanf(a, "%x:%x:%x.%x", &dom, &bus, &slot, &fn), 4);
-                ck_assert_int_ge(asprintf(&n,
-                                          "%s<hostdev mode='subsystem' type='pci' managed='yes'><source>"
-                                          "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
-                                          "</source></hostdev>",
-                                          devs, dom, bus, slot, fn),
-                                 0);
-                free(devs);
-                devs = n;
-        }
+        Domain *d = test_domain_newv(name, p, ap);
         va_end(ap);
-        ck_assert_int_ge(asprintf(&xml,
-                                  "<domain type='kvm'><name>%s</name><metadata><vh:policy "
-                                  "xmlns:vh='urn:vfio-hook:policy:1'><timeout>1</timeout>%s</vh:policy></metadata>"
-                                  "<devices>%s</devices></domain>",
-                                  name, policy, devs),
-                         0);
-        ck_assert_msg(domxml_parse(xml, strlen(xml), &d, &err) == 0, "%s", err);
         return d;
 }
 

@@ -18,38 +18,6 @@
 #include "testutil.h"
 #include "shared/util.h"
 
-/* A domain with the given policy body and PCI hostdevs (NULL-terminated). */
-static Domain *domain_new(const char *name, const char *policy, ...) {
-        _cleanup_free_ char *xml = NULL, *devs = strdup(""), *err = NULL;
-        Domain *d = NULL;
-        va_list ap;
-
-        va_start(ap, policy);
-        for (const char *a; (a = va_arg(ap, const char *));) {
-                unsigned dom, bus, slot, fn;
-                char *n = NULL;
-                ck_assert_int_eq(sscanf(a, "%x:%x:%x.%x", &dom, &bus, &slot, &fn), 4);
-                ck_assert_int_ge(asprintf(&n,
-                                          "%s<hostdev mode='subsystem' type='pci' managed='yes'><source>"
-                                          "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
-                                          "</source></hostdev>",
-                                          devs, dom, bus, slot, fn),
-                                 0);
-                free(devs);
-                devs = n;
-        }
-        va_end(ap);
-        ck_assert_int_ge(asprintf(&xml,
-                                  "<domain type='kvm'><name>%s</name><metadata><vh:policy "
-                                  "xmlns:vh='urn:vfio-hook:policy:1'>%s</vh:policy></metadata><devices>%s</devices>"
-                                  "</domain>",
-                                  name, policy, devs),
-                         0);
-        int r = domxml_parse(xml, strlen(xml), &d, &err);
-        ck_assert_msg(r == 0, "parsing: %s", err ? err : strerror(-r));
-        return d;
-}
-
 typedef struct Run {
         HostFacts f;
         Plan p;
@@ -143,7 +111,7 @@ static bool counts(const Run *r, const char *path) {
 /* ---- the dual-GPU desktop ----------------------------------------------------------------- */
 
 START_TEST(test_dual_gpu_desktop) {
-        _cleanup_domain_ Domain *d = domain_new("win11", "<stack>auto</stack>", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("win11", "<stack>auto</stack>", "0000:01:00.0", "0000:01:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -185,8 +153,8 @@ START_TEST(test_dual_gpu_desktop) {
 END_TEST
 
 START_TEST(test_dual_gpu_desktop_shared) {
-        _cleanup_domain_ Domain *d = domain_new("win11", "<stack>auto</stack>", "0000:01:00.0", "0000:01:00.1", NULL);
-        _cleanup_domain_ Domain *keep = domain_new("win11", "<display-manager>keep</display-manager>", "0000:01:00.0",
+        _cleanup_domain_ Domain *d = test_domain_new("win11", "<stack>auto</stack>", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *keep = test_domain_new("win11", "<display-manager>keep</display-manager>", "0000:01:00.0",
                                                    "0000:01:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
@@ -219,7 +187,7 @@ END_TEST
 /* Two NVIDIA cards: nvidia stays for the other one, and only this card's
  * /dev/nvidiaN (its "Device Minor") is a node of it. */
 START_TEST(test_two_nvidia_cards) {
-        _cleanup_domain_ Domain *d = domain_new("win11", "<stack>auto</stack>", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("win11", "<stack>auto</stack>", "0000:01:00.0", "0000:01:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -265,8 +233,8 @@ END_TEST
 /* ---- AMD APU + AMD card ---------------------------------------------------------------------- */
 
 START_TEST(test_amd_apu_dgpu) {
-        _cleanup_domain_ Domain *d = domain_new("radeon", "<stack>auto</stack>", "0000:03:00.0", "0000:03:00.1", NULL);
-        _cleanup_domain_ Domain *both = domain_new("all", "", "0000:03:00.0", "0000:03:00.1", "0000:0e:00.0",
+        _cleanup_domain_ Domain *d = test_domain_new("radeon", "<stack>auto</stack>", "0000:03:00.0", "0000:03:00.1", NULL);
+        _cleanup_domain_ Domain *both = test_domain_new("all", "", "0000:03:00.0", "0000:03:00.1", "0000:0e:00.0",
                                                    "0000:0e:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
@@ -302,7 +270,7 @@ END_TEST
 /* ---- a laptop: iGPU + NVIDIA 3D controller ---------------------------------------------------- */
 
 START_TEST(test_laptop_optimus) {
-        _cleanup_domain_ Domain *d = domain_new("lap", "", "0000:01:00.0", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("lap", "", "0000:01:00.0", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -326,9 +294,9 @@ END_TEST
 /* ---- a server: BMC VGA + four cards on i915 ----------------------------------------------------- */
 
 START_TEST(test_server_bmc) {
-        _cleanup_domain_ Domain *a = domain_new("vm-a", "<stack>auto</stack>", "0000:4d:00.0", NULL);
-        _cleanup_domain_ Domain *b = domain_new("vm-b", "<stack>auto</stack>", "0000:4e:00.0", NULL);
-        _cleanup_domain_ Domain *bmc = domain_new("bmc", "", "0000:03:00.0", NULL);
+        _cleanup_domain_ Domain *a = test_domain_new("vm-a", "<stack>auto</stack>", "0000:4d:00.0", NULL);
+        _cleanup_domain_ Domain *b = test_domain_new("vm-b", "<stack>auto</stack>", "0000:4e:00.0", NULL);
+        _cleanup_domain_ Domain *bmc = test_domain_new("bmc", "", "0000:03:00.0", NULL);
         _cleanup_(run_done) Run r = {};
         PciAddr held;
         Host h = {};
@@ -396,7 +364,7 @@ END_TEST
 /* Every device a module serves goes, but a module that uses it serves
  * another: both stay. */
 START_TEST(test_module_held_by_a_staying_module) {
-        _cleanup_domain_ Domain *d = domain_new("x", "", "0000:00:05.0", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("x", "", "0000:00:05.0", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -416,9 +384,9 @@ END_TEST
  * onboard audio on the dual-GPU desktop, and only the card's audio on the
  * single-GPU AMD desktop. */
 START_TEST(test_listed_module) {
-        _cleanup_domain_ Domain *nv = domain_new("x", "<module>snd_hda_intel</module>", "0000:01:00.0", "0000:01:00.1",
+        _cleanup_domain_ Domain *nv = test_domain_new("x", "<module>snd_hda_intel</module>", "0000:01:00.0", "0000:01:00.1",
                                                  NULL);
-        _cleanup_domain_ Domain *amd = domain_new("x", "<module>snd_hda_intel</module>", "0000:03:00.0", "0000:03:00.1",
+        _cleanup_domain_ Domain *amd = test_domain_new("x", "<module>snd_hda_intel</module>", "0000:03:00.0", "0000:03:00.1",
                                                   NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
@@ -445,7 +413,7 @@ END_TEST
 /* ---- where the firmware framebuffer is, where fbcon draws ------------------------------------------ */
 
 START_TEST(test_framebuffer_evidence) {
-        _cleanup_domain_ Domain *d = domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -502,7 +470,7 @@ START_TEST(test_framebuffer_evidence) {
 END_TEST
 
 START_TEST(test_fbcon_map) {
-        _cleanup_domain_ Domain *d = domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -539,8 +507,8 @@ END_TEST
 
 /* No frame buffer listed, but a boot VGA: the console is that card's. */
 START_TEST(test_console_on_boot_vga) {
-        _cleanup_domain_ Domain *d = domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
-        _cleanup_domain_ Domain *igpu = domain_new("x", "", "0000:00:02.0", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *igpu = test_domain_new("x", "", "0000:00:02.0", NULL);
         _cleanup_(run_done) Run r = {};
         _cleanup_free_ char *graphics = NULL, *fb0 = NULL;
         Host h = {};
@@ -567,7 +535,7 @@ END_TEST
 /* ---- nothing tells: the single-GPU answer --------------------------------------------------------- */
 
 START_TEST(test_single_gpu_fallback) {
-        _cleanup_domain_ Domain *d = domain_new("win10", "", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("win10", "", "0000:01:00.0", "0000:01:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -591,13 +559,13 @@ END_TEST
 /* ---- explicit values mean what they say ------------------------------------------------------------ */
 
 START_TEST(test_explicit_values) {
-        _cleanup_domain_ Domain *change = domain_new(
+        _cleanup_domain_ Domain *change = test_domain_new(
                 "x", "<console>unbind</console><framebuffer>unbind</framebuffer><display-manager>stop</display-manager>",
                 "0000:01:00.0", "0000:01:00.1", NULL);
-        _cleanup_domain_ Domain *keep = domain_new(
+        _cleanup_domain_ Domain *keep = test_domain_new(
                 "x", "<console>keep</console><framebuffer>keep</framebuffer><display-manager>keep</display-manager>",
                 "0000:01:00.0", "0000:01:00.1", NULL);
-        _cleanup_domain_ Domain *nic = domain_new("x", "<console>unbind</console>", "0000:00:14.0", NULL);
+        _cleanup_domain_ Domain *nic = test_domain_new("x", "<console>unbind</console>", "0000:00:14.0", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -627,7 +595,7 @@ START_TEST(test_explicit_values) {
         run_done(&r);
 
         /* The display manager named as a <service> is stopped as named. */
-        _cleanup_domain_ Domain *svc = domain_new("x", "<service>display-manager.service</service>", "0000:01:00.0",
+        _cleanup_domain_ Domain *svc = test_domain_new("x", "<service>display-manager.service</service>", "0000:01:00.0",
                                                   "0000:01:00.1", NULL);
         host_done(&h);
         host_build(&h, "dual-gpu-desktop", NULL);
@@ -663,7 +631,7 @@ static char *print(const Run *r, bool json) {
 }
 
 START_TEST(test_output) {
-        _cleanup_domain_ Domain *d = domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("win11", "", "0000:01:00.0", "0000:01:00.1", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
 
@@ -695,7 +663,7 @@ END_TEST
 /* <vfs> and <reset> (sriovplan.h): the VF addresses from the PF's capability
  * (or the kernel's sriov_offset/sriov_stride without it), first steps. */
 START_TEST(test_sriov_plan) {
-        _cleanup_domain_ Domain *d = domain_new("vm-a",
+        _cleanup_domain_ Domain *d = test_domain_new("vm-a",
                                                 "<vfs pf='0000:3b:00.0' count='4'/><reset device='0000:3d:00.0' method='bus'/>",
                                                 "0000:3b:02.3", "0000:3d:00.0", NULL);
         _cleanup_(run_done) Run r = {};
@@ -718,7 +686,7 @@ START_TEST(test_sriov_plan) {
                    "pci 0000:00:1b.0 8086:a197 060400 driver=pcieport group=20 secondary=40\n"
                    "pci 0000:40:00.0 15b3:101b 020000 driver=mlx5_core module=mlx5_core group=21\n"
                    "sriov 0000:40:00.0 total=16 offset=254 stride=2 cap=no vfdriver=mlx5_core\n");
-        _cleanup_domain_ Domain *d2 = domain_new("vm-b", "<vfs pf='0000:40:00.0' count='3'/>", "0000:41:00.0", NULL);
+        _cleanup_domain_ Domain *d2 = test_domain_new("vm-b", "<vfs pf='0000:40:00.0' count='3'/>", "0000:41:00.0", NULL);
         plan(&h, d2, &r);
         assert_steps(&r.p, "create-vfs 0000:40:00.0", "detach-device 0000:41:00.0", NULL);
         assert_decision(&r.p, STEP_CREATE_VFS, "0000:40:00.0", 1, "(0000:40:1f.6 to 0000:41:00.2)", NULL);
@@ -742,7 +710,7 @@ END_TEST
 
 /* Two domains, one PF: the second shares the VFs the first one's prepare made. */
 START_TEST(test_sriov_plan_shared) {
-        _cleanup_domain_ Domain *d = domain_new("vm-b", "<vfs pf='0000:3b:00.0' count='4'/>", "0000:3b:02.2", NULL);
+        _cleanup_domain_ Domain *d = test_domain_new("vm-b", "<vfs pf='0000:3b:00.0' count='4'/>", "0000:3b:02.2", NULL);
         _cleanup_(run_done) Run r = {};
         Host h = {};
         PciAddr pf;
@@ -762,7 +730,7 @@ START_TEST(test_sriov_plan_shared) {
         run_done(&r);
 
         /* A second <vfs> whose PF has no VFs yet: its VF is no stranger to the first. */
-        _cleanup_domain_ Domain *two = domain_new("vm-c", "<vfs pf='0000:3b:00.0' count='4'/><vfs pf='0000:40:00.0' count='2'/>",
+        _cleanup_domain_ Domain *two = test_domain_new("vm-c", "<vfs pf='0000:3b:00.0' count='4'/><vfs pf='0000:40:00.0' count='2'/>",
                                                   "0000:3b:02.2", "0000:40:00.2", NULL);
         host_done(&h);
         host_build(&h, "sriov-nic", "pci 0000:00:1b.0 8086:a197 060400 driver=pcieport group=20 secondary=40\n"

@@ -2,7 +2,10 @@
 #include <check.h>
 #include <sys/stat.h>
 
+#include <stdarg.h>
+
 #include "fakehost.h"
+#include "model/domxml.h"
 #include "shared/macro.h"
 #include "shared/subprocess.h"
 #include "shared/util.h"
@@ -89,4 +92,41 @@ void test_tools_teardown(char *dir) {
                 (void) rmdir(dir);
         }
         strcpy(dir + strlen(dir) - 6, "XXXXXX");
+}
+
+/* A domain parsed from its parts: its name, the body of its <vh:policy>
+ * (NULL: no policy element) and its PCI hostdevs ("DDDD:BB:SS.F"),
+ * NULL-terminated. */
+Domain *test_domain_newv(const char *name, const char *policy, va_list ap) {
+        _cleanup_free_ char *xml = NULL, *devs = strdup(""), *err = NULL;
+        Domain *d = NULL;
+
+        for (const char *a; (a = va_arg(ap, const char *));) {
+                unsigned dom, bus, slot, fn;
+                char *n = NULL;
+                ck_assert_int_eq(sscanf(a, "%x:%x:%x.%x", &dom, &bus, &slot, &fn), 4);
+                ck_assert_int_ge(asprintf(&n,
+                                          "%s<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+                                          "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
+                                          "</source></hostdev>",
+                                          devs, dom, bus, slot, fn),
+                                 0);
+                free(devs);
+                devs = n;
+        }
+        ck_assert_int_ge(asprintf(&xml, "<domain type='kvm'><name>%s</name>%s%s%s<devices>%s</devices></domain>", name,
+                                  policy ? "<metadata><vh:policy xmlns:vh='urn:vfio-hook:policy:1'>" : "",
+                                  policy ? policy : "", policy ? "</vh:policy></metadata>" : "", devs),
+                         0);
+        int r = domxml_parse(xml, strlen(xml), &d, &err);
+        ck_assert_msg(r == 0, "parsing: %s", err ? err : strerror(-r));
+        return d;
+}
+
+Domain *test_domain_new(const char *name, const char *policy, ...) {
+        va_list ap;
+        va_start(ap, policy);
+        Domain *d = test_domain_newv(name, policy, ap);
+        va_end(ap);
+        return d;
 }

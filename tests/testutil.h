@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
+
+#include "model/domxml.h"
 
 /* Helpers the Check suites share. Each asserts (ck_assert) rather than
  * returning an error: a failure ends the test with its message. */
@@ -35,3 +38,9 @@ void test_tools_setup(char *dir, const TestTool *tools, size_t n_tools);
 /* Removes the files in dir and dir itself, and makes dir a template again
  * (with CK_FORK=no the next test makes a new one). */
 void test_tools_teardown(char *dir);
+
+/* A domain parsed from its parts: its name, the body of its <vh:policy>
+ * (NULL: no policy element) and its PCI hostdevs ("DDDD:BB:SS.F"),
+ * NULL-terminated. */
+Domain *test_domain_new(const char *name, const char *policy, ...);
+Domain *test_domain_newv(const char *name, const char *policy, va_list ap);
