@@ -81,24 +81,18 @@ int engine_open_state_dir(const char *given, bool create, int *ret_fd, char **re
         return 0;
 }
 
-/* Waits in the polls below: the kernel gives no event for these (a lock
- * freed, a module's refcount, a driver probed), so the interval doubles
- * from 1 ms up to this cap: a change is seen within 20 ms. */
-#define POLL_CAP (20 * USEC_PER_MSEC)
-
-/* The host-wide lock: flock on the state directory, polled until the deadline. */
+/* The host-wide lock: flock on the state directory, polled until the
+ * deadline (the kernel gives no event for a lock freed; nor for a
+ * module's refcount or a driver probed, polled below the same way). */
 static int lock_state(Engine *e, usec_t timeout) {
-        usec_t deadline = now_usec() + timeout, wait = USEC_PER_MSEC;
+        PollUntil retry = POLL_UNTIL(now_usec() + timeout);
         for (;;) {
                 if (flock(e->state_fd, LOCK_EX | LOCK_NB) >= 0)
                         return 0;
                 if (errno != EWOULDBLOCK && errno != EINTR)
                         return -errno;
-                if (now_usec() >= deadline)
+                if (!poll_until(&retry))
                         return -ETIME;
-                sleep_usec(wait);
-                if (wait < POLL_CAP)
-                        wait *= 2;
         }
 }
 
@@ -340,7 +334,7 @@ static const char *missing_phrase(const JournalStep *s, char *buf, size_t size) 
  * are missing. */
 static unsigned check_host_back(Engine *e, const Journal *j, const bool *hopeless, const bool *waived, bool *missing,
                                 usec_t timeout) {
-        usec_t deadline = now_usec() + timeout, wait = USEC_PER_MSEC;
+        PollUntil retry = POLL_UNTIL(now_usec() + timeout);
 
         for (;;) {
                 unsigned n = 0, waiting = 0;
@@ -349,12 +343,8 @@ static unsigned check_host_back(Engine *e, const Journal *j, const bool *hopeles
                         n += missing[i];
                         waiting += missing[i] && !hopeless[i];
                 }
-                usec_t now = now_usec();
-                if (waiting == 0 || now >= deadline)
+                if (waiting == 0 || !poll_until(&retry))
                         return n;
-                sleep_usec(wait < deadline - now ? wait : deadline - now);
-                if (wait < POLL_CAP)
-                        wait *= 2;
         }
 }
 
@@ -655,9 +645,9 @@ static int wait_pidfds_gone(const Holder *h, size_t n, usec_t deadline) {
 }
 
 static bool wait_processes_gone(Engine *e, const Holder *h, size_t n, usec_t timeout) {
-        usec_t deadline = now_usec() + timeout, wait = USEC_PER_MSEC;
+        PollUntil retry = POLL_UNTIL(now_usec() + timeout);
         if (sysroot_is_host(e->sr)) {
-                int r = wait_pidfds_gone(h, n, deadline);
+                int r = wait_pidfds_gone(h, n, retry.deadline);
                 if (r != -ENOSYS && r != -EPERM)
                         return r == 0;
         }
@@ -667,11 +657,8 @@ static bool wait_processes_gone(Engine *e, const Holder *h, size_t n, usec_t tim
                         all = all && process_gone(e, h[i].pid);
                 if (all)
                         return true;
-                if (now_usec() >= deadline)
+                if (!poll_until(&retry))
                         return false;
-                sleep_usec(wait);
-                if (wait < POLL_CAP)
-                        wait *= 2;
         }
 }
 

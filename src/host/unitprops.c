@@ -4,9 +4,6 @@
 #include "shared/subprocess.h"
 #include "shared/util.h"
 
-#define POLL_FIRST (10 * USEC_PER_MSEC)
-#define POLL_MAX (200 * USEC_PER_MSEC)
-
 static bool inhibit_unit_ok(const char *u) {
         static const char prefix[] = "vfio-hook-inhibit-", suffix[] = ".service";
         size_t n = strlen(u);
@@ -86,7 +83,7 @@ int unitprops_state(const char *unit, usec_t timeout, UnitState *ret, char **ret
 
 /* Polls the unit's state until it is (in)active or the deadline passes. */
 static int wait_state(const char *unit, bool active, usec_t deadline, char **ret_error) {
-        usec_t interval = POLL_FIRST;
+        PollUntil retry = POLL_UNTIL(deadline);
         for (;;) {
                 UnitState st;
                 _cleanup_free_ char *e = NULL;
@@ -97,11 +94,8 @@ static int wait_state(const char *unit, bool active, usec_t deadline, char **ret
                         return errorf(ret_error, r, "%s", e ? e : strerror(-r));
                 if ((st == UNIT_ACTIVE) == active)
                         return 0;
-                usec_t left = remaining(deadline);
-                if (left == 0)
+                if (!poll_until(&retry))
                         return errorf(ret_error, -ETIME, "%s is not %s yet", unit, active ? "active" : "stopped");
-                sleep_usec(interval < left ? interval : left);
-                interval = interval * 3 / 2 > POLL_MAX ? POLL_MAX : interval * 3 / 2;
         }
 }
 

@@ -7,9 +7,6 @@
 #include "shared/subprocess.h"
 #include "shared/util.h"
 
-#define POLL_FIRST (1 * USEC_PER_MSEC)
-#define POLL_MAX (20 * USEC_PER_MSEC)
-
 UnitState unit_status_to_state(const UnitStatus *s) {
         static const char *const running[] = {
                 "active", "reloading", "activating", "deactivating", "refreshing",
@@ -174,7 +171,7 @@ static int systemctl_change(const char *unit, bool stop, usec_t timeout, char **
 
         /* systemctl stop/start wait for their job; what follows confirms the
          * state, and waits when the job was queued or the unit is slow. */
-        usec_t interval = POLL_FIRST;
+        PollUntil retry = POLL_UNTIL(deadline);
         for (;;) {
                 if (remaining(deadline) == 0)
                         break;
@@ -197,13 +194,8 @@ static int systemctl_change(const char *unit, bool stop, usec_t timeout, char **
                 if (!stop && streq(s.load_state, "not-found"))
                         return errorf(ret_error, -ENOENT, "%s %s: no such unit", doing, unit);
 
-                usec_t left = remaining(deadline);
-                if (left == 0)
+                if (!poll_until(&retry))
                         break;
-                sleep_usec(interval < left ? interval : left);
-                interval *= 2;
-                if (interval > POLL_MAX)
-                        interval = POLL_MAX;
         }
 
         if (s.active_state[0])

@@ -84,8 +84,7 @@ bool poll_until(PollUntil *p) {
         if (now >= p->deadline)
                 return false;
         sleep_usec(p->wait < p->deadline - now ? p->wait : p->deadline - now);
-        if (p->wait < p->cap)
-                p->wait *= 2;
+        p->wait = p->wait < p->cap / 2 ? p->wait * 2 : p->cap;
         return true;
 }
 

@@ -40,6 +40,9 @@ typedef struct PollUntil {
 } PollUntil;
 /* Sleeps and returns true; false, at once, when the deadline has passed. */
 bool poll_until(PollUntil *p);
+/* For state the kernel or systemd gives no event for: a change is seen
+ * within 20 ms, and the first look again comes after 1 ms. */
+#define POLL_UNTIL(d) ((PollUntil) { .deadline = (d), .wait = USEC_PER_MSEC, .cap = 20 * USEC_PER_MSEC })
 
 /* Writes all of buf to fd, again after EINTR and short writes. -EIO when
  * write() writes nothing. */
