@@ -10,6 +10,7 @@
  * decides whether it stops), the policy's services, then the resolved
  * stack's services. */
 int host_facts_gather(Sysroot *sr, const Domain *d, UnitStateFn unit_state, void *userdata, HostFacts *ret);
+
 /* Where systemd finds unit files (and aliases such as
  * display-manager.service), below the root and without its '/', in
  * systemd's order for the first four. Those with in_tree are where unit

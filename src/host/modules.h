@@ -8,6 +8,7 @@
  * lib/modules/<release>/modules.builtin) and the unload order. */
 
 int module_info_read(Sysroot *sr, const char *name, ModuleInfo *ret);
+
 /* From the given modules, those that are loaded plus every loaded module
  * holding them (transitively), in the order to unload: each module after
  * all of its holders (nvidia: nvidia_drm, nvidia_modeset, nvidia_uvm,

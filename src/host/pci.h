@@ -27,6 +27,7 @@ int pci_device_drm_nodes(Sysroot *sr, const PciAddr *a, char ***ret);
  * "/dev/snd/controlC1", "/dev/fb0", ...), sorted. Links are not followed
  * and functions below a bridge are not descended into. */
 int pci_device_dev_nodes(Sysroot *sr, const PciAddr *a, char ***ret);
+
 /* The same, added to *nodes where not there yet (the nodes of several
  * functions: the domain's, a GPU's IOMMU group). -ENOENT: no such function. */
 int pci_device_add_dev_nodes(Sysroot *sr, const PciAddr *a, char ***nodes);

@@ -12,6 +12,7 @@
  * SR-IOV capability in config, else from sriov_offset/sriov_stride. A
  * missing PF is not an error (exists false). */
 int sriov_fact_read(Sysroot *sr, const PciAddr *pf, SriovFact *ret);
+
 /* The facts of the policy's <vfs> PFs and <reset> devices, aligned with
  * p->vfs and p->resets (a NULL reset_methods entry: none to read). */
 int sriov_facts_gather(Sysroot *sr, const Policy *p, SriovFact **ret_vfs, size_t *ret_n_vfs, char ***ret_resets,
@@ -19,10 +20,12 @@ int sriov_facts_gather(Sysroot *sr, const Policy *p, SriovFact **ret_vfs, size_t
 /* vendor-reset is loaded: it answers the kernel's device_specific probe for
  * those devices, which reset_method then accepts although it did not list it. */
 bool vendor_reset_loaded(Sysroot *sr);
+
 /* The kernel's reset methods of a device, as reset_method lists them
  * ("flr bus"); -ENOENT when the kernel has no reset_method (< 5.15) or the
  * device none. */
 int reset_methods_read(Sysroot *sr, const PciAddr *a, char **ret);
+
 /* prepare's side: write count to sriov_numvfs, with
  * sriov_drivers_autoprobe off meanwhile when autoprobe_off (it is on again
  * after, for later probes), then wait until every address in want exists
@@ -31,5 +34,6 @@ int sriov_make_vfs(Sysroot *sr, const PciAddr *pf, unsigned count, bool autoprob
                    size_t n_want, usec_t timeout, char **ret_error);
 /* Sets sriov_numvfs to 0 when it is not (the VFs go with their drivers). */
 int sriov_remove_vfs(Sysroot *sr, const PciAddr *pf);
+
 /* Turns sriov_drivers_autoprobe back on when it is off. */
 int sriov_autoprobe_on(Sysroot *sr, const PciAddr *pf);

@@ -21,13 +21,17 @@ void holders_free(Holder *l, size_t n);
  * hierarchy's ("0::/path"), else systemd's own ("N:name=systemd:/path").
  * NULL in *ret when neither is there. */
 int cgroup_from_proc(const char *text, char **ret);
+
 /* Pure. The innermost systemd unit of a cgroup path: its last component
  * that is a .service or .scope ("/user.slice/user-1000.slice/session-2.scope"
  * -> "session-2.scope"); NULL in *ret when there is none. */
 int cgroup_unit(const char *path, char **ret);
+
 /* Pure. Whether the cgroup is inside UNIT ("/system.slice/gdm.service/x"). */
 bool cgroup_in_unit(const char *path, const char *unit);
+
 /* Pure. Whether the cgroup belongs to a user's login (user.slice). */
 bool cgroup_in_user_session(const char *path);
+
 /* "pid 1500 (gnome-shell, session-2.scope)": for messages. */
 char *holder_describe(const Holder *h);
