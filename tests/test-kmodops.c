@@ -188,8 +188,9 @@ END_TEST
 START_TEST(nodedev_unknown_device) {
         _cleanup_free_ char *e = NULL;
 
-        /* libvirt's built-in test driver has no such PCI device. */
-        ck_assert_int_eq(nodedev_detach("test:///default", &gpu, LONG, &e), -ENODEV);
+        /* libvirt's built-in test driver has no such PCI device: looked up
+         * again until the deadline, then said. */
+        ck_assert_int_eq(nodedev_detach("test:///default", &gpu, 2 * USEC_PER_SEC, &e), -ENODEV);
         assert_one_line(e, "detaching 0000:01:00.0: ");
         ck_assert_msg(strstr(e, "pci_0000_01_00_0"), "got: %s", e);
 }
@@ -314,13 +315,32 @@ START_TEST(nodedev_session_unknown_device) {
 
         fakevirt_log(log);
         NodedevSession *s = nodedev_session_new(NULL, FAKEVIRT);
-        ck_assert_int_eq(nodedev_session_detach(s, &other, LONG, &e), -ENODEV);
+        /* Looked up again until the deadline (a device libvirt may learn of late). */
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(nodedev_session_detach(s, &other, 300 * USEC_PER_MSEC, &e), -ENODEV);
+        ck_assert_uint_ge(now_usec() - t0, 300 * USEC_PER_MSEC);
         ck_assert_str_eq(e, "detaching 0000:02:00.0: Node device not found: no node device with matching name");
         /* The worker stays: the next device uses the same connection. */
         ck_assert_int_eq(nodedev_session_detach(s, &gpu, LONG, NULL), 0);
         nodedev_session_free(s);
         calls = read_log(log);
         ck_assert_str_eq(calls, "connect qemu:///system\ndetach pci_0000_01_00_0\n");
+}
+END_TEST
+
+START_TEST(nodedev_session_device_known_late) {
+        _cleanup_free_ char *calls = NULL;
+        char log[64];
+
+        fakevirt_log(log);
+        ck_assert_int_eq(setenv("FAKEVIRT_LATE", "pci_0000_01_00_1", 1), 0);
+        NodedevSession *s = nodedev_session_new(NULL, FAKEVIRT);
+        ck_assert_int_eq(nodedev_session_detach(s, &audio, LONG, NULL), 0);
+        nodedev_session_free(s);
+        ck_assert_int_eq(unsetenv("FAKEVIRT_LATE"), 0);
+        calls = read_log(log);
+        ck_assert_str_eq(calls, "connect qemu:///system\nlookup-missing pci_0000_01_00_1\nlookup-missing pci_0000_01_00_1\n"
+                                "lookup-missing pci_0000_01_00_1\ndetach pci_0000_01_00_1\n");
 }
 END_TEST
 
@@ -429,6 +449,7 @@ static Suite *suite(void) {
         tcase_add_test(tc, nodedev_session_one_connection);
         tcase_add_test(tc, nodedev_session_begun_early);
         tcase_add_test(tc, nodedev_session_unknown_device);
+        tcase_add_test(tc, nodedev_session_device_known_late);
         tcase_add_test(tc, nodedev_session_hang_second);
         tcase_add_test(tc, nodedev_session_no_libvirt);
         tcase_add_test(tc, nodedev_domain_running);

@@ -182,7 +182,19 @@ static int session_device_call(NodedevSession *s, bool detach, const PciAddr *a,
         req[1] = ' ';
         pci_addr_nodedev_name(a, req + 2);
 
-        int r = deadline_worker_call(&s->worker, &session_ops, s, req, strlen(req), timeout, &timed_out, &e);
+        /* A device made a moment ago (a VF of this prepare) is known to
+         * libvirt once its udev thread has processed the device's event:
+         * until then the lookup fails (-ENODEV), so look again for as long
+         * as a call may take; each call has that bound of its own. */
+        PollUntil retry = POLL_UNTIL(now_usec() + timeout);
+        int r;
+        for (;;) {
+                r = deadline_worker_call(&s->worker, &session_ops, s, req, strlen(req), timeout, &timed_out, &e);
+                if (r != -ENODEV || !poll_until(&retry))
+                        break;
+                free(e);
+                e = NULL;
+        }
         if (r >= 0)
                 return 0;
         /* The worker was killed: the next device gets a new one. */

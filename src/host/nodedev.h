@@ -32,7 +32,9 @@ int nodedev_session_reattach(NodedevSession *s, const PciAddr *a, usec_t timeout
  * virNodeDeviceDetachFlags(dev, "vfio", 0) on the device "pci_DDDD_BB_SS_F".
  * Errors are one line: "detaching 0000:01:00.0: <libvirt's message>",
  * "detaching 0000:01:00.0: libvirt did not answer within 30 s" (-ETIME).
- * -ENODEV when libvirt does not know the device. */
+ * -ENODEV when libvirt does not know the device, asked again until the
+ * deadline (libvirt learns of a device made a moment ago, a VF, from its
+ * udev event). */
 int nodedev_detach(const char *uri, const PciAddr *a, usec_t timeout, char **ret_error);
 
 /* virNodeDeviceReAttach(dev): "reattaching 0000:01:00.0: ..." */
