@@ -75,21 +75,6 @@ static const char *exit_description(int status, char buf[static EXIT_DESCRIPTION
         return spawn_describe_status(&sr, buf, EXIT_DESCRIPTION_MAX);
 }
 
-/* 0 once fd is readable (or closed), -ETIME at the deadline. */
-static int fd_wait_readable(int fd, usec_t deadline) {
-        for (;;) {
-                usec_t now = now_usec();
-                if (now >= deadline)
-                        return -ETIME;
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                int q = poll(&pfd, 1, (int) ((deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
-                if (q < 0 && errno != EINTR)
-                        return -errno;
-                if (q > 0)
-                        return 0;
-        }
-}
-
 /* A failed fn's answer: its error line, else strerror() of its result. */
 static int answer_error(const DeadlineHeader *h, const char *err, char **ret_error) {
         if (h->err_len > 0)

@@ -108,7 +108,7 @@ int write_all(int fd, const void *buf, size_t len) {
 
 /* Waits until fd is readable (or at its end) or the deadline (0: none)
  * passes. */
-static int wait_readable(int fd, usec_t deadline) {
+int fd_wait_readable(int fd, usec_t deadline) {
         for (;;) {
                 int ms = -1;
                 if (deadline) {
@@ -150,12 +150,12 @@ int read_full_fd(int fd, size_t max, usec_t timeout, char **ret, size_t *ret_siz
                                 return -ENOMEM;
                         buf = nb;
                 }
-                if (deadline && (r = wait_readable(fd, deadline)) < 0)
+                if (deadline && (r = fd_wait_readable(fd, deadline)) < 0)
                         return r;
                 ssize_t n = read(fd, buf + size, alloc - size);
                 if (n < 0 && errno == EAGAIN && !deadline) {
                         /* A non-blocking fd without a deadline: wait as long as it takes. */
-                        r = wait_readable(fd, 0);
+                        r = fd_wait_readable(fd, 0);
                         if (r < 0)
                                 return r;
                         continue;

@@ -53,6 +53,9 @@ int write_all(int fd, const void *buf, size_t len);
  * end did not come in time. fd may be non-blocking (EAGAIN: poll() waits);
  * -EBADF when it is closed. */
 int read_full_fd(int fd, size_t max, usec_t timeout, char **ret, size_t *ret_size);
+/* 0 once fd is readable, or closed at the other end (read() says which);
+ * -ETIME at the deadline (0: none), -EBADF when fd is not open. */
+int fd_wait_readable(int fd, usec_t deadline);
 
 /* Strip trailing whitespace/newlines in place; returns s. */
 char *strstrip_trailing(char *s);
