@@ -142,35 +142,7 @@ int fs_read_full_flags(const char *path, int flags, char **ret, size_t *ret_len)
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
         if (fd < 0)
                 return -errno;
-        size_t len = 0, alloc = 4096;
-        _cleanup_free_ char *buf = malloc(alloc + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (len == alloc) {
-                        if (alloc >= FILE_MAX)
-                                return -EFBIG;
-                        alloc *= 2;
-                        char *nb = realloc(buf, alloc + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                ssize_t n = read(fd, buf + len, alloc - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        if (ret_len)
-                *ret_len = len;
-        return 0;
+        return read_full_fd(fd, FILE_MAX, 0, ret, ret_len);
 }
 
 /* Files inside a tree are never followed through links. */
