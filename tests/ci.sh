@@ -14,6 +14,17 @@ jobs=$(nproc 2>/dev/null || echo 2)
 vm=yes
 [ "${1:-}" = --no-vm ] && vm=no
 
+# The log of each test that failed in build directory $1 (all of each, not
+# the tail of the last ones: a failure must show in CI's output).
+failed_logs() {
+        local trs
+        for trs in "$1"/tests/*.trs; do
+                grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs" || continue
+                echo "---- ${trs%.trs}.log"
+                tail -n 60 "${trs%.trs}.log"
+        done
+}
+
 deps=(build-essential autoconf automake pkg-config libvirt-dev libxml2-dev libxml2-utils
       libkmod-dev libpci-dev libsystemd-dev check clang libclang-rt-14-dev
       mandoc man-db bash-completion debhelper dpkg-dev lintian)
@@ -40,7 +51,7 @@ mkdir -p build
 # The prefixes of a real install: the guest test installs this build.
 (cd build && "$top/configure" -q --enable-werror --prefix=/usr --sysconfdir=/etc --localstatedir=/var &&
         make -s -j"$jobs" && make -s -j"$jobs" check) || {
-        cat build/tests/*.log 2>/dev/null | tail -100
+        failed_logs build
         exit 1
 }
 # make distcheck re-runs the suite from a tarball in a fresh VPATH build.
@@ -71,7 +82,7 @@ mkdir -p build-asan
 (export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
  cd build-asan && "$top/configure" -q --enable-werror --enable-asan --enable-ubsan && make -s -j"$jobs" &&
         make -s -j"$jobs" check) || {
-        cat build-asan/tests/*.log 2>/dev/null | tail -100
+        failed_logs build-asan
         exit 1
 }
 

@@ -85,7 +85,7 @@ if [ "$uses" -gt 0 ] && { [ "$uses" -ne 2 ] || [ "$calls" -ne 1 ]; }; then
         echo "FAIL: src/host/kmodops.c: run_install must be used only as kmod_module_probe_insert_module()'s callback"
         fail=1
 fi
-if grep -rlE 'run_install' "$top_srcdir"/src/*.c | grep -v '/kmodops\.c$' >/dev/null; then
+if grep -lE 'run_install' "$top_srcdir"/src/*/*.c | grep -v '/kmodops\.c$' >/dev/null; then
         echo "FAIL: run_install is used outside src/host/kmodops.c"
         fail=1
 fi
