@@ -118,7 +118,6 @@ static int systemctl_query(const char *unit, usec_t timeout, UnitStatus *ret, ch
         return 0;
 }
 
-static int bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error);
 static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_error);
 
 int units_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error) {
@@ -126,7 +125,7 @@ int units_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_er
                 *ret_error = NULL;
         if (!unit_name_valid(unit))
                 return errorf(ret_error, -EINVAL, "invalid unit name");
-        int r = bus_query(unit, timeout, ret, ret_error);
+        int r = units_bus_query(unit, timeout, ret, ret_error);
         if (r != -EOPNOTSUPP)
                 return r;
         return systemctl_query(unit, timeout, ret, ret_error);
@@ -480,7 +479,7 @@ static int query_path(const char *path, usec_t deadline, UnitStatus *s, sd_bus_e
         return r;
 }
 
-static int bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error) {
+int units_bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error) {
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
@@ -536,9 +535,9 @@ static char *wait_job(const char *job, usec_t deadline, int *ret_r) {
 /* What the state says of a stop or start whose job ended with result
  * (NULL: not seen by the deadline): 0 done, < 0 failed (with the error),
  * 1 not yet. since: when a started unit became active (0: not active, or
- * not known). */
+ * not known); settle: how long it must have been (0: active is started). */
 static int stop_or_start_verdict(const char *unit, bool stop, const UnitStatus *s, const char *result, usec_t since,
-                                 usec_t deadline, char **ret_error) {
+                                 usec_t settle, usec_t deadline, char **ret_error) {
         const char *doing = stop ? "stopping" : "starting";
 
         if (stop && status_is_stopped(s))
@@ -546,7 +545,7 @@ static int stop_or_start_verdict(const char *unit, bool stop, const UnitStatus *
         /* A service is active as soon as it forked (Type=simple): one that
          * dies at once did not start. */
         if (!stop && streq(s->active_state, "active") &&
-            (remaining(deadline) == 0 || since == 0 || now_usec() - since >= UNITS_START_SETTLE))
+            (settle == 0 || remaining(deadline) == 0 || since == 0 || now_usec() - since >= settle))
                 return 0;
         if (!stop && streq(s->active_state, "failed"))
                 return errorf(ret_error, -EIO, "%s %s: the unit failed (journalctl -u %s)", doing, unit, unit);
@@ -569,10 +568,9 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *rep = NULL;
-        _cleanup_free_ char *job = NULL, *result = NULL;
-        char why[256], t[FORMAT_TIMEOUT_MAX];
+        _cleanup_free_ char *job = NULL;
+        char why[256];
         const char *p = NULL;
-        UnitStatus s = {};
 
         int r = bus_get();
         if (r == -EOPNOTSUPP)
@@ -603,6 +601,17 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
         sd.l.sd_bus_message_unref(rep);
         if (!job)
                 return errorf(ret_error, r < 0 ? r : -ENOMEM, "%s %s: no job from systemd", doing, unit);
+        return units_bus_wait_job(unit, stop, job, stop ? 0 : UNITS_START_SETTLE, deadline, timeout, ret_error);
+}
+
+int units_bus_wait_job(const char *unit, bool stop, const char *job, usec_t settle, usec_t deadline, usec_t timeout,
+                       char **ret_error) {
+        const char *doing = stop ? "stopping" : "starting";
+        _cleanup_free_ char *result = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char why[256], t[FORMAT_TIMEOUT_MAX];
+        UnitStatus s = {};
+        int r;
 
         result = wait_job(job, deadline, &r);
         if (!result && r != -ETIME)
@@ -613,7 +622,7 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
          * first read): a unit still activating or deactivating after its job
          * (Type=simple units that fork late, a queued restart) is waited for
          * without polling, and so is a started one until it has been active
-         * UNITS_START_SETTLE: one that dies meanwhile is seen at once. */
+         * settle: one that dies meanwhile is seen at once. */
         _cleanup_free_ char *path = NULL;
         sd_bus_slot *watch = NULL;
         bool changed = true;
@@ -638,16 +647,18 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
                                 sd.l.sd_bus_error_free(&e);
                                 break;
                         }
-                        since = !stop && streq(s.active_state, "active") ? active_since(path, USEC_PER_SEC) : 0;
+                        since = settle > 0 && !stop && streq(s.active_state, "active")
+                                        ? active_since(path, USEC_PER_SEC)
+                                        : 0;
                 }
-                r = stop_or_start_verdict(unit, stop, &s, result, since, deadline, ret_error);
+                r = stop_or_start_verdict(unit, stop, &s, result, since, settle, deadline, ret_error);
                 if (r <= 0)
                         break;
                 /* Not there yet: wait for a change, until the unit has been
                  * active long enough, or the deadline. */
                 usec_t until = deadline;
-                if (since > 0 && since + UNITS_START_SETTLE < until)
-                        until = since + UNITS_START_SETTLE;
+                if (since > 0 && since + settle < until)
+                        until = since + settle;
                 usec_t now = now_usec();
                 if (now >= deadline) {
                         r = errorf(ret_error, -ETIME, "%s %s: still %s after %s", doing, unit, s.active_state,
@@ -671,4 +682,56 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
         }
         sd.l.sd_bus_slot_unref(watch);
         return r;
+}
+
+int units_bus_stop(const char *unit, usec_t timeout, char **ret_error) {
+        if (ret_error)
+                *ret_error = NULL;
+        return bus_change(unit, true, timeout, ret_error);
+}
+
+int units_bus_open(const char *doing, const char *unit, const SdBusLib **ret, char **ret_error) {
+        int r = bus_get();
+        if (r == -EOPNOTSUPP)
+                return r;
+        if (r < 0)
+                return errorf(ret_error, r, "%s %s: %s", doing, unit, sd.why ? sd.why : strerror(-r));
+        *ret = &sd.l;
+        return 0;
+}
+
+int units_bus_new_call(const char *doing, const char *unit, bool on_unit, const char *iface, const char *member,
+                       usec_t timeout, sd_bus_message **ret, char **ret_error) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        char why[256];
+        int r = on_unit ? unit_path(unit, timeout, &path, &e) : 0;
+        if (r >= 0)
+                r = sd.l.sd_bus_message_new_method_call(sd.bus, ret, SD_DEST, path ? path : SD_PATH, iface, member);
+        if (r < 0) {
+                r = errorf(ret_error, r == -ETIMEDOUT ? -ETIME : r, "%s %s: %s", doing, unit,
+                           call_error(&e, r, why, sizeof why));
+                sd.l.sd_bus_error_free(&e);
+        }
+        return r;
+}
+
+int units_bus_call(sd_bus_message *m, const char *doing, const char *unit, usec_t timeout, sd_bus_message **ret,
+                   char **ret_error) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *rep = NULL;
+        char why[256];
+        int r = sd.l.sd_bus_call(sd.bus, m, timeout ? timeout : 1, &e, &rep);
+        sd.l.sd_bus_message_unref(m);
+        if (r < 0) {
+                r = errorf(ret_error, r == -ETIMEDOUT ? -ETIME : r, "%s %s: %s", doing, unit,
+                           call_error(&e, r, why, sizeof why));
+                sd.l.sd_bus_error_free(&e);
+                return r;
+        }
+        if (ret)
+                *ret = rep;
+        else
+                sd.l.sd_bus_message_unref(rep);
+        return 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "host/facts.h"
+#include "host/sdbus.h"
 #include "shared/macro.h"
 
 /* systemd units, through systemd's D-Bus API (sd-bus from libsystemd,
@@ -52,6 +53,31 @@ int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_err
  * "stopping UNIT: ..." / "starting UNIT: ...". */
 int units_stop(const char *unit, usec_t timeout, char **ret_error);
 int units_start(const char *unit, usec_t timeout, char **ret_error);
+
+/* The same connection for the lifetime steps' systemd side (unitprops.c),
+ * which checks its own names first (host slices, escaped inhibitor units,
+ * which unit_name_valid() does not take): no name check here. Each returns
+ * -EOPNOTSUPP when there is no bus to use (no libsystemd, or the tests'
+ * fake systemctl): the caller runs systemctl then. Errors read "DOING
+ * UNIT: why", systemd's own message passed through. */
+int units_bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error);
+/* StopUnit and its job, as units_stop(); a unit systemd does not know is stopped. */
+int units_bus_stop(const char *unit, usec_t timeout, char **ret_error);
+/* The connection's function table (connecting on the first call). */
+int units_bus_open(const char *doing, const char *unit, const SdBusLib **ret, char **ret_error);
+/* A method call to fill in: on the manager, or (on_unit) on UNIT's object
+ * (LoadUnit tells its path). */
+int units_bus_new_call(const char *doing, const char *unit, bool on_unit, const char *iface, const char *member,
+                       usec_t timeout, sd_bus_message **ret, char **ret_error);
+/* Sends m and drops it; the reply in *ret when ret is given. No answer
+ * within timeout: -ETIME. */
+int units_bus_call(sd_bus_message *m, const char *doing, const char *unit, usec_t timeout, sd_bus_message **ret,
+                   char **ret_error);
+/* After a call that queued job for UNIT: its JobRemoved, then the state as
+ * units_stop()/units_start() wait for it; a start counts once the unit has
+ * been active for settle (0: once active). */
+int units_bus_wait_job(const char *unit, bool stop, const char *job, usec_t settle, usec_t deadline, usec_t timeout,
+                       char **ret_error);
 
 /* Closes the connection to systemd, if one was opened. */
 void units_close(void);
