@@ -32,6 +32,7 @@
 #include <systemd/sd-id128.h>
 
 #include "fakesystemd.h"
+#include "host/units.h"
 #include "shared/util.h"
 
 #define UNIT_PREFIX "/org/freedesktop/systemd1/unit/"
@@ -297,40 +298,44 @@ static int read_property_text(sd_bus_message *m, FILE *f) {
         return r < 0 ? r : 1;
 }
 
-/* Logs "MEMBER UNIT [MODE|runtime=B] PROPERTY=VALUE..." of a call whose
- * first arguments are read already, then its a(sv). */
-static int log_properties(sd_bus_message *m, const char *head) {
-        char *buf = NULL;
+/* Logs "MEMBER UNIT MODE|runtime=B PROPERTY=VALUE..." of a call that
+ * starts with a unit's name, a string or boolean, and an a(sv); then
+ * rewinds it for the method to read. */
+static int log_properties(sd_bus_message *m) {
+        const char *unit, *mode;
+        char *buf = NULL, type;
         size_t size = 0;
+        int runtime;
         FILE *f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
-        fputs(head, f);
-        int r = sd_bus_message_enter_container(m, 'a', "(sv)");
+        int r = sd_bus_message_read(m, "s", &unit);
+        if (r >= 0)
+                r = sd_bus_message_peek_type(m, &type, NULL);
+        if (r >= 0 && type == 's' && (r = sd_bus_message_read(m, "s", &mode)) >= 0)
+                fprintf(f, "%s %s", unit, mode);
+        else if (r >= 0 && (r = sd_bus_message_read(m, "b", &runtime)) >= 0)
+                fprintf(f, "%s runtime=%d", unit, runtime);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(sv)");
         while (r >= 0 && (r = read_property_text(m, f)) > 0)
                 ;
         if (r >= 0)
                 r = sd_bus_message_exit_container(m);
         fclose(f);
-        if (r >= 0) {
-                const char *sp = strchr(buf, ' ');
-                char what[64];
-                snprintf(what, sizeof what, "%.*s", (int) (sp - buf), buf);
-                log_call(what, sp + 1);
-        }
+        if (r >= 0)
+                log_call(sd_bus_message_get_member(m), buf);
         free(buf);
-        return r;
+        return r < 0 ? r : sd_bus_message_rewind(m, true);
 }
 
 static int method_start_transient(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         const char *unit, *mode;
-        char head[256], job[128], p[512], state[32], how[32];
+        char job[128], p[512], state[32], how[32];
         unsigned n;
-        int r = sd_bus_message_read(m, "ss", &unit, &mode);
-        if (r < 0)
-                return r;
-        snprintf(head, sizeof head, "StartTransientUnit %s %s", unit, mode);
-        r = log_properties(m, head);
+        int r = log_properties(m);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "ss", &unit, &mode);
         if (r < 0)
                 return r;
         if (read_unit(unit, state, how, &n))
@@ -354,21 +359,14 @@ static int method_start_transient(sd_bus_message *m, void *userdata, sd_bus_erro
 
 static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         const char *unit, *name;
-        char head[256], p[512];
+        char p[512];
         const void *bytes = NULL;
         size_t n = 0;
         int runtime;
-        int r = sd_bus_message_read(m, "sb", &unit, &runtime);
-        if (r < 0)
-                return r;
-        snprintf(head, sizeof head, "SetUnitProperties %s runtime=%d", unit, runtime);
-        r = log_properties(m, head);
-        if (r < 0)
-                return r;
-        /* Read again, now to keep them: AllowedCPUs alone. */
-        r = sd_bus_message_rewind(m, true);
+        /* Logged, then read again to keep them: AllowedCPUs alone. */
+        int r = log_properties(m);
         if (r >= 0)
-                r = sd_bus_message_skip(m, "sb");
+                r = sd_bus_message_read(m, "sb", &unit, &runtime);
         if (r >= 0)
                 r = sd_bus_message_enter_container(m, 'a', "(sv)");
         while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', "sv")) > 0) {
@@ -543,6 +541,21 @@ pid_t fakesystemd_start(const char *unit_dir, char *address, size_t size) {
                 if (c >= 0)
                         serve(c);
         }
+}
+
+pid_t fakesystemd_start_env(const char *unit_dir) {
+        char address[256];
+        pid_t pid = fakesystemd_start(unit_dir, address, sizeof address);
+        if (pid > 0 && (setenv("VFIO_HOOK_SYSTEMD_BUS", address, 1) < 0 || unsetenv("VFIO_HOOK_SYSTEMCTL") < 0)) {
+                fakesystemd_stop(pid);
+                return -1;
+        }
+        return pid;
+}
+
+void fakesystemd_stop_env(pid_t pid) {
+        units_close();
+        fakesystemd_stop(pid);
 }
 
 void fakesystemd_stop(pid_t pid) {

@@ -48,9 +48,40 @@ static char *calls(void) {
         return buf;
 }
 
+/* The next start fails: the fake's unit fails (a lock logind refuses). */
+static void fail_next_start(void) {
+        char p[sizeof tmpdir + 16];
+        snprintf(p, sizeof p, "%s/fail-start", tmpdir);
+        close(open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+}
+
+/* Names and values refused before anything is sent or run. */
+static void refused_inhibitors(const char *unit) {
+        free(calls()); /* forget what ran so far */
+        ck_assert_int_eq(unitprops_inhibitor_start("sshd.service", "sleep", "x", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_start("vfio-hook-inhibit-a/b.service", "sleep", "x", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_start(unit, "nap", "x", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "a\nb", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_inhibitor_stop("system.slice", T, NULL), -EINVAL);
+        _cleanup_free_ char *c = calls();
+        ck_assert_str_eq(c, "");
+}
+
+static void refused_cpus(void) {
+        char *v = NULL;
+        free(calls());
+        ck_assert_int_eq(unitprops_allowed_cpus_set("machine.slice", "0", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0;1", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0 CPUQuota=1%", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "8192", T, NULL), -EINVAL);
+        ck_assert_int_eq(unitprops_allowed_cpus_get("../x.slice", T, &v, NULL), -EINVAL);
+        _cleanup_free_ char *c = calls();
+        ck_assert_str_eq(c, "");
+}
+
 START_TEST(test_inhibitor) {
         char unit[INHIBIT_UNIT_MAX];
-        _cleanup_free_ char *err = NULL, *c1 = NULL, *c2 = NULL, *c3 = NULL;
+        _cleanup_free_ char *err = NULL, *c1 = NULL, *c2 = NULL;
         UnitState st;
 
         inhibit_unit_name("my-vm", unit);
@@ -81,28 +112,17 @@ START_TEST(test_inhibitor) {
         ck_assert_int_eq(unitprops_inhibitor_stop(unit, T, NULL), 0);
 
         /* A lock logind refuses: the unit fails, and so does the start. */
-        char p[sizeof tmpdir + 16];
-        snprintf(p, sizeof p, "%s/fail-start", tmpdir);
-        close(open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        fail_next_start();
         free(err);
         err = NULL;
         ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "x", T, &err), -EIO);
         ck_assert_msg(strstr(err, "failed"), "%s", err);
-        free(calls()); /* forget what ran so far */
-
-        /* Names and values checked before anything runs. */
-        ck_assert_int_eq(unitprops_inhibitor_start("sshd.service", "sleep", "x", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_start("vfio-hook-inhibit-a/b.service", "sleep", "x", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_start(unit, "nap", "x", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "a\nb", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_stop("system.slice", T, NULL), -EINVAL);
-        c3 = calls();
-        ck_assert_str_eq(c3, "");
+        refused_inhibitors(unit);
 }
 END_TEST
 
 START_TEST(test_allowed_cpus) {
-        _cleanup_free_ char *v = NULL, *v2 = NULL, *c1 = NULL, *c2 = NULL;
+        _cleanup_free_ char *v = NULL, *v2 = NULL, *c1 = NULL;
         ck_assert_int_eq(unitprops_allowed_cpus_get("system.slice", T, &v, NULL), 0);
         ck_assert_str_eq(v, "");
         ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0-1,4", T, NULL), 0);
@@ -113,13 +133,7 @@ START_TEST(test_allowed_cpus) {
         ck_assert_int_eq(unitprops_allowed_cpus_get("system.slice", T, &v2, NULL), 0);
         ck_assert_str_eq(v2, "0-1,4");
         ck_assert_int_eq(unitprops_allowed_cpus_set("init.scope", "", T, NULL), 0);
-        free(calls()); /* forget what ran so far */
-        ck_assert_int_eq(unitprops_allowed_cpus_set("machine.slice", "0", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0;1", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0 CPUQuota=1%", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_allowed_cpus_get("../x.slice", T, &v, NULL), -EINVAL);
-        c2 = calls();
-        ck_assert_str_eq(c2, "");
+        refused_cpus();
 }
 END_TEST
 
@@ -128,21 +142,16 @@ END_TEST
 static pid_t bus_pid = -1;
 
 static void setup_bus(void) {
-        char address[256];
-
         test_tools_setup(tmpdir, NULL, 0);
-        bus_pid = fakesystemd_start(tmpdir, address, sizeof address);
+        bus_pid = fakesystemd_start_env(tmpdir);
         ck_assert_int_gt(bus_pid, 0);
-        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMD_BUS", address, 1), 0);
-        ck_assert_int_eq(unsetenv("VFIO_HOOK_SYSTEMCTL"), 0);
         ck_assert_int_eq(unsetenv("VFIO_HOOK_SYSTEMD_RUN"), 0);
         ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMD_INHIBIT", "/usr/bin/systemd-inhibit", 1), 0);
         ck_assert_int_eq(setenv("VFIO_HOOK_SLEEP", "/usr/bin/sleep", 1), 0);
 }
 
 static void teardown_bus(void) {
-        units_close();
-        fakesystemd_stop(bus_pid);
+        fakesystemd_stop_env(bus_pid);
         teardown();
 }
 
@@ -182,9 +191,7 @@ START_TEST(bus_inhibitor) {
         ck_assert_int_eq(unitprops_inhibitor_stop(unit, T, NULL), 0);
 
         /* A lock that cannot be taken: the unit fails, and so does the start. */
-        char p[sizeof tmpdir + 16];
-        snprintf(p, sizeof p, "%s/fail-start", tmpdir);
-        close(open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        fail_next_start();
         ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "x", T, &err2), -EIO);
         ck_assert_str_eq(err2, "starting vfio-hook-inhibit-my\\x2dvm.service: the unit failed "
                                "(journalctl -u vfio-hook-inhibit-my\\x2dvm.service)");
@@ -192,12 +199,7 @@ START_TEST(bus_inhibitor) {
         c3 = calls();
         ck_assert_msg(strstr(c3, "StartTransientUnit vfio-hook-inhibit-my\\x2dvm.service fail Description=x "), "%s", c3);
 
-        /* Names and values checked before anything is sent. */
-        ck_assert_int_eq(unitprops_inhibitor_start("sshd.service", "sleep", "x", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_start("vfio-hook-inhibit-a/b.service", "sleep", "x", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_start(unit, "nap", "x", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_start(unit, "sleep", "a\nb", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_inhibitor_stop("system.slice", T, NULL), -EINVAL);
+        refused_inhibitors(unit);
         ck_assert_int_eq(unitprops_state("-x.service", T, &st, &err3), -EINVAL);
         c4 = calls();
         ck_assert_str_eq(c4, "");
@@ -205,8 +207,7 @@ START_TEST(bus_inhibitor) {
 END_TEST
 
 START_TEST(bus_allowed_cpus) {
-        _cleanup_free_ char *v = NULL, *v2 = NULL, *v3 = NULL, *v4 = NULL, *c1 = NULL, *c2 = NULL, *c3 = NULL,
-                            *c4 = NULL;
+        _cleanup_free_ char *v = NULL, *v2 = NULL, *v3 = NULL, *v4 = NULL, *c1 = NULL, *c2 = NULL, *c3 = NULL;
 
         ck_assert_int_eq(unitprops_allowed_cpus_get("system.slice", T, &v, NULL), 0);
         ck_assert_str_eq(v, "");
@@ -231,14 +232,7 @@ START_TEST(bus_allowed_cpus) {
         ck_assert_str_eq(c3, "SetUnitProperties init.scope runtime=1 AllowedCPUs=\n");
         ck_assert_int_eq(unitprops_allowed_cpus_get("init.scope", T, &v4, NULL), 0);
         ck_assert_str_eq(v4, "");
-        free(calls());
-
-        ck_assert_int_eq(unitprops_allowed_cpus_set("machine.slice", "0", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "0;1", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_allowed_cpus_set("system.slice", "8192", T, NULL), -EINVAL);
-        ck_assert_int_eq(unitprops_allowed_cpus_get("../x.slice", T, &v, NULL), -EINVAL);
-        c4 = calls();
-        ck_assert_str_eq(c4, "");
+        refused_cpus();
 }
 END_TEST
 

@@ -104,6 +104,24 @@ static int wait_state(const char *unit, bool active, usec_t deadline, char **ret
         }
 }
 
+/* Opens ("NAME", variant of TYPE) in an a(sv) of properties; two
+ * close_container() end it. */
+static int open_property(const SdBusLib *l, sd_bus_message *m, const char *name, const char *type) {
+        int r = l->sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = l->sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = l->sd_bus_message_open_container(m, 'v', type);
+        return r;
+}
+
+static int close_containers(const SdBusLib *l, sd_bus_message *m, unsigned n) {
+        int r = 0;
+        for (unsigned i = 0; i < n && r >= 0; i++)
+                r = l->sd_bus_message_close_container(m);
+        return r;
+}
+
 /* StartTransientUnit(UNIT, "fail", properties as systemd-run sets them,
  * no aux units), then the job and the unit active, as units_start() waits
  * but without its settle time (Type=exec: active once systemd-inhibit is
@@ -111,8 +129,6 @@ static int wait_state(const char *unit, bool active, usec_t deadline, char **ret
 static int bus_start_transient(const SdBusLib *l, const char *unit, const char *desc, const char *const *cmd,
                                usec_t deadline, usec_t timeout, char **ret_error) {
         sd_bus_message *m = NULL, *rep = NULL;
-        _cleanup_free_ char *job = NULL;
-        const char *p = NULL;
         int r = units_bus_new_call("starting", unit, false, "org.freedesktop.systemd1.Manager", "StartTransientUnit",
                                    remaining(deadline), &m, ret_error);
         if (r < 0)
@@ -123,13 +139,9 @@ static int bus_start_transient(const SdBusLib *l, const char *unit, const char *
         if (r >= 0)
                 r = l->sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", desc, "Type", "s", "exec",
                                              "CollectMode", "s", "inactive-or-failed");
-        /* ExecStart a(sasb): path, argv, ignore failure. */
+        /* ExecStart a(sasb): [(path, argv, ignore failure)]. */
         if (r >= 0)
-                r = l->sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = l->sd_bus_message_append(m, "s", "ExecStart");
-        if (r >= 0)
-                r = l->sd_bus_message_open_container(m, 'v', "a(sasb)");
+                r = open_property(l, m, "ExecStart", "a(sasb)");
         if (r >= 0)
                 r = l->sd_bus_message_open_container(m, 'a', "(sasb)");
         if (r >= 0)
@@ -140,26 +152,16 @@ static int bus_start_transient(const SdBusLib *l, const char *unit, const char *
                 r = l->sd_bus_message_append_strv(m, (char **) cmd);
         if (r >= 0)
                 r = l->sd_bus_message_append(m, "b", 0);
-        for (unsigned i = 0; i < 5 && r >= 0; i++)
-                r = l->sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = close_containers(l, m, 5);
         if (r >= 0)
                 r = l->sd_bus_message_append(m, "a(sa(sv))", 0);
-        if (r < 0) {
-                l->sd_bus_message_unref(m);
-                return errorf(ret_error, r, "starting %s: %s", unit, strerror(-r));
-        }
         /* Refused ("Unit ... was already loaded or has a fragment file."):
          * systemd's message, in units_bus_call()'s error. */
-        r = units_bus_call(m, "starting", unit, remaining(deadline), &rep, ret_error);
+        r = units_bus_call(m, r, "starting", unit, remaining(deadline), &rep, ret_error);
         if (r < 0)
                 return r;
-        r = l->sd_bus_message_read(rep, "o", &p);
-        if (r >= 0 && p)
-                job = strdup(p);
-        l->sd_bus_message_unref(rep);
-        if (!job)
-                return errorf(ret_error, r < 0 ? r : -ENOMEM, "starting %s: no job from systemd", unit);
-        return units_bus_wait_job(unit, false, job, 0, deadline, timeout, ret_error);
+        return units_bus_wait_job(rep, unit, false, 0, deadline, timeout, ret_error);
 }
 
 int unitprops_inhibitor_start(const char *unit, const char *what, const char *why, usec_t timeout, char **ret_error) {
@@ -248,11 +250,7 @@ int unitprops_allowed_cpus_get(const char *unit, usec_t timeout, char **ret, cha
         if (r < 0)
                 return r;
         r = l->sd_bus_message_append(m, "ss", cpus_interface(unit), "AllowedCPUs");
-        if (r < 0) {
-                l->sd_bus_message_unref(m);
-                return errorf(ret_error, r, "querying %s: %s", unit, strerror(-r));
-        }
-        r = units_bus_call(m, "querying", unit, remaining(deadline), &rep, ret_error);
+        r = units_bus_call(m, r, "querying", unit, remaining(deadline), &rep, ret_error);
         if (r < 0)
                 return r;
         r = l->sd_bus_message_enter_container(rep, 'v', "ay");
@@ -293,20 +291,12 @@ int unitprops_allowed_cpus_set(const char *unit, const char *cpus, usec_t timeou
                 if (r >= 0)
                         r = l->sd_bus_message_open_container(m, 'a', "(sv)");
                 if (r >= 0)
-                        r = l->sd_bus_message_open_container(m, 'r', "sv");
-                if (r >= 0)
-                        r = l->sd_bus_message_append(m, "s", "AllowedCPUs");
-                if (r >= 0)
-                        r = l->sd_bus_message_open_container(m, 'v', "ay");
+                        r = open_property(l, m, "AllowedCPUs", "ay");
                 if (r >= 0)
                         r = l->sd_bus_message_append_array(m, 'y', mask, n);
-                for (unsigned i = 0; i < 3 && r >= 0; i++)
-                        r = l->sd_bus_message_close_container(m);
-                if (r < 0) {
-                        l->sd_bus_message_unref(m);
-                        return errorf(ret_error, r, "%s %s: %s", doing, unit, strerror(-r));
-                }
-                return units_bus_call(m, doing, unit, remaining(deadline), NULL, ret_error);
+                if (r >= 0)
+                        r = close_containers(l, m, 3);
+                return units_bus_call(m, r, doing, unit, remaining(deadline), NULL, ret_error);
         }
         if (r != -EOPNOTSUPP)
                 return r;

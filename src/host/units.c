@@ -568,9 +568,7 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *rep = NULL;
-        _cleanup_free_ char *job = NULL;
         char why[256];
-        const char *p = NULL;
 
         int r = bus_get();
         if (r == -EOPNOTSUPP)
@@ -595,23 +593,24 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
                 sd.l.sd_bus_error_free(&e);
                 return r;
         }
-        r = sd.l.sd_bus_message_read(rep, "o", &p);
+        return units_bus_wait_job(rep, unit, stop, stop ? 0 : UNITS_START_SETTLE, deadline, timeout, ret_error);
+}
+
+int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t settle, usec_t deadline,
+                       usec_t timeout, char **ret_error) {
+        const char *doing = stop ? "stopping" : "starting";
+        _cleanup_free_ char *job = NULL, *result = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char why[256], t[FORMAT_TIMEOUT_MAX];
+        const char *p = NULL;
+        UnitStatus s = {};
+
+        int r = sd.l.sd_bus_message_read(rep, "o", &p);
         if (r >= 0 && p)
                 job = strdup(p);
         sd.l.sd_bus_message_unref(rep);
         if (!job)
                 return errorf(ret_error, r < 0 ? r : -ENOMEM, "%s %s: no job from systemd", doing, unit);
-        return units_bus_wait_job(unit, stop, job, stop ? 0 : UNITS_START_SETTLE, deadline, timeout, ret_error);
-}
-
-int units_bus_wait_job(const char *unit, bool stop, const char *job, usec_t settle, usec_t deadline, usec_t timeout,
-                       char **ret_error) {
-        const char *doing = stop ? "stopping" : "starting";
-        _cleanup_free_ char *result = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        char why[256], t[FORMAT_TIMEOUT_MAX];
-        UnitStatus s = {};
-        int r;
 
         result = wait_job(job, deadline, &r);
         if (!result && r != -ETIME)
@@ -716,11 +715,15 @@ int units_bus_new_call(const char *doing, const char *unit, bool on_unit, const 
         return r;
 }
 
-int units_bus_call(sd_bus_message *m, const char *doing, const char *unit, usec_t timeout, sd_bus_message **ret,
-                   char **ret_error) {
+int units_bus_call(sd_bus_message *m, int built, const char *doing, const char *unit, usec_t timeout,
+                   sd_bus_message **ret, char **ret_error) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *rep = NULL;
         char why[256];
+        if (built < 0) {
+                sd.l.sd_bus_message_unref(m);
+                return errorf(ret_error, built, "%s %s: %s", doing, unit, strerror(-built));
+        }
         int r = sd.l.sd_bus_call(sd.bus, m, timeout ? timeout : 1, &e, &rep);
         sd.l.sd_bus_message_unref(m);
         if (r < 0) {

@@ -14,6 +14,8 @@
  *   stop/start: StopUnit/StartUnit(UNIT, "replace"), then the job's
  *          JobRemoved signal, waited for under the deadline, then the
  *          state once.
+ * The lifetime steps' systemd side (unitprops.c) uses the same connection
+ * and wait through the units_bus_* calls below.
  * Without libsystemd.so.0 (or with the tests' fake systemctl, see
  * subprocess.h) the same through `systemctl show|stop|start`. Where
  * systemd does not run (a container), an error says so: the callers look
@@ -69,15 +71,17 @@ int units_bus_open(const char *doing, const char *unit, const SdBusLib **ret, ch
  * (LoadUnit tells its path). */
 int units_bus_new_call(const char *doing, const char *unit, bool on_unit, const char *iface, const char *member,
                        usec_t timeout, sd_bus_message **ret, char **ret_error);
-/* Sends m and drops it; the reply in *ret when ret is given. No answer
- * within timeout: -ETIME. */
-int units_bus_call(sd_bus_message *m, const char *doing, const char *unit, usec_t timeout, sd_bus_message **ret,
-                   char **ret_error);
-/* After a call that queued job for UNIT: its JobRemoved, then the state as
- * units_stop()/units_start() wait for it; a start counts once the unit has
- * been active for settle (0: once active). */
-int units_bus_wait_job(const char *unit, bool stop, const char *job, usec_t settle, usec_t deadline, usec_t timeout,
-                       char **ret_error);
+/* Sends m, when built (what filling it in returned) is not an error, and
+ * drops it; the reply in *ret when ret is given. No answer within
+ * timeout: -ETIME. */
+int units_bus_call(sd_bus_message *m, int built, const char *doing, const char *unit, usec_t timeout,
+                   sd_bus_message **ret, char **ret_error);
+/* rep: the reply to a call that queued a job for UNIT (dropped here):
+ * the job's JobRemoved, then the state as units_stop()/units_start() wait
+ * for it; a start counts once the unit has been active for settle (0:
+ * once active). */
+int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t settle, usec_t deadline,
+                       usec_t timeout, char **ret_error);
 
 /* Closes the connection to systemd, if one was opened. */
 void units_close(void);
