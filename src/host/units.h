@@ -53,5 +53,16 @@ int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_err
 int units_stop(const char *unit, usec_t timeout, char **ret_error);
 int units_start(const char *unit, usec_t timeout, char **ret_error);
 
+/* Whether a started unit is ready before it has been active
+ * UNITS_START_SETTLE, asked with its control group ("/system.slice/
+ * sddm.service") once it is active, then again after 1 ms, doubling up to
+ * 20 ms (hostops-real.c: a process of it holds a DRM card node, as a
+ * display manager's X server does once it draws). */
+typedef bool (*UnitReadyFn)(const char *control_group, void *userdata);
+
+/* units_start(), done as soon as ready() says so (over D-Bus; through
+ * systemctl, a started unit is done once active, as there). */
+int units_start_until_ready(const char *unit, usec_t timeout, UnitReadyFn ready, void *userdata, char **ret_error);
+
 /* Closes the connection to systemd, if one was opened. */
 void units_close(void);
