@@ -2,7 +2,7 @@
 /* A stand-in for systemd's D-Bus API on a socket of its own, for
  * tests/test-units.c: what units.c asks of org.freedesktop.systemd1
  * (LoadUnit, StopUnit, StartUnit, Subscribe, a unit's LoadState and
- * ActiveState), the JobRemoved signal and PropertiesChanged on each change
+ * ActiveState, a service's ControlGroup "/system.slice/UNIT"), the JobRemoved signal and PropertiesChanged on each change
  * of a unit's state, over the unit files of a
  * directory in tests/helpers/fake-systemctl's format:
  *   active                stop: inactive, the job ends at once ("done")
@@ -447,6 +447,15 @@ static int get_state(sd_bus *bus, const char *path, const char *interface, const
         return sd_bus_message_append(reply, "s", found ? state : "inactive");
 }
 
+/* Each unit's control group, where systemd puts a system service. */
+static int get_control_group(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *e) {
+        char unit[128], cg[160];
+        path_unit(path, unit, sizeof unit);
+        snprintf(cg, sizeof cg, "/system.slice/%s", unit);
+        return sd_bus_message_append(reply, "s", cg);
+}
+
 static int find_unit(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                      sd_bus_error *e) {
         *found = NULL;
@@ -470,6 +479,12 @@ static const sd_bus_vtable unit_vtable[] = {
         SD_BUS_PROPERTY("LoadState", "s", get_state, 0, 0),
         SD_BUS_PROPERTY("ActiveState", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ActiveEnterTimestampMonotonic", "t", get_state, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable service_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("ControlGroup", "s", get_control_group, 0, 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -499,6 +514,8 @@ static void serve(int fd) {
                                      manager_vtable, NULL) < 0 ||
             sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit", "org.freedesktop.systemd1.Unit",
                                        unit_vtable, find_unit, NULL) < 0 ||
+            sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit",
+                                       "org.freedesktop.systemd1.Service", service_vtable, find_unit, NULL) < 0 ||
             sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit", "org.freedesktop.systemd1.Slice",
                                        cpus_vtable, find_slice, NULL) < 0 ||
             sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit", "org.freedesktop.systemd1.Scope",

@@ -1038,6 +1038,42 @@ START_TEST(test_cgroups) {
         ck_assert(cgroup_in_user_session("/user.slice/user-1000.slice/session-2.scope"));
         ck_assert(!cgroup_in_user_session("/user.slicer/x"));
         ck_assert(!cgroup_in_user_session(NULL));
+
+        ck_assert(cgroup_path_valid("/system.slice/gdm.service"));
+        ck_assert(cgroup_path_valid("/system.slice/getty@tty1.service"));
+        ck_assert(!cgroup_path_valid(NULL));
+        ck_assert(!cgroup_path_valid(""));
+        ck_assert(!cgroup_path_valid("/"));
+        ck_assert(!cgroup_path_valid("system.slice/gdm.service"));
+        ck_assert(!cgroup_path_valid("/system.slice//gdm.service"));
+        ck_assert(!cgroup_path_valid("/system.slice/gdm.service/"));
+        ck_assert(!cgroup_path_valid("/system.slice/../../etc"));
+        ck_assert(!cgroup_path_valid("/system.slice/./x"));
+        ck_assert(!cgroup_path_valid("/system.slice/a b"));
+        ck_assert(!cgroup_path_valid("/system.slice/a\nb"));
+}
+END_TEST
+
+/* A started display manager is drawing once a process of its own cgroup
+ * holds a card node: only the cgroup's processes are looked at. */
+START_TEST(test_holders_in_cgroup) {
+        _cleanup_(host_done) Host h = {};
+        char *const card[] = { (char *) "/dev/dri/card", NULL };
+
+        host_empty(&h);
+        ck_assert_int_eq(fakehost_process_add(h.root, 700, "Xorg", STRV("/dev/null", "/dev/dri/card1")), 0);
+        ck_assert_int_eq(fakehost_process_add(h.root, 701, "sddm", STRV("/dev/null")), 0);
+        ck_assert_int_eq(fakehost_process_add(h.root, 900, "other", STRV("/dev/dri/card0")), 0);
+        host_mkdir(&h, "sys/fs/cgroup/system.slice/sddm.service");
+        host_write(&h, "701\n", "sys/fs/cgroup/system.slice/sddm.service/cgroup.procs");
+        ck_assert_int_eq(holders_in_cgroup(h.sr, "/system.slice/sddm.service", card), 0);
+        /* Xorg joins it (and a pid that is gone is skipped). */
+        host_write(&h, "701\n4242\n700\n", "sys/fs/cgroup/system.slice/sddm.service/cgroup.procs");
+        ck_assert_int_eq(holders_in_cgroup(h.sr, "/system.slice/sddm.service", card), 1);
+        ck_assert_int_eq(holders_in_cgroup(h.sr, "/system.slice/sddm.service", STRV("/dev/nvidia")), 0);
+        /* A cgroup that is gone holds nothing; a bad path is refused. */
+        ck_assert_int_eq(holders_in_cgroup(h.sr, "/system.slice/gone.service", card), 0);
+        ck_assert_int_eq(holders_in_cgroup(h.sr, "/system.slice/../../proc", card), -EINVAL);
 }
 END_TEST
 
@@ -1708,6 +1744,7 @@ static Suite *facts_suite(void) {
         tcase_add_test(tc, test_holders_edge_cases);
         tcase_add_test(tc, test_holders_errors);
         tcase_add_test(tc, test_cgroups);
+        tcase_add_test(tc, test_holders_in_cgroup);
         tcase_add_test(tc, test_holders_units);
         suite_add_tcase(s, tc);
 

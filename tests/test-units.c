@@ -5,6 +5,7 @@
  * failures, name checks; and the real HostOps' unit calls on top. */
 #include <check.h>
 #include <fcntl.h>
+#include <limits.h>
 
 #include "check-main.h"
 #include "fakesystemd.h"
@@ -286,6 +287,46 @@ START_TEST(bus_stop_start) {
 }
 END_TEST
 
+/* ready() is asked with the unit's control group once it is active:
+ * the start is done when it says so, or once the unit has been active
+ * UNITS_START_SETTLE. */
+typedef struct Asked {
+        unsigned n, yes_at;
+        char cgroup[128];
+} Asked;
+
+static bool ready_at(const char *control_group, void *userdata) {
+        Asked *a = userdata;
+        snprintf(a->cgroup, sizeof a->cgroup, "%s", control_group);
+        return ++a->n >= a->yes_at;
+}
+
+START_TEST(bus_start_ready) {
+        _cleanup_free_ char *e = NULL;
+        Asked a = { .yes_at = 3 };
+
+        put_unit("dm.service", "inactive");
+        ck_assert_int_eq(units_start_until_ready("dm.service", LONG, ready_at, &a, &e), 0);
+        ck_assert_ptr_null(e);
+        ck_assert_uint_eq(a.n, 3); /* asked until it said yes, not after */
+        ck_assert_str_eq(a.cgroup, "/system.slice/dm.service");
+
+        /* Never ready: done once settled, asked on the way. */
+        Asked never = { .yes_at = UINT_MAX };
+        put_unit("dm.service", "inactive");
+        usec_t t0 = now_usec();
+        ck_assert_int_eq(units_start_until_ready("dm.service", LONG, ready_at, &never, &e), 0);
+        ck_assert_uint_ge(now_usec() - t0, UNITS_START_SETTLE);
+        ck_assert_uint_gt(never.n, 3);
+
+        /* One that dies before it is ready did not start. */
+        Asked not_yet = { .yes_at = UINT_MAX };
+        put_unit("dm.service", "inactive dies");
+        ck_assert_int_eq(units_start_until_ready("dm.service", LONG, ready_at, &not_yet, &e), -EIO);
+        ck_assert_uint_gt(not_yet.n, 0);
+}
+END_TEST
+
 START_TEST(bus_slow) {
         _cleanup_free_ char *e = NULL;
         char buf[64];
@@ -402,6 +443,7 @@ static Suite *suite(void) {
         tcase_add_checked_fixture(tc, setup_bus, teardown_bus);
         tcase_add_test(tc, bus_states);
         tcase_add_test(tc, bus_stop_start);
+        tcase_add_test(tc, bus_start_ready);
         tcase_add_test(tc, bus_slow);
         tcase_add_test(tc, bus_hang);
         tcase_add_test(tc, bus_failed_start);

@@ -330,6 +330,29 @@ static int dump_list(Dump *d, const char *path, char ***ret) {
         return r < 0 ? soft(d, path, r) : 0;
 }
 
+/* The link of each entry of the directory dir that keep() accepts (NULL:
+ * all): the functions bound to a driver, an IOMMU group's members. */
+static int dump_links_in(Dump *d, const char *dir, bool (*keep)(const char *name)) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r = dump_list(d, dir, &names);
+        for (char **n = names; r >= 0 && n && *n; n++) {
+                if (keep && !keep(*n))
+                        continue;
+                _cleanup_free_ char *p = strf("%s/%s", dir, *n);
+                r = p ? dump_link(d, p) : -ENOMEM;
+        }
+        return r;
+}
+
+static bool is_pci_addr(const char *name) {
+        PciAddr a;
+        return pci_addr_parse(name, &a) >= 0;
+}
+
+static bool is_pci_addr_or_module(const char *name) {
+        return streq(name, "module") || is_pci_addr(name);
+}
+
 static int dump_filef(Dump *d, const char *fmt, ...) _printf_(2, 3);
 static int dump_filef(Dump *d, const char *fmt, ...) {
         _cleanup_free_ char *p = NULL;
@@ -717,26 +740,12 @@ static int dump_pci(Dump *d) {
         if (r < 0)
                 return r;
         for (char **i = drivers; i && *i; i++) {
-                _cleanup_strv_free_ char **names = NULL;
-                _cleanup_free_ char *dir = strf("sys/bus/pci/drivers/%s", *i);
-                if (!dir)
-                        return -ENOMEM;
                 if (!filename_is_safe(*i, NAME_MAX))
                         continue;
-                r = dump_list(d, dir, &names);
+                _cleanup_free_ char *dir = strf("sys/bus/pci/drivers/%s", *i);
+                r = dir ? dump_links_in(d, dir, is_pci_addr_or_module) : -ENOMEM;
                 if (r < 0)
                         return r;
-                for (char **n = names; n && *n; n++) {
-                        PciAddr a;
-                        if (!streq(*n, "module") && pci_addr_parse(*n, &a) < 0)
-                                continue;
-                        _cleanup_free_ char *p = strf("%s/%s", dir, *n);
-                        if (!p)
-                                return -ENOMEM;
-                        r = dump_link(d, p);
-                        if (r < 0)
-                                return r;
-                }
         }
         return 0;
 }
@@ -749,27 +758,13 @@ static int dump_iommu(Dump *d) {
         if (r < 0)
                 return r;
         for (char **g = groups; g && *g; g++) {
-                _cleanup_strv_free_ char **members = NULL;
-                _cleanup_free_ char *dir = strf("sys/kernel/iommu_groups/%s/devices", *g);
                 unsigned n;
-                if (!dir)
-                        return -ENOMEM;
                 if (parse_uint(*g, &n) < 0)
                         continue;
-                r = dump_list(d, dir, &members);
+                _cleanup_free_ char *dir = strf("sys/kernel/iommu_groups/%s/devices", *g);
+                r = dir ? dump_links_in(d, dir, is_pci_addr) : -ENOMEM;
                 if (r < 0)
                         return r;
-                for (char **m = members; m && *m; m++) {
-                        PciAddr a;
-                        if (pci_addr_parse(*m, &a) < 0)
-                                continue;
-                        _cleanup_free_ char *p = strf("%s/%s", dir, *m);
-                        if (!p)
-                                return -ENOMEM;
-                        r = dump_link(d, p);
-                        if (r < 0)
-                                return r;
-                }
         }
 
         r = dump_list(d, "sys/class/iommu", &units);
@@ -884,13 +879,8 @@ static int dump_modules(Dump *d) {
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
-                        _cleanup_strv_free_ char **names = NULL;
                         _cleanup_free_ char *dir = strf("sys/module/%s/%s", *m, lists[i]);
-                        r = dir ? dump_list(d, dir, &names) : -ENOMEM;
-                        for (char **n = names; r >= 0 && n && *n; n++) {
-                                _cleanup_free_ char *p = strf("%s/%s", dir, *n);
-                                r = p ? dump_link(d, p) : -ENOMEM;
-                        }
+                        r = dir ? dump_links_in(d, dir, NULL) : -ENOMEM;
                         if (r < 0)
                                 return r;
                 }

@@ -178,3 +178,34 @@ fail:
         return r;
 }
 
+
+int holders_in_cgroup(Sysroot *sr, const char *cgroup, char *const *prefixes) {
+        _cleanup_free_ char *path = NULL, *procs = NULL;
+        HolderList h = {};
+        int r;
+
+        if (!cgroup_path_valid(cgroup))
+                return -EINVAL;
+        if (asprintf(&path, "sys/fs/cgroup%s/cgroup.procs", cgroup) < 0)
+                return -ENOMEM;
+        r = sysroot_read_file(sr, path, 1024 * 1024, &procs);
+        if (r < 0)
+                return skippable(r) ? 0 : r;
+
+        for (char *line = procs, *next; line && *line && h.n == 0; line = next) {
+                pid_t pid;
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                if (!is_pid(line, &pid))
+                        continue;
+                r = scan_process(sr, pid, NULL, prefixes, &h);
+                if (r < 0 && !skippable(r)) {
+                        holders_free(h.l, h.n);
+                        return r;
+                }
+        }
+        r = h.n > 0;
+        holders_free(h.l, h.n);
+        return r;
+}

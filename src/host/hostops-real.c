@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "host/facts.h"
+#include "host/holders.h"
 #include "host/hostops.h"
 #include "host/kmodops.h"
 #include "host/nodedev.h"
@@ -55,8 +56,18 @@ static int real_unit_stop(HostOps *ops, const char *unit, usec_t timeout, char *
         return units_stop(unit, timeout, ret_error);
 }
 
+/* A started unit one of whose processes holds a DRM card node is drawing
+ * (Xorg under sddm or lightdm): it did not die for want of a GPU, and
+ * needs no UNITS_START_SETTLE. (gdm's greeter runs in a session scope of
+ * its own: gdm waits out the settle.) */
+static bool unit_holds_card(const char *control_group, void *userdata) {
+        _cleanup_(sysroot_freep) Sysroot *sr = NULL;
+        char *const card[] = { (char *) "/dev/dri/card", NULL };
+        return sysroot_open("/", &sr) >= 0 && holders_in_cgroup(sr, control_group, card) > 0;
+}
+
 static int real_unit_start(HostOps *ops, const char *unit, usec_t timeout, char **ret_error) {
-        return units_start(unit, timeout, ret_error);
+        return units_start_until_ready(unit, timeout, unit_holds_card, NULL, ret_error);
 }
 
 static int get_kmod(RealOps *ro, KmodOps **ret, char **ret_error) {

@@ -161,7 +161,7 @@ static int bus_start_transient(const SdBusLib *l, const char *unit, const char *
         r = units_bus_call(m, r, "starting", unit, remaining(deadline), &rep, ret_error);
         if (r < 0)
                 return r;
-        return units_bus_wait_job(rep, unit, false, 0, deadline, timeout, ret_error);
+        return units_bus_wait_job(rep, unit, false, 0, NULL, NULL, deadline, timeout, ret_error);
 }
 
 int unitprops_inhibitor_start(const char *unit, const char *what, const char *why, usec_t timeout, char **ret_error) {

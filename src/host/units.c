@@ -118,7 +118,8 @@ static int systemctl_query(const char *unit, usec_t timeout, UnitStatus *ret, ch
         return 0;
 }
 
-static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_error);
+static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn ready, void *userdata,
+                      char **ret_error);
 
 int units_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error) {
         if (ret_error)
@@ -204,12 +205,13 @@ static int systemctl_change(const char *unit, bool stop, usec_t timeout, char **
                       format_timeout(timeout, t, sizeof t));
 }
 
-static int unit_change(const char *unit, bool stop, usec_t timeout, char **ret_error) {
+static int unit_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn ready, void *userdata,
+                       char **ret_error) {
         if (ret_error)
                 *ret_error = NULL;
         if (!unit_name_valid(unit))
                 return errorf(ret_error, -EINVAL, "%s: invalid unit name", stop ? "stopping" : "starting");
-        int r = bus_change(unit, stop, timeout, ret_error);
+        int r = bus_change(unit, stop, timeout, ready, userdata, ret_error);
         if (r != -EOPNOTSUPP)
                 return r;
         if (ret_error) {
@@ -220,11 +222,15 @@ static int unit_change(const char *unit, bool stop, usec_t timeout, char **ret_e
 }
 
 int units_stop(const char *unit, usec_t timeout, char **ret_error) {
-        return unit_change(unit, true, timeout, ret_error);
+        return unit_change(unit, true, timeout, NULL, NULL, ret_error);
 }
 
 int units_start(const char *unit, usec_t timeout, char **ret_error) {
-        return unit_change(unit, false, timeout, ret_error);
+        return unit_change(unit, false, timeout, NULL, NULL, ret_error);
+}
+
+int units_start_until_ready(const char *unit, usec_t timeout, UnitReadyFn ready, void *userdata, char **ret_error) {
+        return unit_change(unit, false, timeout, ready, userdata, ret_error);
 }
 
 /* ------------------------------------------------------------------ D-Bus */
@@ -413,19 +419,41 @@ static const char *call_error(const sd_bus_error *e, int r, char *buf, size_t si
         return buf;
 }
 
-static int read_property(const char *path, const char *name, usec_t timeout, char *dst, size_t size,
-                         sd_bus_error *e) {
+/* A string property of the object at path, from interface iface. */
+static int get_string(const char *path, const char *iface, const char *name, usec_t timeout, char **ret,
+                      sd_bus_error *e) {
         sd_bus_message *rep = NULL;
         const char *v = NULL;
-        int r = bus_method(path, "org.freedesktop.DBus.Properties", "Get", timeout, &rep, e, "ss",
-                           "org.freedesktop.systemd1.Unit", name);
+        int r = bus_method(path, "org.freedesktop.DBus.Properties", "Get", timeout, &rep, e, "ss", iface, name);
         if (r < 0)
                 return r;
         r = sd.l.sd_bus_message_read(rep, "v", "s", &v);
-        if (r >= 0 && v)
-                copy_value(dst, size, v, strlen(v));
+        if (r >= 0)
+                *ret = strdup(v ? v : "");
         sd.l.sd_bus_message_unref(rep);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int read_property(const char *path, const char *name, usec_t timeout, char *dst, size_t size,
+                         sd_bus_error *e) {
+        _cleanup_free_ char *v = NULL;
+        int r = get_string(path, "org.freedesktop.systemd1.Unit", name, timeout, &v, e);
+        if (r >= 0)
+                copy_value(dst, size, v, strlen(v));
+        return r;
+}
+
+/* The service's control group ("/system.slice/sddm.service"), NULL when it
+ * cannot be told. */
+static char *control_group(const char *path, usec_t timeout) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char *cg = NULL;
+        if (get_string(path, "org.freedesktop.systemd1.Service", "ControlGroup", timeout, &cg, &e) < 0)
+                cg = NULL;
+        sd.l.sd_bus_error_free(&e);
+        return cg;
 }
 
 static int read_property_u64(const char *path, const char *name, usec_t timeout, uint64_t *ret, sd_bus_error *e) {
@@ -535,17 +563,18 @@ static char *wait_job(const char *job, usec_t deadline, int *ret_r) {
 /* What the state says of a stop or start whose job ended with result
  * (NULL: not seen by the deadline): 0 done, < 0 failed (with the error),
  * 1 not yet. since: when a started unit became active (0: not active, or
- * not known); settle: how long it must have been (0: active is started). */
+ * not known); settle: how long it must have been (0: active is started);
+ * ready: the caller's UnitReadyFn said so. */
 static int stop_or_start_verdict(const char *unit, bool stop, const UnitStatus *s, const char *result, usec_t since,
-                                 usec_t settle, usec_t deadline, char **ret_error) {
+                                 usec_t settle, bool ready, usec_t deadline, char **ret_error) {
         const char *doing = stop ? "stopping" : "starting";
 
         if (stop && status_is_stopped(s))
                 return 0;
         /* A service is active as soon as it forked (Type=simple): one that
-         * dies at once did not start. */
+         * dies at once did not start. One that is ready is past that. */
         if (!stop && streq(s->active_state, "active") &&
-            (settle == 0 || remaining(deadline) == 0 || since == 0 || now_usec() - since >= settle))
+            (settle == 0 || ready || remaining(deadline) == 0 || since == 0 || now_usec() - since >= settle))
                 return 0;
         if (!stop && streq(s->active_state, "failed"))
                 return errorf(ret_error, -EIO, "%s %s: the unit failed (journalctl -u %s)", doing, unit, unit);
@@ -563,7 +592,8 @@ static int stop_or_start_verdict(const char *unit, bool stop, const UnitStatus *
 
 /* StopUnit/StartUnit(unit, "replace"), then JobRemoved for its job, then
  * the state, once (docs/design.md, "Deadlines"). */
-static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_error) {
+static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn ready, void *userdata,
+                      char **ret_error) {
         const char *doing = stop ? "stopping" : "starting";
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -593,11 +623,12 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, char **ret_er
                 sd.l.sd_bus_error_free(&e);
                 return r;
         }
-        return units_bus_wait_job(rep, unit, stop, stop ? 0 : UNITS_START_SETTLE, deadline, timeout, ret_error);
+        return units_bus_wait_job(rep, unit, stop, stop ? 0 : UNITS_START_SETTLE, ready, userdata, deadline, timeout,
+                                  ret_error);
 }
 
-int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t settle, usec_t deadline,
-                       usec_t timeout, char **ret_error) {
+int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t settle, UnitReadyFn ready,
+                       void *userdata, usec_t deadline, usec_t timeout, char **ret_error) {
         const char *doing = stop ? "stopping" : "starting";
         _cleanup_free_ char *job = NULL, *result = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -621,11 +652,13 @@ int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t 
          * first read): a unit still activating or deactivating after its job
          * (Type=simple units that fork late, a queued restart) is waited for
          * without polling, and so is a started one until it has been active
-         * settle: one that dies meanwhile is seen at once. */
-        _cleanup_free_ char *path = NULL;
+         * settle: one that dies meanwhile is seen at once. When ready()
+         * says so first, it is done then. */
+        _cleanup_free_ char *path = NULL, *cgroup = NULL;
         sd_bus_slot *watch = NULL;
-        bool changed = true;
-        usec_t since = 0;
+        bool changed = true, is_ready = false, asked_cgroup = false;
+        usec_t since = 0, ask_at = 0;
+        PollUntil ask = POLL_UNTIL(deadline);
         r = unit_path(unit, remaining(deadline) ? remaining(deadline) : USEC_PER_SEC, &path, &e);
         if (r >= 0)
                 r = sd.l.sd_bus_match_signal(sd.bus, &watch, NULL, path, "org.freedesktop.DBus.Properties",
@@ -650,14 +683,27 @@ int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t 
                                         ? active_since(path, USEC_PER_SEC)
                                         : 0;
                 }
-                r = stop_or_start_verdict(unit, stop, &s, result, since, settle, deadline, ret_error);
+                bool asking = ready && since > 0 && !is_ready;
+                if (asking && !asked_cgroup) {
+                        cgroup = control_group(path, USEC_PER_SEC);
+                        asked_cgroup = true;
+                }
+                asking = asking && cgroup;
+                if (asking && now_usec() >= ask_at) {
+                        is_ready = ready(cgroup, userdata);
+                        ask_at = now_usec() + poll_next_wait(&ask);
+                }
+                r = stop_or_start_verdict(unit, stop, &s, result, since, settle, is_ready, deadline, ret_error);
                 if (r <= 0)
                         break;
                 /* Not there yet: wait for a change, until the unit has been
-                 * active long enough, or the deadline. */
+                 * active long enough, the next question to ready(), or the
+                 * deadline. */
                 usec_t until = deadline;
                 if (since > 0 && since + settle < until)
                         until = since + settle;
+                if (asking && ask_at < until)
+                        until = ask_at;
                 usec_t now = now_usec();
                 if (now >= deadline) {
                         r = errorf(ret_error, -ETIME, "%s %s: still %s after %s", doing, unit, s.active_state,
@@ -686,7 +732,7 @@ int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t 
 int units_bus_stop(const char *unit, usec_t timeout, char **ret_error) {
         if (ret_error)
                 *ret_error = NULL;
-        return bus_change(unit, true, timeout, ret_error);
+        return bus_change(unit, true, timeout, NULL, NULL, ret_error);
 }
 
 int units_bus_open(const char *doing, const char *unit, const SdBusLib **ret, char **ret_error) {

@@ -56,6 +56,17 @@ int units_state(const char *unit, usec_t timeout, UnitState *ret, char **ret_err
 int units_stop(const char *unit, usec_t timeout, char **ret_error);
 int units_start(const char *unit, usec_t timeout, char **ret_error);
 
+/* Whether a started unit is ready before it has been active
+ * UNITS_START_SETTLE, asked with its control group ("/system.slice/
+ * sddm.service") once it is active, then again after 1 ms, doubling up to
+ * 20 ms (hostops-real.c: a process of it holds a DRM card node, as a
+ * display manager's X server does once it draws). */
+typedef bool (*UnitReadyFn)(const char *control_group, void *userdata);
+
+/* units_start(), done as soon as ready() says so (over D-Bus; through
+ * systemctl, a started unit is done once active, as there). */
+int units_start_until_ready(const char *unit, usec_t timeout, UnitReadyFn ready, void *userdata, char **ret_error);
+
 /* The same connection for the lifetime steps' systemd side (unitprops.c),
  * which checks its own names first (host slices, escaped inhibitor units,
  * which unit_name_valid() does not take): no name check here. Each returns
@@ -79,9 +90,9 @@ int units_bus_call(sd_bus_message *m, int built, const char *doing, const char *
 /* rep: the reply to a call that queued a job for UNIT (dropped here):
  * the job's JobRemoved, then the state as units_stop()/units_start() wait
  * for it; a start counts once the unit has been active for settle (0:
- * once active). */
-int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t settle, usec_t deadline,
-                       usec_t timeout, char **ret_error);
+ * once active), or when ready (may be NULL) says so first. */
+int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t settle, UnitReadyFn ready,
+                       void *userdata, usec_t deadline, usec_t timeout, char **ret_error);
 
 /* Closes the connection to systemd, if one was opened. */
 void units_close(void);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+
 #include "model/holders.h"
 #include "shared/util.h"
 
@@ -91,6 +93,22 @@ bool cgroup_in_unit(const char *path, const char *unit) {
                 p += len;
         }
         return false;
+}
+
+bool cgroup_path_valid(const char *path) {
+        if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
+                return false;
+        for (const char *p = path; *p;) {
+                p++; /* the '/' */
+                size_t len = strcspn(p, "/");
+                if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                for (size_t i = 0; i < len; i++)
+                        if ((unsigned char) p[i] <= ' ' || (unsigned char) p[i] >= 0x7f)
+                                return false;
+                p += len;
+        }
+        return true;
 }
 
 bool cgroup_in_user_session(const char *path) {

@@ -30,6 +30,12 @@ int cgroup_unit(const char *path, char **ret);
 /* Pure. Whether the cgroup is inside UNIT ("/system.slice/gdm.service/x"). */
 bool cgroup_in_unit(const char *path, const char *unit);
 
+/* Pure. Whether PATH is a cgroup path as systemd gives it (ControlGroup:
+ * "/system.slice/gdm.service"): absolute, below the root, no empty, "."
+ * or ".." component, printable ASCII, shorter than PATH_MAX. It is joined
+ * to sys/fs/cgroup. */
+bool cgroup_path_valid(const char *path);
+
 /* Pure. Whether the cgroup belongs to a user's login (user.slice). */
 bool cgroup_in_user_session(const char *path);
 

@@ -79,12 +79,18 @@ void sleep_usec(usec_t t) {
                 ;
 }
 
+usec_t poll_next_wait(PollUntil *p) {
+        usec_t w = p->wait;
+        p->wait = p->wait < p->cap / 2 ? p->wait * 2 : p->cap;
+        return w;
+}
+
 bool poll_until(PollUntil *p) {
         usec_t now = now_usec();
         if (now >= p->deadline)
                 return false;
-        sleep_usec(p->wait < p->deadline - now ? p->wait : p->deadline - now);
-        p->wait = p->wait < p->cap / 2 ? p->wait * 2 : p->cap;
+        usec_t w = poll_next_wait(p);
+        sleep_usec(w < p->deadline - now ? w : p->deadline - now);
         return true;
 }
 

@@ -40,6 +40,9 @@ typedef struct PollUntil {
 } PollUntil;
 /* Sleeps and returns true; false, at once, when the deadline has passed. */
 bool poll_until(PollUntil *p);
+/* The next pause, doubled for the one after, without sleeping: for a loop
+ * that waits on an event meanwhile (an sd_bus_wait() timeout). */
+usec_t poll_next_wait(PollUntil *p);
 /* For state the kernel or systemd gives no event for: a change is seen
  * within 20 ms, and the first look again comes after 1 ms. */
 #define POLL_UNTIL(d) ((PollUntil) { .deadline = (d), .wait = USEC_PER_MSEC, .cap = 20 * USEC_PER_MSEC })
