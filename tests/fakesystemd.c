@@ -14,7 +14,14 @@
  *   inactive dies         start: active, the job ends ("done"), and 50 ms
  *                         later failed (a Type=simple service that exits)
  * No file: a unit systemd does not know. Each call is logged in DIR/calls
- * ("LoadUnit x.service", "StopUnit x.service", ...). */
+ * ("LoadUnit x.service", "StopUnit x.service", ...).
+ * For unitprops.c: StartTransientUnit makes the unit's file (active; failed,
+ * its job too, when DIR/fail-start exists; systemd's UnitExists when the
+ * file is there) and DIR/UNIT.transient; a transient unit stopped is gone
+ * (CollectMode=inactive-or-failed). SetUnitProperties takes AllowedCPUs
+ * only, kept as bytes in DIR/UNIT.cpus, which a slice's (org.freedesktop.
+ * systemd1.Slice) or a scope's (.Scope) AllowedCPUs property reads. Both
+ * log what they were given, the bytes in hex. */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +32,7 @@
 #include <systemd/sd-id128.h>
 
 #include "fakesystemd.h"
+#include "host/units.h"
 #include "shared/util.h"
 
 #define UNIT_PREFIX "/org/freedesktop/systemd1/unit/"
@@ -40,6 +48,10 @@ static struct {
         usec_t when;   /* 0: never */
 } jobs[JOBS_MAX];
 static size_t n_jobs;
+
+static void unit_file(const char *unit, const char *suffix, char *buf, size_t size) {
+        snprintf(buf, size, "%s/%s%s", dir, unit, suffix);
+}
 
 static void log_call(const char *what, const char *unit) {
         char p[512];
@@ -200,6 +212,14 @@ static int method_change(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         }
         if (!now) {
                 write_unit(unit, final);
+                char t[512];
+                unit_file(unit, ".transient", t, sizeof t);
+                if (stop && access(t, F_OK) == 0) {
+                        char p[512];
+                        unit_file(unit, "", p, sizeof p);
+                        (void) unlink(p);
+                        (void) unlink(t);
+                }
                 return emit_removed(sd_bus_message_get_bus(m), id, job, unit, result);
         }
         write_unit(unit, now);
@@ -213,6 +233,206 @@ static int method_change(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         }
         return 1;
 }
+
+/* "NAME=VALUE" of one (sv) whose value is a string, or ExecStart's
+ * "PATH [ARG]... IGNORE". */
+static int read_property_text(sd_bus_message *m, FILE *f) {
+        const char *name, *contents;
+        int r = sd_bus_message_enter_container(m, 'r', "sv");
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(m, "s", &name);
+        if (r >= 0)
+                r = sd_bus_message_peek_type(m, NULL, &contents);
+        if (r < 0)
+                return r;
+        fprintf(f, " %s=", name);
+        if (streq(contents, "s")) {
+                const char *v;
+                r = sd_bus_message_read(m, "v", "s", &v);
+                if (r >= 0)
+                        fprintf(f, "%s", v);
+        } else if (streq(contents, "a(sasb)")) {
+                const char *path;
+                char **argv = NULL;
+                int ignore;
+                r = sd_bus_message_enter_container(m, 'v', contents);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(m, 'a', "(sasb)");
+                while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', "sasb")) > 0) {
+                        r = sd_bus_message_read(m, "s", &path);
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(m, &argv);
+                        if (r >= 0)
+                                r = sd_bus_message_read(m, "b", &ignore);
+                        if (r < 0)
+                                break;
+                        fprintf(f, "%s", path);
+                        for (char **a = argv; a && *a; a++)
+                                fprintf(f, " [%s]", *a);
+                        fprintf(f, " %s", ignore ? "true" : "false");
+                        strv_free(argv);
+                        argv = NULL;
+                        r = sd_bus_message_exit_container(m);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        } else if (streq(contents, "ay")) {
+                const uint8_t *bytes;
+                size_t n;
+                r = sd_bus_message_enter_container(m, 'v', contents);
+                if (r >= 0)
+                        r = sd_bus_message_read_array(m, 'y', (const void **) &bytes, &n);
+                for (size_t i = 0; r >= 0 && i < n; i++)
+                        fprintf(f, "%02x", bytes[i]);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        } else {
+                fprintf(f, "(%s)", contents);
+                r = sd_bus_message_skip(m, "v");
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : 1;
+}
+
+/* Logs "MEMBER UNIT MODE|runtime=B PROPERTY=VALUE..." of a call that
+ * starts with a unit's name, a string or boolean, and an a(sv); then
+ * rewinds it for the method to read. */
+static int log_properties(sd_bus_message *m) {
+        const char *unit, *mode;
+        char *buf = NULL, type;
+        size_t size = 0;
+        int runtime;
+        FILE *f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        int r = sd_bus_message_read(m, "s", &unit);
+        if (r >= 0)
+                r = sd_bus_message_peek_type(m, &type, NULL);
+        if (r >= 0 && type == 's' && (r = sd_bus_message_read(m, "s", &mode)) >= 0)
+                fprintf(f, "%s %s", unit, mode);
+        else if (r >= 0 && (r = sd_bus_message_read(m, "b", &runtime)) >= 0)
+                fprintf(f, "%s runtime=%d", unit, runtime);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(sv)");
+        while (r >= 0 && (r = read_property_text(m, f)) > 0)
+                ;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        fclose(f);
+        if (r >= 0)
+                log_call(sd_bus_message_get_member(m), buf);
+        free(buf);
+        return r < 0 ? r : sd_bus_message_rewind(m, true);
+}
+
+static int method_start_transient(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        const char *unit, *mode;
+        char job[128], p[512], state[32], how[32];
+        unsigned n;
+        int r = log_properties(m);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "ss", &unit, &mode);
+        if (r < 0)
+                return r;
+        if (read_unit(unit, state, how, &n))
+                return sd_bus_error_setf(e, "org.freedesktop.systemd1.UnitExists",
+                                         "Unit %s was already loaded or has a fragment file.", unit);
+        unit_file(unit, ".transient", p, sizeof p);
+        FILE *f = fopen(p, "we");
+        if (f)
+                fclose(f);
+        unit_file("fail-start", "", p, sizeof p);
+        bool fail = access(p, F_OK) == 0;
+
+        unsigned id = ++job_id;
+        snprintf(job, sizeof job, "/org/freedesktop/systemd1/job/%u", id);
+        r = sd_bus_reply_method_return(m, "o", job);
+        if (r < 0)
+                return r;
+        write_unit(unit, fail ? "failed" : "active");
+        return emit_removed(sd_bus_message_get_bus(m), id, job, unit, fail ? "failed" : "done");
+}
+
+static int method_set_properties(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        const char *unit, *name;
+        char p[512];
+        const void *bytes = NULL;
+        size_t n = 0;
+        int runtime;
+        /* Logged, then read again to keep them: AllowedCPUs alone. */
+        int r = log_properties(m);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "sb", &unit, &runtime);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(sv)");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                if (!streq(name, "AllowedCPUs"))
+                        return sd_bus_error_setf(e, SD_BUS_ERROR_PROPERTY_READ_ONLY,
+                                                 "Cannot set property %s, or unknown property.", name);
+                r = sd_bus_message_enter_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_read_array(m, 'y', &bytes, &n);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                unit_file(unit, ".cpus", p, sizeof p);
+                FILE *f = fopen(p, "we");
+                if (!f)
+                        return -errno;
+                fwrite(bytes, 1, n, f);
+                fclose(f);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int get_cpus(sd_bus *bus, const char *path, const char *interface, const char *property,
+                    sd_bus_message *reply, void *userdata, sd_bus_error *e) {
+        char unit[128], p[512];
+        uint8_t bytes[1024];
+        size_t n = 0;
+        path_unit(path, unit, sizeof unit);
+        log_call("Get", unit);
+        unit_file(unit, ".cpus", p, sizeof p);
+        FILE *f = fopen(p, "re");
+        if (f) {
+                n = fread(bytes, 1, sizeof bytes, f);
+                fclose(f);
+        }
+        return sd_bus_message_append_array(reply, 'y', bytes, n);
+}
+
+/* A slice's object has the Slice interface, a scope's the Scope one. */
+static int find_slice(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *e) {
+        size_t n = strlen(path);
+        *found = NULL;
+        return n > 8 && streq(path + n - 8, "_2eslice");
+}
+
+static int find_scope(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *e) {
+        size_t n = strlen(path);
+        *found = NULL;
+        return n > 8 && streq(path + n - 8, "_2escope");
+}
+
+static const sd_bus_vtable cpus_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("AllowedCPUs", "ay", get_cpus, 0, 0),
+        SD_BUS_VTABLE_END,
+};
 
 static int get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                      sd_bus_message *reply, void *userdata, sd_bus_error *e) {
@@ -248,6 +468,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("StopUnit", "ss", "o", method_change, 0),
         SD_BUS_METHOD("StartUnit", "ss", "o", method_change, 0),
         SD_BUS_METHOD("Subscribe", "", "", method_subscribe, 0),
+        SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "o", method_start_transient, 0),
+        SD_BUS_METHOD("SetUnitProperties", "sba(sv)", "", method_set_properties, 0),
         SD_BUS_SIGNAL("JobRemoved", "uoss", 0),
         SD_BUS_VTABLE_END,
 };
@@ -294,6 +516,10 @@ static void serve(int fd) {
                                        unit_vtable, find_unit, NULL) < 0 ||
             sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit",
                                        "org.freedesktop.systemd1.Service", service_vtable, find_unit, NULL) < 0 ||
+            sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit", "org.freedesktop.systemd1.Slice",
+                                       cpus_vtable, find_slice, NULL) < 0 ||
+            sd_bus_add_fallback_vtable(bus, NULL, "/org/freedesktop/systemd1/unit", "org.freedesktop.systemd1.Scope",
+                                       cpus_vtable, find_scope, NULL) < 0 ||
             sd_bus_start(bus) < 0) {
                 close(fd);
                 return;
@@ -332,6 +558,21 @@ pid_t fakesystemd_start(const char *unit_dir, char *address, size_t size) {
                 if (c >= 0)
                         serve(c);
         }
+}
+
+pid_t fakesystemd_start_env(const char *unit_dir) {
+        char address[256];
+        pid_t pid = fakesystemd_start(unit_dir, address, sizeof address);
+        if (pid > 0 && (setenv("VFIO_HOOK_SYSTEMD_BUS", address, 1) < 0 || unsetenv("VFIO_HOOK_SYSTEMCTL") < 0)) {
+                fakesystemd_stop(pid);
+                return -1;
+        }
+        return pid;
+}
+
+void fakesystemd_stop_env(pid_t pid) {
+        units_close();
+        fakesystemd_stop(pid);
 }
 
 void fakesystemd_stop(pid_t pid) {

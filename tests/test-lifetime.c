@@ -50,6 +50,37 @@ START_TEST(test_cpuset_parse) {
 }
 END_TEST
 
+/* systemd's AllowedCPUs on D-Bus: CPU n is bit n % 8 of byte n / 8. */
+START_TEST(test_cpuset_mask) {
+        uint8_t buf[CPUSET_MAX / 8];
+        CpuSet s;
+
+        ck_assert_int_eq(cpuset_parse("0-1,4,9", false, &s), 0);
+        ck_assert_uint_eq(cpuset_to_mask(&s, buf), 2);
+        ck_assert_uint_eq(buf[0], 0x13);
+        ck_assert_uint_eq(buf[1], 0x02);
+        ck_assert_uint_eq(buf[2], 0);
+
+        ck_assert_int_eq(cpuset_parse("", false, &s), 0);
+        ck_assert_uint_eq(cpuset_to_mask(&s, buf), 0);
+        ck_assert_int_eq(cpuset_parse("8191", false, &s), 0);
+        ck_assert_uint_eq(cpuset_to_mask(&s, buf), CPUSET_MAX / 8);
+        ck_assert_uint_eq(buf[CPUSET_MAX / 8 - 1], 0x80);
+
+        const uint8_t m[] = { 0x0f, 0x00, 0x81 };
+        ck_assert_int_eq(cpuset_from_mask(m, sizeof m, &s), 0);
+        _cleanup_free_ char *f = cpuset_format(&s);
+        ck_assert_str_eq(f, "0-3,16,23");
+        ck_assert_int_eq(cpuset_from_mask(m, 0, &s), 0);
+        ck_assert_uint_eq(cpuset_count(&s), 0);
+        /* Trailing zero bytes are fine; a CPU past CPUSET_MAX is not. */
+        uint8_t big[CPUSET_MAX / 8 + 1] = { [0] = 1 };
+        ck_assert_int_eq(cpuset_from_mask(big, sizeof big, &s), 0);
+        big[CPUSET_MAX / 8] = 1;
+        ck_assert_int_eq(cpuset_from_mask(big, sizeof big, &s), -ERANGE);
+}
+END_TEST
+
 START_TEST(test_inhibit_parse) {
         _cleanup_strv_free_ char **l = NULL;
         ck_assert_int_eq(inhibit_parse("sleep:idle:sleep", &l), 0);
@@ -321,6 +352,7 @@ static Suite *lifetime_suite(void) {
         Suite *s = suite_create("lifetime");
         TCase *tc = test_tcase("lifetime");
         tcase_add_test(tc, test_cpuset_parse);
+        tcase_add_test(tc, test_cpuset_mask);
         tcase_add_test(tc, test_inhibit_parse);
         tcase_add_test(tc, test_memory_units);
         tcase_add_test(tc, test_hugepage_need);

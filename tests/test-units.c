@@ -235,18 +235,13 @@ END_TEST
 static pid_t bus_pid = -1;
 
 static void setup_bus(void) {
-        char address[256];
-
         test_tools_setup(tmpdir, NULL, 0);
-        bus_pid = fakesystemd_start(tmpdir, address, sizeof address);
+        bus_pid = fakesystemd_start_env(tmpdir);
         ck_assert_int_gt(bus_pid, 0);
-        ck_assert_int_eq(setenv("VFIO_HOOK_SYSTEMD_BUS", address, 1), 0);
-        ck_assert_int_eq(unsetenv("VFIO_HOOK_SYSTEMCTL"), 0);
 }
 
 static void teardown_bus(void) {
-        units_close();
-        fakesystemd_stop(bus_pid);
+        fakesystemd_stop_env(bus_pid);
         teardown();
 }
 

@@ -21,6 +21,12 @@ typedef struct SdBusLib {
         __typeof__(sd_bus_message_new_method_call) *sd_bus_message_new_method_call;
         __typeof__(sd_bus_message_append) *sd_bus_message_append;
         __typeof__(sd_bus_message_read) *sd_bus_message_read;
+        __typeof__(sd_bus_message_open_container) *sd_bus_message_open_container;
+        __typeof__(sd_bus_message_close_container) *sd_bus_message_close_container;
+        __typeof__(sd_bus_message_enter_container) *sd_bus_message_enter_container;
+        __typeof__(sd_bus_message_append_array) *sd_bus_message_append_array;
+        __typeof__(sd_bus_message_append_strv) *sd_bus_message_append_strv;
+        __typeof__(sd_bus_message_read_array) *sd_bus_message_read_array;
         __typeof__(sd_bus_message_unref) *sd_bus_message_unref;
         __typeof__(sd_bus_call) *sd_bus_call;
         __typeof__(sd_bus_process) *sd_bus_process;

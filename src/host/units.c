@@ -118,7 +118,6 @@ static int systemctl_query(const char *unit, usec_t timeout, UnitStatus *ret, ch
         return 0;
 }
 
-static int bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error);
 static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn ready, void *userdata,
                       char **ret_error);
 
@@ -127,7 +126,7 @@ int units_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_er
                 *ret_error = NULL;
         if (!unit_name_valid(unit))
                 return errorf(ret_error, -EINVAL, "invalid unit name");
-        int r = bus_query(unit, timeout, ret, ret_error);
+        int r = units_bus_query(unit, timeout, ret, ret_error);
         if (r != -EOPNOTSUPP)
                 return r;
         return systemctl_query(unit, timeout, ret, ret_error);
@@ -508,7 +507,7 @@ static int query_path(const char *path, usec_t deadline, UnitStatus *s, sd_bus_e
         return r;
 }
 
-static int bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error) {
+int units_bus_query(const char *unit, usec_t timeout, UnitStatus *ret, char **ret_error) {
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
@@ -564,9 +563,10 @@ static char *wait_job(const char *job, usec_t deadline, int *ret_r) {
 /* What the state says of a stop or start whose job ended with result
  * (NULL: not seen by the deadline): 0 done, < 0 failed (with the error),
  * 1 not yet. since: when a started unit became active (0: not active, or
- * not known); ready: its UnitReadyFn said so. */
+ * not known); settle: how long it must have been (0: active is started);
+ * ready: the caller's UnitReadyFn said so. */
 static int stop_or_start_verdict(const char *unit, bool stop, const UnitStatus *s, const char *result, usec_t since,
-                                 bool ready, usec_t deadline, char **ret_error) {
+                                 usec_t settle, bool ready, usec_t deadline, char **ret_error) {
         const char *doing = stop ? "stopping" : "starting";
 
         if (stop && status_is_stopped(s))
@@ -574,7 +574,7 @@ static int stop_or_start_verdict(const char *unit, bool stop, const UnitStatus *
         /* A service is active as soon as it forked (Type=simple): one that
          * dies at once did not start. One that is ready is past that. */
         if (!stop && streq(s->active_state, "active") &&
-            (ready || remaining(deadline) == 0 || since == 0 || now_usec() - since >= UNITS_START_SETTLE))
+            (settle == 0 || ready || remaining(deadline) == 0 || since == 0 || now_usec() - since >= settle))
                 return 0;
         if (!stop && streq(s->active_state, "failed"))
                 return errorf(ret_error, -EIO, "%s %s: the unit failed (journalctl -u %s)", doing, unit, unit);
@@ -598,10 +598,7 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn r
         usec_t deadline = now_usec() + timeout;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *rep = NULL;
-        _cleanup_free_ char *job = NULL, *result = NULL;
-        char why[256], t[FORMAT_TIMEOUT_MAX];
-        const char *p = NULL;
-        UnitStatus s = {};
+        char why[256];
 
         int r = bus_get();
         if (r == -EOPNOTSUPP)
@@ -626,7 +623,20 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn r
                 sd.l.sd_bus_error_free(&e);
                 return r;
         }
-        r = sd.l.sd_bus_message_read(rep, "o", &p);
+        return units_bus_wait_job(rep, unit, stop, stop ? 0 : UNITS_START_SETTLE, ready, userdata, deadline, timeout,
+                                  ret_error);
+}
+
+int units_bus_wait_job(sd_bus_message *rep, const char *unit, bool stop, usec_t settle, UnitReadyFn ready,
+                       void *userdata, usec_t deadline, usec_t timeout, char **ret_error) {
+        const char *doing = stop ? "stopping" : "starting";
+        _cleanup_free_ char *job = NULL, *result = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char why[256], t[FORMAT_TIMEOUT_MAX];
+        const char *p = NULL;
+        UnitStatus s = {};
+
+        int r = sd.l.sd_bus_message_read(rep, "o", &p);
         if (r >= 0 && p)
                 job = strdup(p);
         sd.l.sd_bus_message_unref(rep);
@@ -642,8 +652,8 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn r
          * first read): a unit still activating or deactivating after its job
          * (Type=simple units that fork late, a queued restart) is waited for
          * without polling, and so is a started one until it has been active
-         * UNITS_START_SETTLE: one that dies meanwhile is seen at once. When
-         * ready() says so first, it is done then. */
+         * settle: one that dies meanwhile is seen at once. When ready()
+         * says so first, it is done then. */
         _cleanup_free_ char *path = NULL, *cgroup = NULL;
         sd_bus_slot *watch = NULL;
         bool changed = true, is_ready = false, asked_cgroup = false;
@@ -669,7 +679,9 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn r
                                 sd.l.sd_bus_error_free(&e);
                                 break;
                         }
-                        since = !stop && streq(s.active_state, "active") ? active_since(path, USEC_PER_SEC) : 0;
+                        since = settle > 0 && !stop && streq(s.active_state, "active")
+                                        ? active_since(path, USEC_PER_SEC)
+                                        : 0;
                 }
                 bool asking = ready && since > 0 && !is_ready;
                 if (asking && !asked_cgroup) {
@@ -681,15 +693,15 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn r
                         is_ready = ready(cgroup, userdata);
                         ask_at = now_usec() + poll_next_wait(&ask);
                 }
-                r = stop_or_start_verdict(unit, stop, &s, result, since, is_ready, deadline, ret_error);
+                r = stop_or_start_verdict(unit, stop, &s, result, since, settle, is_ready, deadline, ret_error);
                 if (r <= 0)
                         break;
                 /* Not there yet: wait for a change, until the unit has been
                  * active long enough, the next question to ready(), or the
                  * deadline. */
                 usec_t until = deadline;
-                if (since > 0 && since + UNITS_START_SETTLE < until)
-                        until = since + UNITS_START_SETTLE;
+                if (since > 0 && since + settle < until)
+                        until = since + settle;
                 if (asking && ask_at < until)
                         until = ask_at;
                 usec_t now = now_usec();
@@ -715,4 +727,60 @@ static int bus_change(const char *unit, bool stop, usec_t timeout, UnitReadyFn r
         }
         sd.l.sd_bus_slot_unref(watch);
         return r;
+}
+
+int units_bus_stop(const char *unit, usec_t timeout, char **ret_error) {
+        if (ret_error)
+                *ret_error = NULL;
+        return bus_change(unit, true, timeout, NULL, NULL, ret_error);
+}
+
+int units_bus_open(const char *doing, const char *unit, const SdBusLib **ret, char **ret_error) {
+        int r = bus_get();
+        if (r == -EOPNOTSUPP)
+                return r;
+        if (r < 0)
+                return errorf(ret_error, r, "%s %s: %s", doing, unit, sd.why ? sd.why : strerror(-r));
+        *ret = &sd.l;
+        return 0;
+}
+
+int units_bus_new_call(const char *doing, const char *unit, bool on_unit, const char *iface, const char *member,
+                       usec_t timeout, sd_bus_message **ret, char **ret_error) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        char why[256];
+        int r = on_unit ? unit_path(unit, timeout, &path, &e) : 0;
+        if (r >= 0)
+                r = sd.l.sd_bus_message_new_method_call(sd.bus, ret, SD_DEST, path ? path : SD_PATH, iface, member);
+        if (r < 0) {
+                r = errorf(ret_error, r == -ETIMEDOUT ? -ETIME : r, "%s %s: %s", doing, unit,
+                           call_error(&e, r, why, sizeof why));
+                sd.l.sd_bus_error_free(&e);
+        }
+        return r;
+}
+
+int units_bus_call(sd_bus_message *m, int built, const char *doing, const char *unit, usec_t timeout,
+                   sd_bus_message **ret, char **ret_error) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *rep = NULL;
+        char why[256];
+        if (built < 0) {
+                sd.l.sd_bus_message_unref(m);
+                return errorf(ret_error, built, "%s %s: %s", doing, unit, strerror(-built));
+        }
+        int r = sd.l.sd_bus_call(sd.bus, m, timeout ? timeout : 1, &e, &rep);
+        sd.l.sd_bus_message_unref(m);
+        if (r < 0) {
+                r = errorf(ret_error, r == -ETIMEDOUT ? -ETIME : r, "%s %s: %s", doing, unit,
+                           call_error(&e, r, why, sizeof why));
+                sd.l.sd_bus_error_free(&e);
+                return r;
+        }
+        if (ret)
+                *ret = rep;
+        else
+                sd.l.sd_bus_message_unref(rep);
+        return 0;
 }

@@ -89,6 +89,31 @@ char *cpuset_format(const CpuSet *s) {
         return buf;
 }
 
+int cpuset_from_mask(const uint8_t *mask, size_t size, CpuSet *ret) {
+        CpuSet set = {};
+        for (size_t i = 0; i < size; i++)
+                for (unsigned b = 0; b < 8; b++) {
+                        if (!((mask[i] >> b) & 1))
+                                continue;
+                        if (i >= CPUSET_MAX / 8)
+                                return -ERANGE;
+                        cpuset_add(&set, (unsigned) (i * 8 + b));
+                }
+        *ret = set;
+        return 0;
+}
+
+size_t cpuset_to_mask(const CpuSet *s, uint8_t buf[static CPUSET_MAX / 8]) {
+        size_t n = 0;
+        memset(buf, 0, CPUSET_MAX / 8);
+        for (unsigned c = 0; c < CPUSET_MAX; c++)
+                if (cpuset_has(s, c)) {
+                        buf[c / 8] |= (uint8_t) (1U << (c % 8));
+                        n = c / 8 + 1;
+                }
+        return n;
+}
+
 void cpuset_add(CpuSet *s, unsigned cpu) {
         if (cpu < CPUSET_MAX)
                 s->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);

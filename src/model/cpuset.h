@@ -23,6 +23,13 @@ int cpuset_parse(const char *s, bool blanks_too, CpuSet *ret);
 /* "0-3,8"; "" for the empty set. NULL on -ENOMEM. */
 char *cpuset_format(const CpuSet *s);
 
+/* systemd's D-Bus form of a CPU set (AllowedCPUs, type "ay"): CPU n is
+ * bit n % 8 of byte n / 8. From: bits past CPUSET_MAX are -ERANGE. To:
+ * the bytes up to the highest CPU (0 for the empty set, which systemd
+ * reads as "unset"); buf holds CPUSET_MAX / 8. */
+int cpuset_from_mask(const uint8_t *mask, size_t size, CpuSet *ret);
+size_t cpuset_to_mask(const CpuSet *s, uint8_t buf[static CPUSET_MAX / 8]);
+
 void cpuset_add(CpuSet *s, unsigned cpu);
 bool cpuset_has(const CpuSet *s, unsigned cpu);
 unsigned cpuset_count(const CpuSet *s);
