@@ -168,6 +168,17 @@ START_TEST(test_inhibit_unit_name) {
         longname[199] = 'a';
         inhibit_unit_name(longname, u2);
         ck_assert_str_ne(u, u2);
+
+        /* What it gives is what the adapter and the journal take. */
+        inhibit_unit_name("my-vm+1@x.y", u);
+        ck_assert(inhibit_unit_valid(u));
+        ck_assert(inhibit_unit_valid(u2));
+        ck_assert(!inhibit_unit_valid(NULL));
+        ck_assert(!inhibit_unit_valid("vfio-hook-inhibit-.service"));
+        ck_assert(!inhibit_unit_valid("vfio-hook-inhibit-a b.service"));
+        ck_assert(!inhibit_unit_valid("vfio-hook-inhibit-x.socket"));
+        ck_assert(!inhibit_unit_valid("other-x.service"));
+        ck_assert(!inhibit_unit_valid("vfio-hook-inhibit-../x.service"));
 }
 END_TEST
 

@@ -5,21 +5,8 @@
 #include "shared/subprocess.h"
 #include "shared/util.h"
 
-static bool inhibit_unit_ok(const char *u) {
-        static const char prefix[] = "vfio-hook-inhibit-", suffix[] = ".service";
-        size_t n = strlen(u);
-        if (!startswith(u, prefix) || n >= INHIBIT_UNIT_MAX || n < sizeof prefix + sizeof suffix - 1 ||
-            !streq(u + n - (sizeof suffix - 1), suffix))
-                return false;
-        for (const char *c = u; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      strchr(":_.-\\", *c)))
-                        return false;
-        return true;
-}
-
 static bool unit_ok(const char *u) {
-        return u && (isolate_unit_valid(u) || inhibit_unit_ok(u));
+        return isolate_unit_valid(u) || inhibit_unit_valid(u);
 }
 
 static usec_t remaining(usec_t deadline) {
@@ -172,7 +159,7 @@ int unitprops_inhibitor_start(const char *unit, const char *what, const char *wh
         const SdBusLib *l = NULL;
         int r;
 
-        if (!unit_ok(unit) || !startswith(unit, "vfio-hook-inhibit-"))
+        if (!inhibit_unit_valid(unit))
                 return errorf(ret_error, -EINVAL, "invalid inhibitor unit name");
         if (inhibit_parse(what, &whats) < 0 || !why || strchr(why, '\n'))
                 return errorf(ret_error, -EINVAL, "invalid inhibitor lock");
@@ -209,7 +196,7 @@ int unitprops_inhibitor_start(const char *unit, const char *what, const char *wh
 
 int unitprops_inhibitor_stop(const char *unit, usec_t timeout, char **ret_error) {
         usec_t deadline = now_usec() + timeout;
-        if (!unit_ok(unit) || !startswith(unit, "vfio-hook-inhibit-"))
+        if (!inhibit_unit_valid(unit))
                 return errorf(ret_error, -EINVAL, "invalid inhibitor unit name");
         int r = units_bus_stop(unit, timeout, ret_error);
         if (r != -EOPNOTSUPP)
@@ -274,7 +261,7 @@ int unitprops_allowed_cpus_set(const char *unit, const char *cpus, usec_t timeou
         const SdBusLib *l = NULL;
         CpuSet s;
 
-        if (!unit_ok(unit) || !isolate_unit_valid(unit))
+        if (!isolate_unit_valid(unit))
                 return errorf(ret_error, -EINVAL, "invalid unit name");
         if (!cpus || cpuset_parse(cpus, false, &s) < 0)
                 return errorf(ret_error, -EINVAL, "invalid CPU list");

@@ -65,7 +65,7 @@ static bool target_valid(StepAction a, const char *t) {
                 return pci_addr_parse(t, &addr) >= 0;
         case STEP_START_INHIBITOR:
                 /* Whose it is, parse_step() checks against the domain. */
-                return startswith(t, "vfio-hook-inhibit-") && strlen(t) < INHIBIT_UNIT_MAX;
+                return inhibit_unit_valid(t);
         case STEP_ISOLATE_CPUS:
                 return isolate_unit_valid(t);
         case STEP_RAISE_HUGEPAGES: {

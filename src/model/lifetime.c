@@ -289,6 +289,19 @@ void inhibit_unit_name(const char *domain, char buf[static INHIBIT_UNIT_MAX]) {
         memcpy(buf + o, suffix, sizeof suffix);
 }
 
+bool inhibit_unit_valid(const char *unit) {
+        static const char prefix[] = "vfio-hook-inhibit-", suffix[] = ".service";
+        size_t n = unit ? strlen(unit) : 0;
+        if (!unit || !startswith(unit, prefix) || n >= INHIBIT_UNIT_MAX || n < sizeof prefix + sizeof suffix - 1 ||
+            !streq(unit + n - (sizeof suffix - 1), suffix))
+                return false;
+        for (const char *c = unit; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      strchr(":_.-\\", *c)))
+                        return false;
+        return true;
+}
+
 bool isolate_unit_valid(const char *unit) {
         return unit && names_contain(isolate_units, unit);
 }

@@ -106,6 +106,9 @@ void lifetime_facts_done(LifetimeFacts *f);
  * a hash of the name when that would be too long for a unit name. */
 #define INHIBIT_UNIT_MAX 256
 void inhibit_unit_name(const char *domain, char buf[static INHIBIT_UNIT_MAX]);
+/* Whether unit is a name inhibit_unit_name() can give: the prefix, the
+ * suffix, and between them only letters, digits and ":_.-\\". */
+bool inhibit_unit_valid(const char *unit);
 
 /* Journal targets and originals of the lifetime steps, read back from a
  * journal: checked as untrusted input. */
